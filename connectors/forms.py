@@ -1,0 +1,96 @@
+"""Admin forms: API keys are write-only, URLs are checked with messages a person can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from connectors.models import PLAN_RATES, ActiveCampaignAccount, BrevoAccount
+from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url, validate_api_key
+
+
+class SecretKeyFormMixin(forms.ModelForm):
+    """The key is typed, never shown: an empty box on an existing account keeps the stored key."""
+
+    service_name = "API"
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.api_key:
+            self.fields["api_key"].help_text = (
+                f"Stored key: {self.instance.api_key_masked}. Leave empty to keep it; type a new key to replace it."
+            )
+        else:
+            self.fields["api_key"].help_text = "Stored encrypted; shown afterwards only as its last 4 characters."
+
+    def clean_api_key(self) -> str:
+        typed = self.cleaned_data.get("api_key") or ""
+        if not typed and self.instance.pk and self.instance.api_key:
+            return self.instance.api_key
+        return validate_api_key(typed, service=self.service_name)
+
+
+class ActiveCampaignAccountForm(SecretKeyFormMixin):
+    service_name = "ActiveCampaign"
+
+    class Meta:
+        model = ActiveCampaignAccount
+        fields = ["tenant", "name", "api_url", "api_key", "plan", "requests_per_second", "event_tracking_rate"]
+        widgets = {"api_url": forms.TextInput(attrs={"size": 50, "placeholder": "https://yourcompany.api-us1.com"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Validated by our own rules (URLField would reject http://127.0.0.1 sandbox URLs with a vaguer message).
+        self.fields["api_url"] = forms.CharField(
+            label="API URL", max_length=300, help_text=ActiveCampaignAccount._meta.get_field("api_url").help_text
+        )
+        if "requests_per_second" in self.fields:
+            self.fields["requests_per_second"].required = False
+            if not self.instance.pk:
+                self.initial["requests_per_second"] = None
+            self.fields["requests_per_second"].help_text = (
+                "Leave empty to use the plan's rate (Lite 5, Plus 10, Professional 10, Enterprise 20 per second)."
+            )
+
+    def clean_api_url(self) -> str:
+        return normalize_ac_api_url(self.cleaned_data.get("api_url", ""), allow_private=settings.TAJO_ALLOW_PRIVATE_URLS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        plan = data.get("plan")
+        if plan and plan not in PLAN_RATES:
+            self.add_error("plan", f"Unknown plan '{plan}'. Choose Lite, Plus, Professional or Enterprise.")
+        rate = data.get("requests_per_second")
+        if rate in (None, "") and plan in PLAN_RATES:
+            data["requests_per_second"] = PLAN_RATES[plan]
+        elif rate is not None and not 0 < rate <= 100:
+            self.add_error("requests_per_second", "Enter a rate between 0 and 100 requests per second.")
+        return data
+
+
+class BrevoAccountForm(SecretKeyFormMixin):
+    service_name = "Brevo"
+
+    class Meta:
+        model = BrevoAccount
+        fields = ["tenant", "name", "api_url", "api_key"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["api_url"] = forms.CharField(
+            label="API URL", max_length=300, initial="https://api.brevo.com/v3",
+            help_text="Brevo's v3 API; change only for a proxy or a test server.",
+        )
+
+    def clean_api_url(self) -> str:
+        return normalize_brevo_api_url(
+            self.cleaned_data.get("api_url", ""), allow_private=settings.TAJO_ALLOW_PRIVATE_URLS
+        )

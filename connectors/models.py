@@ -1,0 +1,320 @@
+"""Accounts, connections, runs and their per-record trail."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from connectors.fields import SecretField, mask_last4
+from tenants.models import TenantOwned
+
+BREVO_DEFAULT_API_URL = "https://api.brevo.com/v3"
+
+
+class AcPlan(models.TextChoices):
+    LITE = "lite", "Lite"
+    PLUS = "plus", "Plus"
+    PROFESSIONAL = "professional", "Professional"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+# Requests per second each plan implies; the account's rate stays editable because
+# ActiveCampaign raises limits per account on request.
+PLAN_RATES: dict[str, float] = {
+    AcPlan.LITE: 5.0,
+    AcPlan.PLUS: 10.0,
+    AcPlan.PROFESSIONAL: 10.0,
+    AcPlan.ENTERPRISE: 20.0,
+}
+
+
+class SecretHolder(models.Model):
+    """An account with an encrypted API key and its visible last four characters.
+
+    History excludes the key itself; `api_key_last4` changes with it, so the audit trail
+    shows that (and when) a key was replaced without ever storing it in clear.
+    """
+
+    api_key = SecretField(max_length=2000)
+    api_key_last4 = models.CharField(max_length=4, editable=False, default="")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def api_key_masked(self) -> str:
+        return mask_last4(self.api_key)
+
+    def save(self, *args, **kwargs) -> None:
+        self.api_key_last4 = (self.api_key or "")[-4:]
+        super().save(*args, **kwargs)
+
+
+class ActiveCampaignAccount(TenantOwned, SecretHolder):
+    name = models.CharField(max_length=200)
+    api_url = models.URLField(
+        "API URL",
+        max_length=300,
+        help_text="From ActiveCampaign Settings → Developer, e.g. https://yourcompany.api-us1.com "
+        "(not the dashboard URL ending in activehosted.com).",
+    )
+    plan = models.CharField(max_length=20, choices=AcPlan.choices, default=AcPlan.LITE)
+    requests_per_second = models.FloatField(
+        default=5.0, help_text="Shared by every worker that touches this account. Set from the plan; editable."
+    )
+    event_tracking_rate = models.FloatField(
+        default=5.0, help_text="Separate budget for event tracking requests (per second)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["api_key"])
+
+    class Meta:
+        verbose_name = "ActiveCampaign account"
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="uniq_ac_account_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.api_url})"
+
+
+class BrevoAccount(TenantOwned, SecretHolder):
+    name = models.CharField(max_length=200)
+    api_url = models.URLField("API URL", max_length=300, default=BREVO_DEFAULT_API_URL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["api_key"])
+
+    class Meta:
+        verbose_name = "Brevo account"
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="uniq_brevo_account_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LogLevel(models.TextChoices):
+    DEBUG = "debug", "Debug"
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"
+
+
+def _webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Connection(TenantOwned):
+    """An ActiveCampaign account wired to a Brevo account, with what syncs and how.
+
+    The resource switches and options mirror the `sync:` block of the YAML configuration.
+    """
+
+    name = models.SlugField(max_length=60, default="activecampaign", help_text="Addressed as TENANT/NAME.")
+    enabled = models.BooleanField(default=True)
+    ac_account = models.ForeignKey(ActiveCampaignAccount, on_delete=models.PROTECT, related_name="connections")
+    brevo_account = models.ForeignKey(BrevoAccount, on_delete=models.PROTECT, related_name="connections")
+
+    sync_contacts = models.BooleanField("contacts", default=True)
+    sync_deals = models.BooleanField("deals", default=True)
+    sync_automations = models.BooleanField("automations", default=True)
+    sync_events = models.BooleanField("tracked events", default=True)
+    sync_ecommerce = models.BooleanField("e-commerce (Deep Data)", default=False)
+    sync_custom_objects = models.BooleanField("custom objects", default=False)
+    sync_lists = models.BooleanField("lists and tags", default=True)
+
+    include_custom_fields = models.BooleanField(default=True)
+    include_tags = models.BooleanField(default=True)
+    include_list_memberships = models.BooleanField(default=True)
+    include_scores = models.BooleanField(default=True)
+    deals_as_crm_objects = models.BooleanField(
+        default=False,
+        help_text="Also create Brevo CRM deals (paced at Brevo's hourly CRM budget). "
+        "Deal value, stage and owner always reach Brevo as contact attributes.",
+    )
+    default_phone_country = models.CharField(
+        max_length=2, default="US", help_text="ISO country used to complete phone numbers without a country code."
+    )
+    incremental_every_minutes = models.PositiveIntegerField(
+        default=0, help_text="Schedule an incremental sync this often; 0 turns the schedule off."
+    )
+    debug = models.BooleanField(default=False)
+    log_level = models.CharField(max_length=10, choices=LogLevel.choices, default=LogLevel.INFO)
+    log_webhooks = models.BooleanField(default=False, help_text="Keep the raw body of received webhooks.")
+
+    webhook_secret = models.CharField(max_length=100, default=_webhook_secret, editable=False)
+    webhook_ip_allowlist = models.TextField(
+        blank=True, help_text="Optional: addresses or networks (CIDR) allowed to post webhooks, one per line."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["webhook_secret"])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="uniq_connection_name")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug}/{self.name}" if self.tenant_id else self.name
+
+    def enabled_resources(self) -> list[str]:
+        flags = {
+            "lists": self.sync_lists,
+            "contacts": self.sync_contacts,
+            "deals": self.sync_deals,
+            "automations": self.sync_automations,
+            "events": self.sync_events,
+            "ecommerce": self.sync_ecommerce,
+            "custom_objects": self.sync_custom_objects,
+        }
+        return [name for name, on in flags.items() if on]
+
+
+class RunMode(models.TextChoices):
+    FULL = "full", "Full backfill"
+    INCREMENTAL = "incremental", "Incremental"
+    RETRY = "retry", "Retry failed records"
+    WEBHOOK = "webhook", "Webhook"
+    SINGLE = "single", "Single record"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partial"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class Trigger(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    CLI = "cli", "Command line"
+    SCHEDULE = "schedule", "Schedule"
+    WEBHOOK = "webhook", "Webhook"
+    API = "api", "HTTP API"
+
+
+class SyncRun(TenantOwned):
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
+    mode = models.CharField(max_length=20, choices=RunMode.choices, default=RunMode.FULL)
+    resources = models.JSONField(default=list)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.ADMIN)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    # {"contacts": {"read": n, "created": n, ...}, ...}
+    counters = models.JSONField(default=dict, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    # Where the run is inside each resource; the next slice starts here.
+    state = models.JSONField(default=dict, blank=True)
+    mapping_snapshot = models.JSONField(default=dict, blank=True)
+    ac_requests = models.PositiveIntegerField(default=0)
+    brevo_requests = models.PositiveIntegerField(default=0)
+    eta_seconds = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    job_id = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["connection", "status"], name="run_conn_status")]
+        constraints = [
+            # Two runs of one connection never run at once (webhook runs are single-record and exempt).
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=models.Q(status__in=["queued", "running"]) & ~models.Q(mode__in=["webhook", "single"]),
+                name="one_active_run_per_connection",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} {self.get_mode_display()} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+    def totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for per_resource in (self.counters or {}).values():
+            for key, value in per_resource.items():
+                totals[key] = totals.get(key, 0) + int(value)
+        return totals
+
+
+class Outcome(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    UNCHANGED = "unchanged", "Unchanged"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class SyncRecord(TenantOwned):
+    """One record's outcome in one run. Grows to millions of rows: indexed for the admin's filters."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="records")
+    resource = models.CharField(max_length=30)
+    source_id = models.CharField(max_length=100)
+    key = models.CharField(max_length=320, blank=True, help_text="Email or other natural key.")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    error_code = models.CharField(max_length=60, blank=True)
+    message = models.TextField(blank=True)
+    sent = models.JSONField(null=True, blank=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.ADMIN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["run", "outcome", "resource"], name="rec_run_outcome"),
+            models.Index(fields=["run", "source_id"], name="rec_run_source"),
+            models.Index(fields=["run", "key"], name="rec_run_key"),
+            models.Index(fields=["run", "error_code"], name="rec_run_error"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.source_id}: {self.outcome}"
+
+
+class RecordState(TenantOwned):
+    """What Tajo last wrote for one source record: makes re-runs idempotent and cheap."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="record_states")
+    resource = models.CharField(max_length=30)
+    source_id = models.CharField(max_length=100)
+    content_hash = models.CharField(max_length=64, blank=True)
+    brevo_id = models.CharField(max_length=100, blank=True)
+    source_modified_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "resource", "source_id"], name="uniq_record_state")
+        ]
+
+
+class Checkpoint(TenantOwned):
+    """Incremental cursor per resource (AC udate/mdate)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="checkpoints")
+    resource = models.CharField(max_length=30)
+    cursor = models.DateTimeField(null=True, blank=True)
+    position = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "resource"], name="uniq_checkpoint")]
