@@ -60,3 +60,7 @@ class ConnectionAdmin(TenantScopedAdmin):
         ),
         ("Webhooks and logging", {"fields": ["webhook_ip_allowlist", "log_webhooks", "debug", "log_level"]}),
     ]
+
+
+from connectors import api_admin as _api_admin  # noqa: E402,F401  (API tokens)
+from connectors.webhooks import admin as _webhooks_admin  # noqa: E402,F401  (webhook events + connection page)

@@ -5,3 +5,6 @@ class ConnectorsConfig(AppConfig):
     name = "connectors"
     verbose_name = "Connections and syncs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from connectors import checks  # noqa: F401  (registers the system checks)

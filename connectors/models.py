@@ -64,7 +64,8 @@ class ActiveCampaignAccount(TenantOwned, SecretHolder):
     )
     plan = models.CharField(max_length=20, choices=AcPlan.choices, default=AcPlan.LITE)
     requests_per_second = models.FloatField(
-        default=5.0, help_text="Shared by every worker that touches this account. Set from the plan; editable."
+        default=5.0,
+        help_text="Shared by every worker that touches this account. Set from the plan; editable.",
     )
     event_tracking_rate = models.FloatField(
         default=5.0, help_text="Separate budget for event tracking requests (per second)."
@@ -113,7 +114,9 @@ class Connection(TenantOwned):
 
     name = models.SlugField(max_length=60, default="activecampaign", help_text="Addressed as TENANT/NAME.")
     enabled = models.BooleanField(default=True)
-    ac_account = models.ForeignKey(ActiveCampaignAccount, on_delete=models.PROTECT, related_name="connections")
+    ac_account = models.ForeignKey(
+        ActiveCampaignAccount, on_delete=models.PROTECT, related_name="connections"
+    )
     brevo_account = models.ForeignKey(BrevoAccount, on_delete=models.PROTECT, related_name="connections")
 
     sync_contacts = models.BooleanField("contacts", default=True)
@@ -134,7 +137,9 @@ class Connection(TenantOwned):
         "Deal value, stage and owner always reach Brevo as contact attributes.",
     )
     default_phone_country = models.CharField(
-        max_length=2, default="US", help_text="ISO country used to complete phone numbers without a country code."
+        max_length=2,
+        default="US",
+        help_text="ISO country used to complete phone numbers without a country code.",
     )
     incremental_every_minutes = models.PositiveIntegerField(
         default=0, help_text="Schedule an incremental sync this often; 0 turns the schedule off."
@@ -202,12 +207,16 @@ class SyncRun(TenantOwned):
     mode = models.CharField(max_length=20, choices=RunMode.choices, default=RunMode.FULL)
     resources = models.JSONField(default=list)
     dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    status = models.CharField(
+        max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True
+    )
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.ADMIN)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -234,7 +243,8 @@ class SyncRun(TenantOwned):
             # Two runs of one connection never run at once (webhook runs are single-record and exempt).
             models.UniqueConstraint(
                 fields=["connection"],
-                condition=models.Q(status__in=["queued", "running"]) & ~models.Q(mode__in=["webhook", "single"]),
+                condition=models.Q(status__in=["queued", "running"])
+                & ~models.Q(mode__in=["webhook", "single"]),
                 name="one_active_run_per_connection",
             )
         ]
@@ -318,3 +328,26 @@ class Checkpoint(TenantOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "resource"], name="uniq_checkpoint")]
+
+
+class StagedRow(models.Model):
+    """Association rows (field values, tags, list memberships, deals) read in bulk during a backfill.
+
+    Bulk list endpoints return associations for all contacts in no useful order; joining them
+    locally in memory would grow with the account. They are parked here per run and joined to
+    each page of contacts with one indexed range query, so a worker's memory stays flat.
+    Rows are deleted when the run finishes.
+    """
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=2)
+    contact_id = models.BigIntegerField()
+    key = models.BigIntegerField(default=0)
+    value = models.TextField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "contact_id"], name="staged_run_contact")]
+
+
+from connectors.api_models import ApiToken  # noqa: E402,F401
+from connectors.webhook_models import WebhookEvent  # noqa: E402,F401

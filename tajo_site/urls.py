@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import include, path
+
+from connectors.api.app import api
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -14,4 +16,6 @@ admin.site.index_title = "ActiveCampaign → Brevo"
 urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
+    path("hooks/", include("connectors.webhooks.urls")),
+    path("api/v1/", api.urls),
 ]

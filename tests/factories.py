@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.db import models
 
+from connectors.api_models import ApiToken, hash_token
 from connectors.models import (
     ActiveCampaignAccount,
     BrevoAccount,
@@ -104,6 +105,21 @@ class SyncRecordFactory(factory.django.DjangoModelFactory):
     message = "invalid phone"
 
 
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """`raw` is the clear token value (only its hash is stored), for tests that call the API."""
+
+    class Meta:
+        model = ApiToken
+        exclude = ["raw"]
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"token {n}")
+    role = "operator"
+    raw = factory.Sequence(lambda n: f"tajo_test-token-{n:06d}-abcdefghijklmnopqrstuvwxyz")
+    token_hash = factory.LazyAttribute(lambda o: hash_token(o.raw))
+    token_prefix = factory.LazyAttribute(lambda o: o.raw[:13])
+
+
 def _connection_child(model: type[models.Model], **extra: object) -> Callable[[Tenant], models.Model]:
     def build(tenant: Tenant) -> models.Model:
         connection = ConnectionFactory(tenant=tenant)
@@ -122,6 +138,7 @@ TENANT_OBJECT_BUILDERS: dict[type[models.Model], Callable[[Tenant], models.Model
     SyncRecord: lambda tenant: SyncRecordFactory(tenant=tenant),
     RecordState: _connection_child(RecordState, resource="contacts", source_id="42", content_hash="x"),
     Checkpoint: _connection_child(Checkpoint, resource="contacts"),
+    ApiToken: lambda tenant: ApiTokenFactory(tenant=tenant),
 }
 
 

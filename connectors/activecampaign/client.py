@@ -1,0 +1,464 @@
+"""ActiveCampaign API v3 client: one method per endpoint, pydantic out, pages for every list.
+
+Credentials and options are passed in; the client knows HTTP, not Django. Every request goes
+through `connectors.http.send` (rate limiter, AC error table, bounded retries).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from connectors.activecampaign.errors import PROVIDER, ActiveCampaignErrors
+from connectors.activecampaign.pagination import (
+    PAGE_SIZE,
+    ContactPage,
+    FieldPage,
+    KeysetPaginator,
+    OffsetPaginator,
+    Page,
+    PipelinePage,
+    describe_validation_error,
+    envelope_rows,
+    max_id,
+    parse_rows,
+    parse_total,
+    sideload,
+)
+from connectors.activecampaign.schemas import (
+    Automation,
+    Contact,
+    ContactAutomation,
+    ContactDetail,
+    ContactList,
+    ContactTag,
+    CustomField,
+    CustomObjectRecord,
+    CustomObjectSchema,
+    Deal,
+    DealStage,
+    EcomCustomer,
+    EcomOrder,
+    EcomOrderProduct,
+    EventTrackingEvent,
+    EventTrackingStatus,
+    FieldOption,
+    FieldRel,
+    FieldValue,
+    MailingList,
+    Pipeline,
+    Score,
+    ScoreValue,
+    Tag,
+    TrackingLog,
+    User,
+    Webhook,
+)
+from connectors.exceptions import BadResponse
+from connectors.http import RetryPolicy, build_client, register_secret, response_json, send
+from connectors.ratelimit import RateLimiter, get_limiter, limiter_key
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RATE = 5.0  # requests per second per account (reference §15)
+WEBHOOK_SOURCES = ("public", "admin", "api", "system")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _date_param(value: datetime | date) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _clean(params: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in params.items() if value is not None}
+
+
+class ActiveCampaignClient:
+    """Client for one AC account.
+
+    `api_url` is the account URL from Settings → Developer (`https://acme.api-us1.com`); `/api/3`
+    is appended (and tolerated if already there). Without `limiter` the client paces itself at
+    AC's 5 requests/s within this process; pass a Redis-backed limiter (see
+    `connectors.ratelimit.get_limiter`) to share the budget between workers, or
+    `get_limiter(key, None)` for none at all.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        api_key: str,
+        limiter: RateLimiter | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        allow_private: bool = False,
+        retry: RetryPolicy | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        register_secret(api_key)
+        base = api_url.strip().rstrip("/")
+        if base.endswith("/api/3"):
+            base = base[: -len("/api/3")]
+        self.api_url = base
+        self.page_size = page_size
+        self._limiter = limiter or get_limiter(limiter_key("activecampaign", base), DEFAULT_RATE)
+        self._retry = retry or RetryPolicy()
+        self._errors = ActiveCampaignErrors()
+        self._http = build_client(
+            base_url=f"{base}/api/3",
+            headers={"Api-Token": api_key, "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+            allow_private=allow_private,
+        )
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ActiveCampaignClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        response = send(
+            self._http,
+            method,
+            path,
+            limiter=self._limiter,
+            classify=self._errors,
+            retry=self._retry,
+            idempotent=idempotent,
+            params=params,
+            json=json,
+        )
+        return response_json(response, provider=PROVIDER)
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET any path under `/api/3` and return the decoded JSON (for tests and one-offs)."""
+        return self._request("GET", path, params=params)
+
+    def _object(self, body: Any, key: str, model: type[M], where: str) -> M:
+        if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+            raise BadResponse(f"ActiveCampaign answered {where} without a '{key}' object", url=where)
+        try:
+            return model.model_validate(body[key])
+        except ValidationError as exc:
+            raise BadResponse(
+                f"ActiveCampaign answered {where} with an unusable '{key}': {describe_validation_error(exc)}",
+                url=where,
+            ) from exc
+
+    def _sideloaded(self, body: dict, key: str, model: type[M], where: str) -> list[M]:
+        items, invalid = parse_rows(sideload(body, key), model)
+        for _raw, reason in invalid:
+            logger.warning("Ignored an unusable '%s' row sideloaded by %s: %s", key, where, reason)
+        return items
+
+    def _offset_pages(
+        self,
+        path: str,
+        key: str,
+        model: type[M],
+        *,
+        params: dict[str, Any] | None = None,
+        keep: Callable[[dict], bool] | None = None,
+        finish: Callable[[Page[M], dict], Page[M]] | None = None,
+        offset: int = 0,
+    ) -> Iterator[Page[M]]:
+        paginator = OffsetPaginator(limit=self.page_size, offset=offset, where=path)
+        while True:
+            offset = paginator.offset
+            body = self._request("GET", path, params={**_clean(params or {}), **paginator.params()})
+            rows = envelope_rows(body, key, where=f"GET {path}")
+            selected = (
+                rows if keep is None else [row for row in rows if not isinstance(row, dict) or keep(row)]
+            )
+            items, invalid = parse_rows(selected, model)
+            page: Page[M] = Page(
+                items=items,
+                invalid=invalid,
+                total=parse_total(body.get("meta")),
+                offset=offset,
+                row_count=len(rows),
+            )
+            if finish is not None:
+                page = finish(page, body)
+            yield page
+            if not paginator.advance(rows, page.total):
+                return
+
+    def _subcollection(self, path: str, key: str, model: type[M]) -> Page[M]:
+        """Per-contact collections (`/contacts/{id}/...`): one unpaged response."""
+        body = self._request("GET", path)
+        rows = envelope_rows(body, key, where=f"GET {path}")
+        items, invalid = parse_rows(rows, model)
+        return Page(items=items, invalid=invalid, total=parse_total(body.get("meta")), row_count=len(rows))
+
+    # -- account --------------------------------------------------------------------------------
+
+    def get_me(self) -> User:
+        """The user owning the key (`/users/me`): the cheapest credential check."""
+        return self._object(self._request("GET", "/users/me"), "user", User, "GET /users/me")
+
+    def iter_user_pages(self) -> Iterator[Page[User]]:
+        return self._offset_pages("/users", "users", User)
+
+    # -- contacts -------------------------------------------------------------------------------
+
+    def iter_contact_pages(
+        self, *, updated_after: datetime | date | None = None, id_greater: int = 0
+    ) -> Iterator[ContactPage[Contact]]:
+        """All contacts (or those updated since `updated_after`) in ascending id order, by keyset.
+
+        Resume a stopped read by passing the last page's `last_id` as `id_greater`.
+        """
+        path = "/contacts"
+        paginator = KeysetPaginator(limit=self.page_size, id_greater=id_greater, where=path)
+        filters = {"filters[updated_after]": _date_param(updated_after) if updated_after else None}
+        while True:
+            body = self._request("GET", path, params={**_clean(filters), **paginator.params()})
+            rows = envelope_rows(body, "contacts", where=f"GET {path}")
+            items, invalid = parse_rows(rows, Contact)
+            last_id = max_id(rows)
+            yield ContactPage(
+                items=items,
+                invalid=invalid,
+                total=parse_total(body.get("meta")),
+                offset=0,
+                row_count=len(rows),
+                score_values=self._sideloaded(body, "scoreValues", ScoreValue, f"GET {path}"),
+                last_id=last_id,
+            )
+            if not paginator.advance(len(rows), last_id):
+                return
+
+    def find_contact_by_email(self, email: str) -> Contact | None:
+        """The contact with exactly this email, or None."""
+        body = self._request("GET", "/contacts", params={"email": email, "limit": 1})
+        items, _invalid = parse_rows(envelope_rows(body, "contacts", where="GET /contacts"), Contact)
+        return items[0] if items else None
+
+    def get_contact(self, contact_id: int) -> ContactDetail:
+        """One contact with AC's default sideloads (field values, lists, deals, automations)."""
+        path = f"/contacts/{int(contact_id)}"
+        where = f"GET {path}"
+        body = self._request("GET", path)
+        return ContactDetail(
+            contact=self._object(body, "contact", Contact, where),
+            field_values=self._sideloaded(body, "fieldValues", FieldValue, where),
+            contact_lists=self._sideloaded(body, "contactLists", ContactList, where),
+            deals=self._sideloaded(body, "deals", Deal, where),
+            contact_automations=self._sideloaded(body, "contactAutomations", ContactAutomation, where),
+        )
+
+    def list_contact_tags(self, contact_id: int) -> Page[ContactTag]:
+        return self._subcollection(f"/contacts/{int(contact_id)}/contactTags", "contactTags", ContactTag)
+
+    def list_contact_score_values(self, contact_id: int) -> Page[ScoreValue]:
+        return self._subcollection(f"/contacts/{int(contact_id)}/scoreValues", "scoreValues", ScoreValue)
+
+    def list_contact_tracking_logs(self, contact_id: int) -> Page[TrackingLog]:
+        return self._subcollection(f"/contacts/{int(contact_id)}/trackingLogs", "trackingLogs", TrackingLog)
+
+    # -- custom fields ----------------------------------------------------------------------------
+
+    def iter_field_pages(self) -> Iterator[FieldPage[CustomField]]:
+        """Contact custom fields with their options and list relations (sideloads)."""
+
+        def finish(page: Page[CustomField], body: dict) -> FieldPage[CustomField]:
+            return FieldPage(
+                **vars(page),
+                options=self._sideloaded(body, "fieldOptions", FieldOption, "GET /fields"),
+                relations=self._sideloaded(body, "fieldRels", FieldRel, "GET /fields"),
+            )
+
+        return self._offset_pages("/fields", "fields", CustomField, finish=finish)
+
+    def iter_field_value_pages(
+        self, *, field_id: int | None = None, offset: int = 0
+    ) -> Iterator[Page[FieldValue]]:
+        """Every contact's custom field values (bulk, instead of one request per contact)."""
+        return self._offset_pages(
+            "/fieldValues", "fieldValues", FieldValue, params={"filters[fieldid]": field_id}, offset=offset
+        )
+
+    # -- lists and tags -------------------------------------------------------------------------
+
+    def iter_list_pages(self) -> Iterator[Page[MailingList]]:
+        return self._offset_pages("/lists", "lists", MailingList)
+
+    def iter_tag_pages(self, *, tag_type: str | None = "contact") -> Iterator[Page[Tag]]:
+        """Tags of `tag_type` (AC mixes contact and template tags; None keeps both)."""
+        keep = (
+            None
+            if tag_type is None
+            else (lambda row: str(row.get("tagType") or "contact").lower() == tag_type)
+        )
+        return self._offset_pages("/tags", "tags", Tag, keep=keep)
+
+    def iter_contact_tag_pages(self, *, offset: int = 0) -> Iterator[Page[ContactTag]]:
+        return self._offset_pages("/contactTags", "contactTags", ContactTag, offset=offset)
+
+    def iter_contact_list_pages(
+        self, *, list_id: int | None = None, status: int | None = None, offset: int = 0
+    ) -> Iterator[Page[ContactList]]:
+        """List memberships (status 0 unconfirmed, 1 active, 2 unsubscribed, 3 bounced, 91 removed)."""
+        params = {"filters[list]": list_id, "filters[status]": status}
+        return self._offset_pages("/contactLists", "contactLists", ContactList, params=params, offset=offset)
+
+    # -- deals ----------------------------------------------------------------------------------
+
+    def iter_deal_pages(
+        self,
+        *,
+        updated_after: datetime | date | None = None,
+        pipeline_id: int | None = None,
+        stage_id: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Page[Deal]]:
+        """Deals, oldest first (a fixed order keeps offsets stable while we read)."""
+        params = {
+            "filters[updated_after]": _date_param(updated_after) if updated_after else None,
+            "filters[group]": pipeline_id,
+            "filters[stage]": stage_id,
+            "orders[cdate]": "ASC",
+        }
+        return self._offset_pages("/deals", "deals", Deal, params=params, offset=offset)
+
+    def iter_pipeline_pages(self) -> Iterator[PipelinePage[Pipeline]]:
+        """Pipelines (AC deal groups) with their stages sideloaded."""
+
+        def finish(page: Page[Pipeline], body: dict) -> PipelinePage[Pipeline]:
+            return PipelinePage(
+                **vars(page), stages=self._sideloaded(body, "dealStages", DealStage, "GET /dealGroups")
+            )
+
+        return self._offset_pages("/dealGroups", "dealGroups", Pipeline, finish=finish)
+
+    def iter_deal_stage_pages(self, *, pipeline_id: int | None = None) -> Iterator[Page[DealStage]]:
+        return self._offset_pages(
+            "/dealStages", "dealStages", DealStage, params={"filters[d_groupid]": pipeline_id}
+        )
+
+    # -- scores, automations, events ------------------------------------------------------------
+
+    def iter_score_pages(self) -> Iterator[Page[Score]]:
+        return self._offset_pages("/scores", "scores", Score)
+
+    def iter_automation_pages(self) -> Iterator[Page[Automation]]:
+        return self._offset_pages("/automations", "automations", Automation)
+
+    def iter_contact_automation_pages(self, *, offset: int = 0) -> Iterator[Page[ContactAutomation]]:
+        return self._offset_pages(
+            "/contactAutomations", "contactAutomations", ContactAutomation, offset=offset
+        )
+
+    def get_event_tracking(self) -> EventTrackingStatus:
+        body = self._request("GET", "/eventTracking")
+        return self._object(body, "eventTracking", EventTrackingStatus, "GET /eventTracking")
+
+    def iter_event_tracking_event_pages(self) -> Iterator[Page[EventTrackingEvent]]:
+        return self._offset_pages("/eventTrackingEvents", "eventTrackingEvents", EventTrackingEvent)
+
+    # -- e-commerce -----------------------------------------------------------------------------
+
+    def iter_ecom_customer_pages(
+        self, *, email: str | None = None, connection_id: int | None = None, offset: int = 0
+    ) -> Iterator[Page[EcomCustomer]]:
+        params = {"filters[email]": email, "filters[connectionid]": connection_id}
+        return self._offset_pages(
+            "/ecomCustomers", "ecomCustomers", EcomCustomer, params=params, offset=offset
+        )
+
+    def iter_ecom_order_pages(
+        self,
+        *,
+        email: str | None = None,
+        connection_id: int | None = None,
+        customer_id: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Page[EcomOrder]]:
+        params = {
+            "filters[email]": email,
+            "filters[connectionid]": connection_id,
+            "filters[customerid]": customer_id,
+        }
+        return self._offset_pages("/ecomOrders", "ecomOrders", EcomOrder, params=params, offset=offset)
+
+    def iter_ecom_order_product_pages(self, *, offset: int = 0) -> Iterator[Page[EcomOrderProduct]]:
+        """Every order product line (join to orders by `order_id`)."""
+        return self._offset_pages("/ecomOrderProducts", "ecomOrderProducts", EcomOrderProduct, offset=offset)
+
+    def list_ecom_order_products(self, order_id: int) -> Page[EcomOrderProduct]:
+        path = f"/ecomOrders/{int(order_id)}/orderProducts"
+        return self._subcollection(path, "ecomOrderProducts", EcomOrderProduct)
+
+    # -- custom objects -------------------------------------------------------------------------
+
+    def iter_custom_object_schema_pages(self) -> Iterator[Page[CustomObjectSchema]]:
+        return self._offset_pages("/customObjects/schemas", "schemas", CustomObjectSchema)
+
+    def iter_custom_object_record_pages(
+        self, schema_id: str, *, filters: dict[str, Any] | None = None, offset: int = 0
+    ) -> Iterator[Page[CustomObjectRecord]]:
+        """Records of one schema; `filters` are passed as-is,
+        e.g. `{"filters[relationships.primary-contact][eq]": 14}`."""
+        path = f"/customObjects/records/{quote(str(schema_id), safe='')}"
+        return self._offset_pages(path, "records", CustomObjectRecord, params=filters, offset=offset)
+
+    # -- webhooks -------------------------------------------------------------------------------
+
+    def iter_webhook_pages(self) -> Iterator[Page[Webhook]]:
+        return self._offset_pages("/webhooks", "webhooks", Webhook)
+
+    def create_webhook(
+        self,
+        *,
+        name: str,
+        url: str,
+        events: Iterable[str],
+        sources: Iterable[str] = WEBHOOK_SOURCES,
+        list_id: int = 0,
+    ) -> Webhook:
+        """Subscribe `url` to `events` (AC posts form-encoded payloads and never retries)."""
+        payload = {
+            "webhook": {
+                "name": name,
+                "url": url,
+                "events": list(events),
+                "sources": list(sources),
+                "listid": list_id,
+            }
+        }
+        body = self._request("POST", "/webhooks", json=payload)
+        return self._object(body, "webhook", Webhook, "POST /webhooks")
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        self._request("DELETE", f"/webhooks/{int(webhook_id)}")
+
+    def list_webhook_events(self) -> list[str]:
+        """The event names AC can send (`/webhook/events`)."""
+        body = self._request("GET", "/webhook/events", params={"limit": self.page_size})
+        rows = envelope_rows(body, "webhookEvents", where="GET /webhook/events")
+        return [str(row) for row in rows if isinstance(row, str | int)]

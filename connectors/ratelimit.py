@@ -1,0 +1,318 @@
+"""Client-side rate limiting shared by every process that talks to one provider account.
+
+A limiter holds one or more moving windows ("5 per second", "100 per hour"). `acquire()` blocks
+until a request may go out under *all* windows. With a Redis URL the windows live in Redis and
+are checked and updated by one Lua script, timed by the Redis server's clock, so every worker
+process on every host sees the same window; without one they live in this process.
+
+Why not the `limits` package: its moving window counts whole seconds only and stamps entries
+with each process's own clock. We need a small safety margin on every window (requests leave
+the client a few milliseconds before the provider counts them, and several processes race for
+the same slot) and one clock for all processes; a 30-line script gives both and tells the
+caller exactly how long to sleep.
+
+Rates: `rate_per_second` may be fractional (0.5 = one request every 2 s); `per_hour` adds an
+hourly budget (Brevo's "100 per hour" bucket: `get_limiter(key, None, per_hour=100)`). Both may
+be combined (Brevo contacts: 10/s and 36,000/h). A limiter with no window never waits.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import redis
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MARGIN = 0.05  # seconds added to every window: keeps us at ~95% of a 1/s-granular limit
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most `limit` requests in any `seconds`-long stretch of time."""
+
+    limit: int
+    seconds: float
+
+
+def windows_for(rate_per_second: float | None, per_hour: float | None = None) -> tuple[Window, ...]:
+    """Translate rates into windows; fractional per-second rates become "n per n/rate seconds"."""
+    windows: list[Window] = []
+    if rate_per_second is not None and rate_per_second < 0:
+        raise ValueError("rate_per_second must be positive, 0 or None")
+    if per_hour is not None and per_hour < 0:
+        raise ValueError("per_hour must be positive, 0 or None")
+    if rate_per_second:
+        amount = max(1, math.floor(rate_per_second))
+        windows.append(Window(amount, amount / rate_per_second))
+    if per_hour:
+        windows.append(Window(max(1, math.floor(per_hour)), 3600.0 * max(1, math.floor(per_hour)) / per_hour))
+    return tuple(windows)
+
+
+def limiter_key(provider: str, account_url: str) -> str:
+    """A stable limiter key for one provider account; derived from the account URL, never from a key."""
+    normalized = account_url.strip().rstrip("/").lower()
+    digest = hashlib.sha256(normalized.encode()).hexdigest()[:20]
+    return f"tajo:ratelimit:{provider}:{digest}"
+
+
+class RateLimiter:
+    """Blocks callers so that an account stays within its windows; see the module docstring."""
+
+    def __init__(
+        self,
+        key: str,
+        windows: Sequence[Window],
+        *,
+        margin: float = DEFAULT_MARGIN,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.key = key
+        self.windows = tuple(windows)
+        self.margin = margin
+        self._sleep = sleep
+
+    @property
+    def unlimited(self) -> bool:
+        return not self.windows
+
+    def try_acquire(self) -> float:
+        """Take a slot if one is free now: 0.0 when taken, else the seconds until one frees up."""
+        if self.unlimited:
+            return 0.0
+        return self._try_acquire()
+
+    def peek(self) -> float:
+        """Seconds until a slot frees up, without taking one (0.0: a request could go now).
+
+        Lets a caller with a deadline decide not to start a request whose wait it cannot afford
+        (Brevo's 100-per-hour bucket); another process may still take the slot in between.
+        """
+        if self.unlimited:
+            return 0.0
+        return self._peek()
+
+    def acquire(self) -> float:
+        """Block until a request may go out; returns the seconds spent waiting."""
+        if self.unlimited:
+            return 0.0
+        waited = 0.0
+        while True:
+            wait = self._try_acquire()
+            if wait <= 0:
+                return waited
+            # A few extra milliseconds so that a woken caller finds the slot already free.
+            wait += 0.002
+            self._sleep(wait)
+            waited += wait
+
+    def pause(self, seconds: float) -> None:
+        """Make every caller of this account wait `seconds` (the provider answered 429)."""
+        if seconds > 0:
+            self._pause(seconds)
+
+    def _try_acquire(self) -> float:
+        raise NotImplementedError
+
+    def _peek(self) -> float:
+        raise NotImplementedError
+
+    def _pause(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        spec = ", ".join(f"{w.limit}/{w.seconds:g}s" for w in self.windows) or "unlimited"
+        return f"{type(self).__name__}({self.key!r}, {spec})"
+
+
+class MemoryRateLimiter(RateLimiter):
+    """Moving windows kept in this process (threads share it; other processes do not)."""
+
+    def __init__(self, key: str, windows: Sequence[Window], **kwargs) -> None:
+        super().__init__(key, windows, **kwargs)
+        self._lock = threading.Lock()
+        self._hits = [collections.deque(maxlen=w.limit) for w in self.windows]
+        self._paused_until = 0.0
+        self._clock = time.monotonic
+
+    def _try_acquire(self) -> float:
+        with self._lock:
+            now = self._clock()
+            wait = self._wait(now)
+            if wait > 0:
+                return wait
+            for hits in self._hits:
+                hits.append(now)
+            return 0.0
+
+    def _peek(self) -> float:
+        with self._lock:
+            return max(0.0, self._wait(self._clock()))
+
+    def _wait(self, now: float) -> float:
+        wait = self._paused_until - now
+        for window, hits in zip(self.windows, self._hits, strict=True):
+            if len(hits) == window.limit:
+                wait = max(wait, hits[0] + window.seconds + self.margin - now)
+        return wait
+
+    def _pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+# KEYS[1] = pause key, KEYS[2..] = one list per window (newest first, capped at its limit).
+# ARGV = limit, window in microseconds, for each window. Returns 0 when a slot was taken,
+# otherwise the microseconds to wait. Timestamps come from the Redis server clock.
+_ACQUIRE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local paused = redis.call('PTTL', KEYS[1])
+if paused > 0 then return paused * 1000 end
+local wait = 0
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[2 * i - 3])
+  local window = tonumber(ARGV[2 * i - 2])
+  local oldest = redis.call('LINDEX', KEYS[i], limit - 1)
+  if oldest then
+    local w = tonumber(oldest) + window - now
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return math.ceil(wait) end
+local stamp = string.format('%.0f', now)
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[2 * i - 3])
+  local window = tonumber(ARGV[2 * i - 2])
+  redis.call('LPUSH', KEYS[i], stamp)
+  redis.call('LTRIM', KEYS[i], 0, limit - 1)
+  redis.call('PEXPIRE', KEYS[i], math.ceil(window / 1000) + 1000)
+end
+return 0
+"""
+
+# The same computation as _ACQUIRE_LUA without taking the slot.
+_PEEK_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local paused = redis.call('PTTL', KEYS[1])
+if paused > 0 then return paused * 1000 end
+local wait = 0
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[2 * i - 3])
+  local window = tonumber(ARGV[2 * i - 2])
+  local oldest = redis.call('LINDEX', KEYS[i], limit - 1)
+  if oldest then
+    local w = tonumber(oldest) + window - now
+    if w > wait then wait = w end
+  end
+end
+return math.ceil(wait)
+"""
+
+_PAUSE_LUA = """
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then redis.call('SET', KEYS[1], '1', 'PX', ms) end
+return 0
+"""
+
+
+class RedisRateLimiter(RateLimiter):
+    """Moving windows in Redis, shared by every process using the same key and Redis.
+
+    If Redis cannot be reached the limiter keeps pacing this process on its own (and says so
+    in the log) rather than failing the sync; the provider's 429 handling remains the backstop.
+    """
+
+    def __init__(self, key: str, windows: Sequence[Window], *, redis_client: redis.Redis, **kwargs) -> None:
+        super().__init__(key, windows, **kwargs)
+        self._redis = redis_client
+        self._acquire_script = redis_client.register_script(_ACQUIRE_LUA)
+        self._peek_script = redis_client.register_script(_PEEK_LUA)
+        self._pause_script = redis_client.register_script(_PAUSE_LUA)
+        self._keys = [f"{key}:pause", *(f"{key}:w{i}" for i in range(len(self.windows)))]
+        self._args: list[int] = []
+        for window in self.windows:
+            self._args += [window.limit, round((window.seconds + self.margin) * 1_000_000)]
+        self._fallback = MemoryRateLimiter(key, windows, margin=self.margin)
+        self._last_warning = 0.0
+
+    def _try_acquire(self) -> float:
+        try:
+            micros = int(self._acquire_script(keys=self._keys, args=self._args))
+        except redis.RedisError as exc:
+            self._warn(exc)
+            return self._fallback._try_acquire()
+        return micros / 1_000_000
+
+    def _peek(self) -> float:
+        try:
+            micros = int(self._peek_script(keys=self._keys, args=self._args))
+        except redis.RedisError as exc:
+            self._warn(exc)
+            return self._fallback._peek()
+        return max(0.0, micros / 1_000_000)
+
+    def _pause(self, seconds: float) -> None:
+        self._fallback._pause(seconds)
+        try:
+            self._pause_script(keys=self._keys[:1], args=[max(1, round(seconds * 1000))])
+        except redis.RedisError as exc:
+            self._warn(exc)
+
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_warning > 60:
+            self._last_warning = now
+            logger.warning(
+                "Rate limiter %s cannot reach Redis (%s); pacing this process alone until it is back",
+                self.key,
+                type(exc).__name__,
+            )
+
+
+_registry: dict[tuple, RateLimiter] = {}
+_redis_clients: dict[str, redis.Redis] = {}
+_registry_lock = threading.Lock()
+
+
+def _redis_client(redis_url: str) -> redis.Redis:
+    client = _redis_clients.get(redis_url)
+    if client is None:
+        client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        _redis_clients[redis_url] = client
+    return client
+
+
+def get_limiter(
+    key: str,
+    rate_per_second: float | None,
+    *,
+    redis_url: str | None = None,
+    per_hour: float | None = None,
+    margin: float = DEFAULT_MARGIN,
+) -> RateLimiter:
+    """The limiter for `key` (build it with `limiter_key`), shared within this process.
+
+    `rate_per_second` None or 0 and no `per_hour`: a limiter that never waits. With `redis_url`
+    the windows are shared by every process using that Redis; otherwise by this process only.
+    """
+    windows = windows_for(rate_per_second, per_hour)
+    registry_key = (key, windows, redis_url, margin)
+    with _registry_lock:
+        limiter = _registry.get(registry_key)
+        if limiter is None:
+            if redis_url and windows:
+                limiter = RedisRateLimiter(key, windows, redis_client=_redis_client(redis_url), margin=margin)
+            else:
+                limiter = MemoryRateLimiter(key, windows, margin=margin)
+            _registry[registry_key] = limiter
+        return limiter

@@ -1,0 +1,100 @@
+"""Command-line options of ``tajo_sandbox`` and the foreground serve loop."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+import uvicorn
+
+from connectors.sandbox.config import DEFAULT_AC_KEY, DEFAULT_BREVO_KEY, SandboxConfig, parse_brevo_rates
+from connectors.sandbox.faults import FaultSpec
+from connectors.sandbox.generator import GeneratorProfile
+from connectors.sandbox.server import bind_socket, build_app, uvicorn_config
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
+    parser.add_argument("--contacts", type=int, default=200, help="generated AC contacts (default 200)")
+    parser.add_argument("--seed", type=int, default=1, help="data seed; same seed, same data (default 1)")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="fixed per-contact counts, e.g. fields=5,tags=3,lists=2 (default: realistic spread)",
+    )
+    parser.add_argument(
+        "--ac-rate",
+        type=float,
+        default=5.0,
+        help="AC requests per second per account; 0 = unlimited (default 5)",
+    )
+    parser.add_argument("--ac-retry-after", type=float, default=1.0, help="Retry-After seconds on AC 429s")
+    parser.add_argument("--ac-key", default=DEFAULT_AC_KEY, help="AC API token the sandbox accepts")
+    parser.add_argument("--brevo-key", default=DEFAULT_BREVO_KEY, help="Brevo api-key the sandbox accepts")
+    parser.add_argument(
+        "--brevo-rates",
+        default="",
+        help="Brevo buckets, e.g. contacts=10/s+36000/h,other=100/h; 'off' = unlimited",
+    )
+    parser.add_argument(
+        "--faults",
+        default="",
+        help="injected faults, e.g. 429=0.05,500=0.02,slow=0.05:2.0,timeout=0.01,drop=0.01",
+    )
+    parser.add_argument(
+        "--fault-scope",
+        default="both",
+        choices=("ac", "brevo", "both"),
+        help="which API the faults hit (default both)",
+    )
+    parser.add_argument("--tz-offset", default="-05:00", help="AC account time zone offset (default -05:00)")
+    parser.add_argument("--fast", action="store_true", help="switch every rate limit off")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+
+
+def config_from_options(options: dict[str, Any]) -> SandboxConfig:
+    """Build the config; raises ValueError with a one-line message on bad input."""
+    if options["port"] < 0 or options["port"] > 65535:
+        raise ValueError(f"--port must be between 0 and 65535, not {options['port']}")
+    if options["contacts"] < 0:
+        raise ValueError("--contacts must not be negative")
+    if options["ac_rate"] < 0:
+        raise ValueError("--ac-rate must not be negative")
+    if not options["ac_key"] or not options["brevo_key"]:
+        raise ValueError("--ac-key and --brevo-key must not be empty")
+    base = SandboxConfig.fast() if options["fast"] else SandboxConfig()
+    brevo_limits = parse_brevo_rates(options["brevo_rates"]) if options["brevo_rates"] else base.brevo_limits
+    return SandboxConfig(
+        host=options["host"],
+        port=options["port"],
+        seed=options["seed"],
+        contacts=options["contacts"],
+        profile=GeneratorProfile.parse(options["profile"]),
+        ac_key=options["ac_key"],
+        brevo_key=options["brevo_key"],
+        ac_rate=0.0 if options["fast"] else options["ac_rate"],
+        ac_retry_after=options["ac_retry_after"],
+        brevo_limits=brevo_limits,
+        faults=FaultSpec.parse(options["faults"]),
+        fault_scope=options["fault_scope"],
+        tz_offset=options["tz_offset"],
+        access_log=options["access_log"],
+    )
+
+
+def serve(config: SandboxConfig, out: TextIO) -> None:
+    """Bind, print the two connection lines, then serve until SIGINT/SIGTERM."""
+    app = build_app(config)
+    sock = bind_socket(config.host, config.port)
+    port = sock.getsockname()[1]
+    host = config.host if ":" not in config.host else f"[{config.host}]"
+    base = f"http://{host}:{port}"
+    out.write(f"ActiveCampaign: api_url={base} api_key={config.ac_key}\n")
+    out.write(f"Brevo: api_url={base}/v3 api_key={config.brevo_key}\n")
+    out.flush()
+    server = uvicorn.Server(uvicorn_config(app, config))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,0 +1,75 @@
+"""Date formats of the AC account: ISO with the account's offset, offset-less wall clock, UTC ``Z``."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+_OFFSET = re.compile(r"^([+-])(\d\d):(\d\d)$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class AccountClock:
+    """Formats and parses AC timestamps in one fixed account time zone."""
+
+    def __init__(self, offset: str = "-05:00") -> None:
+        m = _OFFSET.match(offset)
+        if not m:
+            raise ValueError(f"offset must look like -05:00, not {offset!r}")
+        minutes = int(m[2]) * 60 + int(m[3])
+        self.offset = offset
+        self.tz = timezone(timedelta(minutes=-minutes if m[1] == "-" else minutes))
+
+    @staticmethod
+    def now() -> float:
+        return time.time()
+
+    def iso(self, epoch: float | None) -> str | None:
+        """``2023-03-14T09:21:07-05:00`` (cdate, udate, mdate, ...)."""
+        if epoch is None:
+            return None
+        return datetime.fromtimestamp(int(epoch), self.tz).isoformat()
+
+    def wall(self, epoch: float | None) -> str | None:
+        """``2023-03-14 09:21:07``: account wall clock without offset (``*_timestamp``)."""
+        if epoch is None:
+            return None
+        return datetime.fromtimestamp(int(epoch), self.tz).strftime("%Y-%m-%d %H:%M:%S")
+
+    def date(self, epoch: float) -> str:
+        return datetime.fromtimestamp(int(epoch), self.tz).strftime("%Y-%m-%d")
+
+    @staticmethod
+    def utc_nanos(epoch: float, nanos: int = 0) -> str:
+        """``2024-01-05T14:20:31.482913004Z`` as custom objects write it."""
+        base = datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{base}.{nanos % 1_000_000_000:09d}Z"
+
+    def parse(self, value: str) -> float:
+        """Parse a filter value: ``YYYY-MM-DD`` or an ISO datetime; no offset = account time.
+
+        Raises ValueError for anything else.
+        """
+        text = value.strip()
+        if _DATE_ONLY.match(text):
+            dt = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=self.tz)
+            return dt.timestamp()
+        # Query strings turn an unencoded "+" into a space.
+        if len(text) > 19 and text[19:20] == " ":
+            text = text[:19] + "+" + text[20:]
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        dt = datetime.fromisoformat(text)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=self.tz)
+        return dt.timestamp()
+
+    def parse_stored(self, value: str | None) -> float | None:
+        """Parse a timestamp we wrote ourselves (ISO with offset or wall clock); zero-dates are None."""
+        if not value or value.startswith("0000"):
+            return None
+        try:
+            return self.parse(value)
+        except ValueError:
+            return None

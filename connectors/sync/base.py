@@ -1,0 +1,83 @@
+"""The one interface every synced resource implements, and the context the engine hands it."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from connectors.activecampaign.client import ActiveCampaignClient
+    from connectors.brevo.client import BrevoClient
+    from connectors.models import Connection, SyncRun
+    from connectors.sync.recorder import Recorder
+    from mappings.transforms import CompiledMapping, MappingSet
+
+
+@dataclass
+class SyncContext:
+    """Everything one slice of one run needs; providers are passed in, never looked up globally."""
+
+    run: SyncRun
+    connection: Connection
+    ac: ActiveCampaignClient
+    brevo: BrevoClient
+    mapping: MappingSet
+    compiled: CompiledMapping
+    recorder: Recorder
+    dry_run: bool
+    mode: str
+    deadline: float
+    max_records: int
+    # Incremental runs read changes since this instant (already minus the overlap window).
+    since: datetime | None = None
+    # Retry runs: the source ids that failed, per resource.
+    only_ids: dict[str, set[str]] = field(default_factory=dict)
+    trigger: str = "admin"
+    # Set by a resource that stopped to wait for a provider budget (Brevo's hourly CRM bucket):
+    # the next slice is enqueued this many seconds later instead of at once.
+    resume_after: float = 0.0
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline or self.recorder.records_in_slice >= self.max_records
+
+
+@dataclass
+class SliceResult:
+    """What a resource did in one slice: its new position and whether it has finished."""
+
+    state: dict[str, Any]
+    done: bool
+    total: int | None = None  # best known number of records this resource will read, for progress
+    next_cursor: datetime | None = None  # the incremental cursor to store when the run ends
+
+
+class Resource(ABC):
+    """A kind of data that syncs. Subclasses are registered in `connectors.sync.registry`.
+
+    `run_slice` reads from ActiveCampaign from `state` onwards, maps, writes to Brevo (unless
+    dry run), records one outcome per record through `ctx.recorder`, and returns before
+    `ctx.out_of_time()`; the engine commits its state with the outcomes and continues in the
+    next slice. It must be safe to run again from the same state after a crash: writes are
+    upserts or guarded by RecordState.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    # Resources that must finish first within a run (e.g. lists before contacts).
+    after: ClassVar[tuple[str, ...]] = ()
+    # Connection flag that enables it.
+    connection_flag: ClassVar[str]
+
+    @abstractmethod
+    def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult: ...
+
+    def sync_one(self, ctx: SyncContext, source_id: str) -> None:
+        """Re-read one record from ActiveCampaign and write it (webhooks, retries)."""
+        raise NotImplementedError(f"{self.name} cannot sync a single record")
+
+    def estimate_requests(self, counts: dict[str, int]) -> dict[str, float]:
+        """AC and Brevo requests a full backfill needs, from catalog counts (for the run's floor)."""
+        return {"ac": 0.0, "brevo": 0.0}

@@ -1,0 +1,434 @@
+"""Contacts with custom fields (by field id), tags, list memberships (with consent), scores, deal data.
+
+Full backfill: stage the associations the mapping needs from bulk endpoints, then walk contacts
+by id (keyset) and join each page locally. Incremental: contacts changed since the cursor
+(minus an overlap window; content hashes skip the overlap's duplicates) plus contacts whose
+deals changed; their associations come from per-contact reads when few changed (2 requests a
+contact) and from staging when many did, whichever costs fewer requests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from connectors.models import Outcome, RunMode
+from connectors.sync import staging
+from connectors.sync.base import Resource, SliceResult, SyncContext
+from connectors.sync.brevo_contacts import ContactWriter, PendingContact
+from connectors.sync.recorder import load_states
+from connectors.sync.registry import register
+from mappings.records import SourceContact
+from mappings.transforms import content_hash, transform_contact
+
+UNIT = 500  # contacts transformed and written together
+NEW_CONTACTS_PER_IMPORT = 5000
+STANDARD = ("orgname",)
+
+
+def _needs(ctx: SyncContext) -> dict[str, Any]:
+    """Which associations the mapping actually uses: nothing else is read."""
+    conn = ctx.connection
+    fields = [r for r in ctx.mapping.fields]
+    return {
+        "field_ids": sorted({r.ac_field_id for r in fields if r.source == "field" and r.ac_field_id})
+        if conn.include_custom_fields
+        else [],
+        "tags": bool(ctx.mapping.tags) and conn.include_tags,
+        "lists": bool(ctx.mapping.lists) and conn.include_list_memberships,
+        "deals": any(r.source.startswith("deal.") for r in fields),
+        "scores": conn.include_scores and any(r.source == "score" for r in fields),
+    }
+
+
+def build_source(contact: Any, assoc: staging.Associations | None, scores: dict[int, float]) -> SourceContact:
+    assoc = assoc or staging.Associations()
+    return SourceContact.model_construct(
+        ac_id=contact.id,
+        email=contact.email or None,
+        first_name=contact.first_name or None,
+        last_name=contact.last_name or None,
+        phone=contact.phone or None,
+        udate=contact.udate,
+        standard={name: (getattr(contact, name, None) or None) for name in STANDARD},
+        field_values=assoc.field_values,
+        tags=frozenset(assoc.tags),
+        lists=assoc.lists,
+        scores=scores,
+        deal=staging.primary_deal(assoc.deals),
+        automations={},
+        custom_objects={},
+    )
+
+
+@register
+class ContactsResource(Resource):
+    name = "contacts"
+    label = "Contacts"
+    connection_flag = "sync_contacts"
+    after = ("lists",)
+
+    # -- slices -------------------------------------------------------------------------------
+
+    def __init__(self) -> None:
+        self._new: list[PendingContact] = []
+        self._new_meta: dict[str, Any] = {}
+
+    def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
+        try:
+            return self._run_slice(ctx, state)
+        finally:
+            # The slice's position is committed after this returns: create what it read first.
+            self._create_new(ctx)
+
+    def _run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
+        if ctx.mode == RunMode.RETRY:
+            return self._retry_slice(ctx, state)
+        needs = _needs(ctx)
+        phase = state.get("phase") or ("plan" if ctx.since else "stage")
+        if phase == "plan":
+            phase = self._plan_incremental(ctx, state, needs)
+        if phase == "stage":
+            if not self._stage(ctx, state, needs):
+                state["phase"] = "stage"
+                return SliceResult(state, done=False, total=state.get("total"))
+            phase = "main"
+        if phase in ("main", "main_detail"):
+            state["phase"] = phase
+            if not self._main(ctx, state, needs, detail=phase == "main_detail"):
+                return SliceResult(state, done=False, total=state.get("total"))
+            phase = "extra"
+        if phase == "extra":
+            state["phase"] = phase
+            if not self._extra(ctx, state, needs):
+                return SliceResult(state, done=False, total=state.get("total"))
+        next_cursor = datetime.fromisoformat(state["max_udate"]) if state.get("max_udate") else None
+        return SliceResult(state, done=True, total=state.get("total"), next_cursor=next_cursor)
+
+    def _plan_incremental(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> str:
+        """Pick per-contact reads or bulk staging by which costs fewer AC requests."""
+        first = next(iter(ctx.ac.iter_contact_pages(updated_after=ctx.since)), None)
+        changed = (
+            first.total if first and first.total is not None else len(first.items) if first else 0
+        ) or 0
+        extra: set[int] = set()
+        if needs["deals"]:
+            for page in ctx.ac.iter_deal_pages(updated_after=ctx.since):
+                extra.update(d.contact_id for d in page.items if d.contact_id)
+                if len(extra) > 5000:
+                    break
+        state["extra_ids"] = sorted(extra)
+        state["total"] = changed + len(extra)
+        per_contact = 2 * (changed + len(extra))
+        bulk = sum(math.ceil(t / 100) for t in self._association_totals(ctx, needs))
+        return "stage" if bulk < per_contact else "main_detail"
+
+    @staticmethod
+    def _association_totals(ctx: SyncContext, needs: dict[str, Any]) -> Iterable[int]:
+        probes = [("/fieldValues", {"filters[fieldid]": fid}) for fid in needs["field_ids"]]
+        if needs["tags"]:
+            probes.append(("/contactTags", {}))
+        if needs["lists"]:
+            probes.append(("/contactLists", {}))
+        if needs["deals"]:
+            probes.append(("/deals", {}))
+        for path, params in probes:
+            body = ctx.ac.get(path, {**params, "limit": 1})
+            yield int((body.get("meta") or {}).get("total") or 0)
+
+    def _stage(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
+        positions = state.setdefault("stage", {})
+        sources = staging.stage_sources(
+            field_ids=needs["field_ids"], tags=needs["tags"], lists=needs["lists"], deals=needs["deals"]
+        )
+        for source in sources:
+            position = positions.get(source.key, 0)
+            if position == -1:
+                continue
+            for page in staging.pages_for(ctx.ac, source, position):
+                staging.stage_page(ctx.run.pk, source, page)
+                position = page.offset + page.row_count
+                positions[source.key] = position
+                if ctx.out_of_time():
+                    return False
+            positions[source.key] = -1
+        return True
+
+    def _main(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any], *, detail: bool) -> bool:
+        last_id = int(state.get("last_id") or 0)
+        extra = set(state.get("extra_ids") or [])
+        unit: list[tuple[Any, dict[int, float]]] = []
+        pages = ctx.ac.iter_contact_pages(updated_after=ctx.since, id_greater=last_id)
+        for page in pages:
+            if state.get("total") is None and page.total is not None:
+                state["total"] = page.total
+            scores: dict[int, dict[int, float]] = {}
+            for sv in page.score_values:
+                if sv.contact_id is not None and sv.value is not None:
+                    scores.setdefault(sv.contact_id, {})[sv.score_id] = sv.value
+            for raw, reason in page.invalid:
+                source_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
+                ctx.recorder.record(self.name, source_id, Outcome.FAILED, message=reason, code="malformed")
+            for contact in page.items:
+                extra.discard(contact.id)
+                unit.append((contact, scores.get(contact.id, {})))
+            if page.last_id is not None:
+                last_id = page.last_id
+            if len(unit) >= UNIT or ctx.out_of_time():
+                self._process(ctx, unit, needs, detail=detail, state=state)
+                unit = []
+                state["last_id"] = last_id
+                state["extra_ids"] = sorted(extra)
+                if ctx.out_of_time():
+                    return False
+        self._process(ctx, unit, needs, detail=detail, state=state)
+        state["last_id"] = last_id
+        state["extra_ids"] = sorted(extra)
+        return True
+
+    def _extra(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
+        """Contacts whose deals changed although the contact itself did not."""
+        remaining = list(state.get("extra_ids") or [])
+        while remaining:
+            batch, remaining = remaining[:50], remaining[50:]
+            unit = []
+            for contact_id in batch:
+                try:
+                    detail = ctx.ac.get_contact(contact_id)
+                except Exception as exc:  # one unreadable contact must not stop the run
+                    ctx.recorder.record(
+                        self.name, contact_id, Outcome.FAILED, message=_reason(exc), code="ac_read"
+                    )
+                    continue
+                unit.append((detail.contact, {}))
+            self._process(ctx, unit, needs, detail=True, state=state)
+            state["extra_ids"] = remaining
+            if ctx.out_of_time():
+                return False
+        return True
+
+    def _retry_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
+        ids = sorted(ctx.only_ids.get(self.name, set()) - set(state.get("done_ids", [])), key=_int_or_zero)
+        state.setdefault("total", len(ctx.only_ids.get(self.name, set())))
+        needs = _needs(ctx)
+        while ids:
+            batch, ids = ids[:50], ids[50:]
+            unit = []
+            for source_id in batch:
+                try:
+                    unit.append((ctx.ac.get_contact(int(source_id)).contact, {}))
+                except Exception as exc:
+                    ctx.recorder.record(
+                        self.name, source_id, Outcome.FAILED, message=_reason(exc), code="ac_read"
+                    )
+            self._process(ctx, unit, needs, detail=True, state=state, force=True)
+            state["done_ids"] = [*state.get("done_ids", []), *batch]
+            if ctx.out_of_time():
+                return SliceResult(state, done=not ids, total=state["total"])
+        return SliceResult(state, done=True, total=state["total"])
+
+    def sync_one(self, ctx: SyncContext, source_id: str) -> None:
+        contact = ctx.ac.get_contact(int(source_id)).contact
+        self._process(ctx, [(contact, {})], _needs(ctx), detail=True, state={})
+        self._create_new(ctx)
+
+    # -- one unit -----------------------------------------------------------------------------
+
+    def _associations(
+        self, ctx: SyncContext, contacts: list[Any], needs: dict[str, Any], *, detail: bool
+    ) -> tuple[dict[int, staging.Associations], dict[int, dict[int, float]]]:
+        if not detail:
+            return staging.load_associations(ctx.run.pk, [c.id for c in contacts]), {}
+        found: dict[int, staging.Associations] = {}
+        scores: dict[int, dict[int, float]] = {}
+        wanted_fields = set(needs["field_ids"])
+        for contact in contacts:
+            full = ctx.ac.get_contact(contact.id)
+            assoc = staging.Associations(
+                field_values={
+                    fv.field_id: fv.value for fv in full.field_values if fv.field_id in wanted_fields
+                },
+                lists={cl.list_id: cl.status for cl in full.contact_lists} if needs["lists"] else {},
+                deals=[staging.deal_blob(d) for d in full.deals if not d.is_disabled]
+                if needs["deals"]
+                else [],
+            )
+            if needs["tags"]:
+                assoc.tags = {ct.tag_id for ct in ctx.ac.list_contact_tags(contact.id).items}
+            if needs["scores"]:
+                scores[contact.id] = {
+                    sv.score_id: sv.value
+                    for sv in ctx.ac.list_contact_score_values(contact.id).items
+                    if sv.value is not None
+                }
+            found[contact.id] = assoc
+        return found, scores
+
+    def _process(
+        self,
+        ctx: SyncContext,
+        unit: list[tuple[Any, dict[int, float]]],
+        needs: dict[str, Any],
+        *,
+        detail: bool,
+        state: dict[str, Any],
+        force: bool = False,
+    ) -> None:
+        if not unit:
+            return
+        contacts = [c for c, _ in unit]
+        assocs, detail_scores = self._associations(ctx, contacts, needs, detail=detail)
+        states = load_states(ctx.connection.pk, self.name, [str(c.id) for c in contacts])
+        pending: list[PendingContact] = []
+        meta: dict[str, tuple[Any, str, str, datetime | None]] = {}
+        seen_emails: dict[str, str] = {}
+        max_udate = state.get("max_udate")
+        for contact, page_scores in unit:
+            source_id = str(contact.id)
+            if contact.udate and (max_udate is None or contact.udate.isoformat() > max_udate):
+                max_udate = contact.udate.isoformat()
+            source = build_source(
+                contact, assocs.get(contact.id), detail_scores.get(contact.id) or page_scores
+            )
+            result = transform_contact(source, ctx.compiled)
+            key = (contact.email or "").strip().lower()
+            if result.payload is None:
+                outcome = Outcome.SKIPPED if result.skip_code == "no_email" else Outcome.FAILED
+                ctx.recorder.record(
+                    self.name,
+                    source_id,
+                    outcome,
+                    key=key,
+                    message=result.skip_reason or "",
+                    code=result.skip_code or "",
+                )
+                continue
+            email = result.payload.email
+            if email in seen_emails:
+                ctx.recorder.record(
+                    self.name,
+                    source_id,
+                    Outcome.FAILED,
+                    key=email,
+                    code="duplicate_email",
+                    message=f"another ActiveCampaign contact (id {seen_emails[email]}) has the same email "
+                    "(compared case-insensitively): merge them in ActiveCampaign",
+                )
+                continue
+            seen_emails[email] = source_id
+            previous = states.get(source_id)
+            if (
+                previous is not None
+                and previous.source_modified_at
+                and contact.udate
+                and contact.udate < previous.source_modified_at
+            ):
+                ctx.recorder.record(
+                    self.name,
+                    source_id,
+                    Outcome.SKIPPED,
+                    key=email,
+                    code="stale",
+                    message="older than the last write: a newer version of this contact was already sent",
+                )
+                continue
+            body = result.payload.to_brevo()
+            digest = content_hash(body)
+            problems = "; ".join(f"{e.field}: {e.reason}" for e in result.errors)
+            if previous is not None and previous.content_hash == digest and not force:
+                ctx.recorder.record(self.name, source_id, Outcome.UNCHANGED, key=email)
+                continue
+            pending.append(
+                PendingContact(source_id=source_id, email=email, body=body, known=previous is not None)
+            )
+            meta[source_id] = (body, digest, problems, contact.udate)
+        state["max_udate"] = max_udate
+        if not pending:
+            return
+        if ctx.dry_run:
+            for item in pending:
+                body, _digest, problems, _ = meta[item.source_id]
+                outcome = Outcome.UPDATED if item.known else Outcome.CREATED
+                verb = "would update" if item.known else "would create"
+                ctx.recorder.record(
+                    self.name,
+                    item.source_id,
+                    Outcome.FAILED if problems else outcome,
+                    key=item.email,
+                    message=f"{verb}" + (f"; not sent: {problems}" if problems else ""),
+                    code="field_rejected" if problems else "",
+                    sent=body,
+                )
+            return
+        writer = ContactWriter(ctx.brevo)
+        new = writer.update(pending)
+        self._record_written(ctx, writer, [item for item in pending if item not in new], meta)
+        # New contacts are created by imports; gathering them across units means fewer imports
+        # (one per distinct list set) and fewer polls of Brevo's hourly-budgeted process endpoint.
+        self._new.extend(new)
+        self._new_meta.update({item.source_id: meta[item.source_id] for item in new})
+        if len(self._new) >= NEW_CONTACTS_PER_IMPORT:
+            self._create_new(ctx)
+
+    def _create_new(self, ctx: SyncContext) -> None:
+        if not self._new:
+            return
+        writer = ContactWriter(ctx.brevo)
+        writer.create(self._new)
+        self._record_written(ctx, writer, self._new, self._new_meta)
+        self._new, self._new_meta = [], {}
+
+    def _record_written(
+        self, ctx: SyncContext, writer: ContactWriter, items: list[PendingContact], meta: dict[str, Any]
+    ) -> None:
+        ctx.run.brevo_requests += writer.requests
+        writer.requests = 0
+        for item in items:
+            body, digest, problems, udate = meta[item.source_id]
+            written = writer.outcomes.get(item.source_id)
+            if written is None:
+                continue
+            if written.outcome == Outcome.FAILED:
+                ctx.recorder.record(
+                    self.name,
+                    item.source_id,
+                    Outcome.FAILED,
+                    key=item.email,
+                    message=written.message,
+                    code=written.code,
+                    sent=body,
+                )
+                continue
+            ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=udate)
+            if problems:
+                ctx.recorder.record(
+                    self.name,
+                    item.source_id,
+                    Outcome.FAILED,
+                    key=item.email,
+                    code="field_rejected",
+                    message=f"{written.outcome}, but these values were not sent: {problems}",
+                    sent=body,
+                )
+            else:
+                ctx.recorder.record(
+                    self.name,
+                    item.source_id,
+                    written.outcome,
+                    key=item.email,
+                    message=written.message,
+                    sent=body,
+                )
+
+
+def _int_or_zero(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "operator_message", None) or f"{type(exc).__name__}"

@@ -1,0 +1,364 @@
+"""The sync engine: the only orchestrator. load → pull → map → push → record, in bounded slices.
+
+A run executes as a chain of RQ jobs. Each job runs one slice: at most `SLICE_SECONDS` of work
+or `TAJO_SYNC_SLICE_RECORDS` records, then commits the records' outcomes together with the
+resource's position, and enqueues its continuation. A killed worker therefore costs at most
+one slice, which the watchdog re-enqueues from the last committed position. Transactions are
+short and never held open across an HTTP call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from connectors.exceptions import ApiError
+from connectors.models import (
+    ACTIVE_STATUSES,
+    Checkpoint,
+    Connection,
+    Outcome,
+    RunMode,
+    RunStatus,
+    SyncRecord,
+    SyncRun,
+    Trigger,
+)
+from connectors.sync import staging
+from connectors.sync.base import SyncContext
+from connectors.sync.recorder import Recorder
+from connectors.sync.registry import get_resource
+
+logger = logging.getLogger(__name__)
+
+SLICE_SECONDS = 20.0
+OVERLAP = timedelta(minutes=5)  # incremental re-reads this much before the cursor (clock skew, late commits)
+STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: the worker is gone
+MAX_SLICE_FAILURES = 5
+
+
+class SliceLock:
+    """One worker at a time per run, across machines (Redis), expiring if its worker dies."""
+
+    def __init__(self, run_id: int, ttl_seconds: int) -> None:
+        import django_rq
+
+        self._conn = django_rq.get_connection("tajo-sync")
+        self._key = f"tajo:run-lock:{run_id}"
+        self._ttl = ttl_seconds
+        self._token = str(time.monotonic_ns())
+
+    def acquire(self) -> bool:
+        return bool(self._conn.set(self._key, self._token, nx=True, ex=self._ttl))
+
+    def held_elsewhere(self) -> bool:
+        return self._conn.exists(self._key) == 1
+
+    def release(self) -> None:
+        if (self._conn.get(self._key) or b"").decode() == self._token:
+            self._conn.delete(self._key)
+
+
+def execute_slice(run_id: int, *, slice_seconds: float | None = None) -> str:
+    """Run one slice of a run. Returns 'continue', 'finished', 'locked' or 'noop'."""
+    seconds = slice_seconds if slice_seconds is not None else SLICE_SECONDS
+    lock = SliceLock(run_id, ttl_seconds=int(seconds) + 90)
+    if not lock.acquire():
+        return "locked"
+    try:
+        return _execute_locked(run_id, seconds)
+    finally:
+        lock.release()
+
+
+def _execute_locked(run_id: int, seconds: float) -> str:
+    run = SyncRun.objects.select_related("connection__ac_account", "connection__brevo_account").get(pk=run_id)
+    if run.status not in ACTIVE_STATUSES:
+        return "noop"
+    if run.cancel_requested:
+        _finish(run, RunStatus.CANCELLED)
+        return "finished"
+    now = timezone.now()
+    run.status = RunStatus.RUNNING
+    run.started_at = run.started_at or now
+    run.heartbeat_at = now
+    run.save(update_fields=["status", "started_at", "heartbeat_at"])
+
+    try:
+        ctx = _context(run, seconds)
+    except _SetupFailed as exc:
+        run.error = str(exc)
+        _finish(run, RunStatus.FAILED)
+        return "finished"
+
+    from connectors.services import enqueue_slice
+
+    try:
+        with ctx.ac, ctx.brevo:
+            finished = _run_resources(run, ctx)
+    except ApiError as exc:
+        return _slice_failed(run, ctx, exc, enqueue_slice)
+    if finished:
+        _finish(run, _final_status(run))
+        return "finished"
+    if ctx.resume_after > 0:
+        # The run waits for a provider budget: it is alive, so the watchdog must not resume it early.
+        SyncRun.objects.filter(pk=run.pk).update(
+            heartbeat_at=timezone.now() + timedelta(seconds=ctx.resume_after)
+        )
+    enqueue_slice(run.pk, delay_seconds=ctx.resume_after)
+    return "continue"
+
+
+class _SetupFailed(Exception):
+    pass
+
+
+def _context(run: SyncRun, seconds: float) -> SyncContext:
+    from connectors.services import build_clients
+    from mappings.transforms import MappingError, MappingSet, compile_mapping
+
+    connection = run.connection
+    if not run.mapping_snapshot:
+        from mappings.services import mapping_snapshot
+
+        try:
+            snapshot = mapping_snapshot(connection)
+        except Exception as exc:  # the snapshot names every problem: the run fails with it
+            raise _SetupFailed(f"The mapping is not valid, nothing was synced: {exc}") from exc
+        run.mapping_snapshot = snapshot.model_dump(mode="json")
+        run.save(update_fields=["mapping_snapshot"])
+    mapping = MappingSet.model_validate(run.mapping_snapshot)
+    try:
+        compiled = compile_mapping(mapping)
+    except MappingError as exc:
+        raise _SetupFailed(f"The mapping is not valid, nothing was synced: {exc}") from exc
+    ac, brevo = build_clients(connection)
+    since = None
+    if run.mode in (RunMode.INCREMENTAL,):
+        since = _incremental_since(run)
+    only_ids: dict[str, set[str]] = {}
+    if run.mode == RunMode.RETRY and run.retry_of_id:
+        for resource, source_id in SyncRecord.objects.filter(
+            run_id=run.retry_of_id, outcome=Outcome.FAILED
+        ).values_list("resource", "source_id"):
+            only_ids.setdefault(resource, set()).add(source_id)
+    return SyncContext(
+        run=run,
+        connection=connection,
+        ac=ac,
+        brevo=brevo,
+        mapping=mapping,
+        compiled=compiled,
+        recorder=Recorder(run, trigger=run.trigger),
+        dry_run=run.dry_run,
+        mode=run.mode,
+        deadline=time.monotonic() + seconds,
+        max_records=settings.TAJO_SYNC_SLICE_RECORDS,
+        since=since,
+        only_ids=only_ids,
+        trigger=run.trigger,
+    )
+
+
+def _incremental_since(run: SyncRun):
+    stored = run.state.get("_since")
+    if stored:
+        from datetime import datetime
+
+        return datetime.fromisoformat(stored)
+    cursors = Checkpoint.objects.filter(connection=run.connection, cursor__isnull=False).values_list(
+        "cursor", flat=True
+    )
+    oldest = min(cursors, default=None)
+    since = (oldest - OVERLAP) if oldest else None
+    if since:
+        run.state["_since"] = since.isoformat()
+    return since
+
+
+def _run_resources(run: SyncRun, ctx: SyncContext) -> bool:
+    for name in run.resources:
+        state = dict(run.state.get(name) or {})
+        if state.get("done"):
+            continue
+        if run.mode == RunMode.RETRY and name not in ctx.only_ids:
+            _commit(run, ctx, name, {**state, "done": True}, total=0)
+            continue
+        resource = get_resource(name)
+        result = resource.run_slice(ctx, state)
+        new_state = {**result.state, "done": result.done}
+        if result.next_cursor is not None:
+            new_state["next_cursor"] = result.next_cursor.isoformat()
+        _commit(run, ctx, name, new_state, total=result.total)
+        if not result.done:
+            return False
+        if ctx.out_of_time():
+            return all((run.state.get(n) or {}).get("done") for n in run.resources)
+    return True
+
+
+def _commit(run: SyncRun, ctx: SyncContext, name: str, state: dict[str, Any], *, total: int | None) -> None:
+    """Outcomes, RecordState and the resource's position in one short transaction."""
+    with transaction.atomic():
+        ctx.recorder.flush()
+        fresh = SyncRun.objects.select_for_update().only("cancel_requested", "state").get(pk=run.pk)
+        run.state = {**(fresh.state or {}), **run.state, name: state}
+        run.counters = ctx.recorder.merged_counters(run.counters)
+        run.cancel_requested = fresh.cancel_requested
+        totals = [int((run.state.get(n) or {}).get("total") or 0) for n in run.resources]
+        if total is not None:
+            run.state[name]["total"] = total
+            totals = [int((run.state.get(n) or {}).get("total") or 0) for n in run.resources]
+        run.progress_total = sum(totals) or None
+        run.progress_done = sum(int(v.get("read", 0)) for v in run.counters.values())
+        run.heartbeat_at = timezone.now()
+        run.save(
+            update_fields=[
+                "state",
+                "counters",
+                "progress_total",
+                "progress_done",
+                "heartbeat_at",
+                "brevo_requests",
+                "ac_requests",
+            ]
+        )
+    if run.cancel_requested:
+        # Checked between units; the caller stops at the next boundary.
+        ctx.deadline = 0
+
+
+def _slice_failed(run: SyncRun, ctx: SyncContext, exc: ApiError, enqueue) -> str:
+    """Retryable trouble (5xx, timeouts) retries the slice later; anything else fails the run."""
+    with transaction.atomic():
+        ctx.recorder.flush()
+        run.counters = ctx.recorder.merged_counters(run.counters)
+        failures = int(run.state.get("_slice_failures", 0)) + 1
+        run.state["_slice_failures"] = failures
+        run.save(update_fields=["counters", "state"])
+    if exc.retryable and failures < MAX_SLICE_FAILURES:
+        logger.warning("run %s slice failed (%s); retrying", run.pk, exc.operator_message)
+        enqueue(run.pk, delay_seconds=min(300, 5 * 2**failures))
+        return "continue"
+    run.error = exc.operator_message
+    _finish(run, RunStatus.FAILED)
+    return "finished"
+
+
+def _final_status(run: SyncRun) -> str:
+    if run.cancel_requested:
+        return RunStatus.CANCELLED
+    failed = sum(int(v.get("failed", 0)) for v in (run.counters or {}).values())
+    return RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
+
+
+def _finish(run: SyncRun, status: str) -> None:
+    with transaction.atomic():
+        run.status = status
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at", "error"])
+        if (
+            status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+            and not run.dry_run
+            and run.mode in (RunMode.FULL, RunMode.INCREMENTAL)
+        ):
+            for name in run.resources:
+                cursor = (run.state.get(name) or {}).get("next_cursor")
+                checkpoint, _ = Checkpoint.objects.get_or_create(
+                    connection=run.connection, resource=name, defaults={"tenant_id": run.tenant_id}
+                )
+                if cursor:
+                    from datetime import datetime
+
+                    checkpoint.cursor = max(filter(None, [checkpoint.cursor, datetime.fromisoformat(cursor)]))
+                checkpoint.position = {"last_run": run.pk}
+                checkpoint.save()
+    staging.clear(run.pk)
+
+
+# ----------------------------------------------------------------------------- single records
+
+
+def sync_single(
+    *,
+    connection: Connection,
+    resource: str,
+    source_id: str,
+    trigger: str = Trigger.WEBHOOK,
+    hint: dict[str, Any] | None = None,
+) -> SyncRecord | None:
+    """Re-read one record from ActiveCampaign and write it through the normal path.
+
+    Used by webhooks and the API. Each call gets its own short run of mode "webhook", so
+    outcomes, RecordState and convergence (never older over newer) are exactly a backfill's.
+    """
+    run = SyncRun.objects.create(
+        tenant_id=connection.tenant_id,
+        connection=connection,
+        mode=RunMode.WEBHOOK if trigger == Trigger.WEBHOOK else RunMode.SINGLE,
+        resources=[resource],
+        trigger=trigger,
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        state={"hint": hint or {}},
+    )
+    try:
+        ctx = _context(run, SLICE_SECONDS)
+    except _SetupFailed as exc:
+        run.error = str(exc)
+        _finish(run, RunStatus.FAILED)
+        return None
+    try:
+        with ctx.ac, ctx.brevo:
+            get_resource(resource).sync_one(ctx, source_id)
+    except ApiError as exc:
+        ctx.recorder.record(
+            resource, source_id, Outcome.FAILED, message=exc.operator_message, code="api_error"
+        )
+    with transaction.atomic():
+        ctx.recorder.flush()
+        run.counters = ctx.recorder.merged_counters(run.counters)
+        run.progress_done = sum(int(v.get("read", 0)) for v in run.counters.values())
+        run.save(update_fields=["counters", "progress_done", "brevo_requests"])
+    _finish(run, _final_status(run))
+    return run.records.order_by("-pk").first()
+
+
+# ----------------------------------------------------------------------------- watchdog
+
+
+def recover_stale_runs(*, now=None) -> list[int]:
+    """Re-enqueue runs whose worker died (no heartbeat, no lock): they resume from their position."""
+    from connectors.services import enqueue_slice
+
+    now = now or timezone.now()
+    stale = SyncRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER).exclude(
+        mode__in=[RunMode.WEBHOOK, RunMode.SINGLE]
+    )
+    recovered = []
+    for run in stale:
+        if SliceLock(run.pk, ttl_seconds=1).held_elsewhere():
+            continue
+        updated = SyncRun.objects.filter(pk=run.pk, heartbeat_at=run.heartbeat_at).update(
+            heartbeat_at=now, state=run.state | {"_recovered": int(run.state.get("_recovered", 0)) + 1}
+        )
+        if updated:
+            logger.warning(
+                "run %s had no heartbeat since %s: resuming from its checkpoint", run.pk, run.heartbeat_at
+            )
+            enqueue_slice(run.pk)
+            recovered.append(run.pk)
+    return recovered
+
+
+def touch(run_id: int) -> None:
+    SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), ac_requests=F("ac_requests"))

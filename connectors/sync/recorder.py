@@ -1,0 +1,149 @@
+"""Per-record outcomes and RecordState, buffered in memory and written in bulk."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from django.utils import timezone
+
+from connectors.models import Outcome, RecordState, SyncRecord, SyncRun
+
+SENT_MAX_BYTES = 2048
+MESSAGE_MAX_CHARS = 1000
+
+
+def bounded(sent: Any) -> Any:
+    """What was sent, cut to a size the per-record log can hold for millions of rows."""
+    if sent is None:
+        return None
+    data = orjson.dumps(sent, option=orjson.OPT_NON_STR_KEYS, default=str)
+    if len(data) <= SENT_MAX_BYTES:
+        return orjson.loads(data)
+    return {"truncated": data[:SENT_MAX_BYTES].decode(errors="ignore"), "bytes": len(data)}
+
+
+@dataclass
+class StateUpdate:
+    resource: str
+    source_id: str
+    content_hash: str
+    brevo_id: str
+    modified_at: datetime | None
+
+
+class Recorder:
+    """Collects outcomes of one slice; `flush()` writes them with two bulk statements.
+
+    Counters always add up: every record counts once as read and once under its outcome.
+    """
+
+    def __init__(self, run: SyncRun, *, trigger: str) -> None:
+        self.run = run
+        self.trigger = trigger
+        self._records: list[SyncRecord] = []
+        self._states: dict[tuple[str, str], StateUpdate] = {}
+        self.counters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.records_in_slice = 0
+
+    def record(
+        self,
+        resource: str,
+        source_id: object,
+        outcome: str,
+        *,
+        key: str | None = "",
+        message: str = "",
+        code: str = "",
+        sent: Any = None,
+    ) -> None:
+        if outcome not in Outcome.values:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        self._records.append(
+            SyncRecord(
+                tenant_id=self.run.tenant_id,
+                run_id=self.run.pk,
+                resource=resource,
+                source_id=str(source_id)[:100],
+                key=(key or "")[:320],
+                outcome=outcome,
+                error_code=code[:60],
+                message=message[:MESSAGE_MAX_CHARS],
+                sent=bounded(sent),
+                trigger=self.trigger,
+                created_at=timezone.now(),
+            )
+        )
+        counters = self.counters[resource]
+        counters["read"] += 1
+        counters[outcome] += 1
+        self.records_in_slice += 1
+
+    def remember(
+        self,
+        resource: str,
+        source_id: object,
+        *,
+        content_hash: str,
+        brevo_id: str = "",
+        modified_at: datetime | None = None,
+    ) -> None:
+        """What was written for a record, so the next run can tell unchanged from changed."""
+        key = (resource, str(source_id))
+        self._states[key] = StateUpdate(resource, str(source_id), content_hash, brevo_id, modified_at)
+
+    def pending(self) -> int:
+        return len(self._records)
+
+    def flush(self) -> None:
+        """Write buffered rows. Call inside the transaction that also saves the run's position."""
+        if self._records:
+            SyncRecord.objects.bulk_create(self._records, batch_size=2000)
+            self._records = []
+        if self._states:
+            now = timezone.now()
+            rows = [
+                RecordState(
+                    tenant_id=self.run.tenant_id,
+                    connection_id=self.run.connection_id,
+                    resource=s.resource,
+                    source_id=s.source_id,
+                    content_hash=s.content_hash,
+                    brevo_id=s.brevo_id,
+                    source_modified_at=s.modified_at,
+                    updated_at=now,
+                )
+                for s in self._states.values()
+            ]
+            RecordState.objects.bulk_create(
+                rows,
+                batch_size=2000,
+                update_conflicts=True,
+                unique_fields=["connection", "resource", "source_id"],
+                update_fields=["content_hash", "brevo_id", "source_modified_at", "updated_at"],
+            )
+            self._states = {}
+
+    def merged_counters(self, existing: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        merged = {resource: dict(values) for resource, values in (existing or {}).items()}
+        for resource, values in self.counters.items():
+            target = merged.setdefault(resource, {})
+            for outcome, count in values.items():
+                target[outcome] = target.get(outcome, 0) + count
+        self.counters.clear()
+        return merged
+
+
+def load_states(connection_id: int, resource: str, source_ids: list[str]) -> dict[str, RecordState]:
+    """RecordState rows for one page of records, in one query."""
+    if not source_ids:
+        return {}
+    rows = RecordState.objects.filter(
+        connection_id=connection_id, resource=resource, source_id__in=source_ids
+    )
+    return {
+        row.source_id: row for row in rows.only("source_id", "content_hash", "brevo_id", "source_modified_at")
+    }

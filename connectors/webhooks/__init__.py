@@ -1,0 +1,1 @@
+"""Real-time ActiveCampaign webhooks: intake, parsing, storage, processing and registration."""

@@ -1,0 +1,102 @@
+"""Rate limits and faults over real HTTP: 429 Retry-After honoured, 5xx/timeouts retried or given up."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from connectors.activecampaign import ActiveCampaignClient
+from connectors.exceptions import ServerError, TransportError
+from connectors.http import RetryPolicy
+from connectors.ratelimit import MemoryRateLimiter, Window, get_limiter
+from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.faults import FaultSpec
+from connectors.sandbox.server import SandboxServer
+from connectors.sandbox.stats import max_in_window
+
+FAST_RETRY = RetryPolicy(max_attempts=8, backoff_initial=0.02, backoff_max=0.2)
+
+
+def make_client(server: SandboxServer, *, limiter=None, retry=FAST_RETRY, timeout: float = 5.0):
+    return ActiveCampaignClient(
+        api_url=server.ac_api_url,
+        api_key=server.ac_key,
+        allow_private=True,
+        limiter=limiter or get_limiter("tests:ac-resilience:none", None),
+        retry=retry,
+        timeout=timeout,
+    )
+
+
+def ac_log(server: SandboxServer) -> list[dict]:
+    return httpx.get(f"{server.base_url}/_sandbox/requests", params={"api": "ac"}).json()["requests"]
+
+
+def read_all_contacts(client: ActiveCampaignClient) -> list[int]:
+    return [c.id for page in client.iter_contact_pages() for c in page.items]
+
+
+def test_429_retry_after_is_honoured():
+    config = SandboxConfig(contacts=900, ac_rate=5, ac_retry_after=1, faults=FaultSpec.parse("429=0.2"))
+    with SandboxServer(config) as server, make_client(server) as client:
+        ids = read_all_contacts(client)
+        log = ac_log(server)
+    assert len(ids) == len(set(ids)) >= 900
+    refused = [i for i, entry in enumerate(log) if entry["status"] == "429"]
+    assert refused, "the sandbox should have refused some requests"
+    for i in refused:
+        assert i + 1 < len(log), "a refused request must be repeated"
+        assert log[i + 1]["t"] - log[i]["t"] >= 1.0  # Retry-After: 1
+
+
+def test_pacing_at_the_account_rate_meets_no_rate_limit():
+    config = SandboxConfig(contacts=1100, ac_rate=5)
+    limiter = MemoryRateLimiter("tests:ac-resilience:paced", [Window(5, 1.0)])
+    with SandboxServer(config) as server, make_client(server, limiter=limiter) as client:
+        read_all_contacts(client)
+        log = ac_log(server)
+    assert len(log) >= 12
+    assert all(entry["status"] == "200" for entry in log)
+    assert max_in_window([entry["t"] for entry in log], 1.0) <= 5
+
+
+def test_5xx_are_retried_until_the_read_completes():
+    config = SandboxConfig.fast(contacts=600, faults=FaultSpec.parse("500=0.15,502=0.1,503=0.1"))
+    with SandboxServer(config) as server, make_client(server) as client:
+        ids = read_all_contacts(client)
+        stats = httpx.get(f"{server.base_url}/_sandbox/stats").json()
+    assert len(ids) == len(set(ids)) == stats["ac"]["contacts"]
+    assert sum(stats["faults"].values()) > 0
+
+
+def test_5xx_forever_gives_up_with_a_server_error():
+    config = SandboxConfig.fast(faults=FaultSpec.parse("503=1.0"))
+    with SandboxServer(config) as server:
+        client = make_client(server, retry=RetryPolicy(max_attempts=3, backoff_initial=0.01))
+        with pytest.raises(ServerError) as caught:
+            client.get_me()
+        log = ac_log(server)
+    assert len(log) == 3
+    assert caught.value.status == 503
+    assert "ActiveCampaign server error 503 on GET /api/3/users/me" in caught.value.operator_message
+
+
+def test_timeouts_and_dropped_connections_are_retried():
+    config = SandboxConfig.fast(contacts=450, faults=FaultSpec.parse("timeout=0.25:5,drop=0.15"))
+    with SandboxServer(config) as server, make_client(server, timeout=0.5) as client:
+        ids = read_all_contacts(client)
+        stats = httpx.get(f"{server.base_url}/_sandbox/stats").json()
+    assert len(ids) == len(set(ids)) == stats["ac"]["contacts"]
+    assert stats["faults"].get("timeout", 0) + stats["faults"].get("drop", 0) > 0
+
+
+def test_timeouts_forever_give_up_with_a_transport_error():
+    config = SandboxConfig.fast(faults=FaultSpec.parse("timeout=1.0:5"))
+    with SandboxServer(config) as server:
+        client = make_client(server, retry=RetryPolicy(max_attempts=3, backoff_initial=0.01), timeout=0.2)
+        with pytest.raises(TransportError) as caught:
+            client.get_me()
+        log = ac_log(server)
+    assert len(log) == 3
+    assert "did not answer in time" in caught.value.operator_message
+    assert caught.value.url.endswith("/api/3/users/me")
