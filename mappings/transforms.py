@@ -37,7 +37,9 @@ from mappings.records import (
     SourceOrderProduct,
 )
 from mappings.values import (
+    MAX_SAFE_INTEGER,
     ValueRejected,
+    cents_to_major,
     clean_text,
     iso_datetime,
     quote,
@@ -60,6 +62,7 @@ EVENT_PROPERTIES_MAX_BYTES = 50_000  # "50 KB"; the decimal reading is the safe 
 EVENT_PROPERTY_MAX_DEPTH = 10
 DEAL_NAME_MAX_CHARS = 255
 ORDER_META_MAX_CHARS = 255
+ORDER_QUANTITY_MAX = 1_000_000_000
 _ATTRIBUTE_RE = re.compile(r"\w[\w-]*")
 _STANDARD_SOURCE_RE = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -461,6 +464,8 @@ def _integer(raw: str) -> int | None:
         return None
     if not number.is_integer():
         raise ValueRejected(f"value {quote(raw)} is not a whole number")
+    if abs(number) > MAX_SAFE_INTEGER:
+        raise ValueRejected(f"value {quote(raw)} is too large")
     return int(number)
 
 
@@ -516,13 +521,13 @@ def _extractor(rule: FieldRule, labels: MappingLabels) -> Extractor:
     source = rule.source
     if source == "field":
         field_id = rule.ac_field_id
-        return lambda contact: contact.field_values.get(field_id)  # type: ignore[arg-type]
+        return lambda contact: contact.field_values.get(field_id)
     if source == "score":
         score_id = rule.score_id
-        return lambda contact: contact.scores.get(score_id)  # type: ignore[arg-type]
+        return lambda contact: contact.scores.get(score_id)
     if source == "custom_object":
         schema, field = rule.object_schema_id, rule.object_field_id
-        return lambda contact: contact.custom_objects.get(schema, {}).get(field)  # type: ignore[arg-type]
+        return lambda contact: contact.custom_objects.get(schema, {}).get(field)
     if source.startswith("deal."):
         return _deal_extractor(source, rule.transform is Transform.NUMBER, labels)
     if source in CONTACT_COLUMNS:
@@ -532,7 +537,9 @@ def _extractor(rule: FieldRule, labels: MappingLabels) -> Extractor:
 
 def _deal_extractor(source: str, want_id: bool, labels: MappingLabels) -> Extractor:
     if source == "deal.value":
-        return lambda c: None if c.deal is None or c.deal.value_cents is None else c.deal.value_cents / 100
+        return lambda c: (
+            None if c.deal is None or c.deal.value_cents is None else cents_to_major(c.deal.value_cents)
+        )
     if source == "deal.currency":
         return lambda c: None if c.deal is None or not c.deal.currency else c.deal.currency.upper()
     attribute, table, noun = {
@@ -695,7 +702,7 @@ class BrevoOrderPayload(BaseModel):
 
 class OrderResult(BaseModel):
     """Outcome of mapping one order. `skip_code`: "abandoned_cart", "unknown_state",
-    "no_email", "invalid_email", "no_amount", "no_date", "bad_date", "no_products"."""
+    "no_email", "invalid_email", "no_amount", "bad_amount", "no_date", "bad_date", "no_products"."""
 
     model_config = _FROZEN
 
@@ -907,11 +914,11 @@ def transform_deal(deal: SourceDeal, mapping: CompiledMapping) -> DealResult:
         name = name[: DEAL_NAME_MAX_CHARS - 1] + "…"
 
     if deal.value_cents is not None:
-        if deal.value_cents < 0:
+        if deal.value_cents < 0 or deal.value_cents > MAX_SAFE_INTEGER:
             errors.append(
                 FieldError(
                     field="amount",
-                    reason=f"deal value {deal.value_cents} cents is negative",
+                    reason=f"deal value {quote(str(deal.value_cents))} cents is negative or too large",
                     source="AC deal value",
                 )
             )
@@ -980,6 +987,10 @@ def transform_order(order: SourceOrder, mapping: CompiledMapping) -> OrderResult
         return skip(code or "no_email", reason or "")
     if order.total_cents is None:
         return skip("no_amount", "order has no total amount")
+    if not 0 <= order.total_cents <= MAX_SAFE_INTEGER:
+        return skip(
+            "bad_amount", f"order total {quote(str(order.total_cents))} cents is negative or too large"
+        )
     created = order.created_at or order.updated_at
     if created is None:
         return skip("no_date", "order has no creation date")
@@ -1034,9 +1045,10 @@ def _order_product(line: SourceOrderProduct) -> tuple[BrevoOrderProduct | None, 
     label = quote(line.name) if line.name else quote(product_id) if product_id else "without a name"
     if not product_id:
         return None, f"product {label} has neither an external id nor a SKU"
-    if line.price_cents is None or line.price_cents < 0:
+    if line.price_cents is None or not 0 <= line.price_cents <= MAX_SAFE_INTEGER:
         return None, f"product {label} has no valid price"
-    if line.quantity is None or not line.quantity > 0 or line.quantity != line.quantity:
+    # The comparison also refuses NaN and infinities; the cap keeps it a JSON-safe integer.
+    if line.quantity is None or not 0 < line.quantity <= ORDER_QUANTITY_MAX:
         return None, f"product {label} has no positive quantity"
     variant = line.sku.strip() if line.external_id and line.sku and line.sku.strip() != product_id else None
     return BrevoOrderProduct(
@@ -1120,7 +1132,12 @@ def _clean_properties(
 
 
 def _clean_property_value(value: object, path: str, errors: list[FieldError], depth: int) -> tuple[bool, Any]:
-    if value is None or isinstance(value, bool | int):
+    if value is None or isinstance(value, bool):
+        return True, value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            errors.append(FieldError(field=path, reason="property is a number too large to send"))
+            return False, None
         return True, value
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):

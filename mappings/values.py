@@ -89,6 +89,17 @@ def to_number(raw: str) -> float | None:
     return number
 
 
+# Beyond 2**53 a float no longer holds every integer, and orjson refuses ints beyond 64 bits.
+MAX_SAFE_INTEGER = 2**53
+
+
+def cents_to_major(cents: int) -> float:
+    """AC money (integer cents) as Brevo money (major units)."""
+    if abs(cents) > MAX_SAFE_INTEGER:
+        raise ValueRejected(f"amount of {quote(str(cents))} cents is too large")
+    return cents / 100
+
+
 def to_boolean(raw: str) -> bool | None:
     """Yes/no words, 1/0, true/false; a single-option AC checkbox ("||Yes||") counts too."""
     items = split_multi(raw)

@@ -20,7 +20,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable (a long random string); "
             "only DEBUG=true runs with a throwaway development key."
         )
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 # Fernet keys (urlsafe base64, 32 bytes), comma-separated: the first encrypts, all decrypt,
 # so keys can be rotated without re-encrypting at once.

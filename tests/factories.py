@@ -144,3 +144,55 @@ TENANT_OBJECT_BUILDERS: dict[type[models.Model], Callable[[Tenant], models.Model
 
 def register_builder(model: type[models.Model], builder: Callable[[Tenant], models.Model]) -> None:
     TENANT_OBJECT_BUILDERS[model] = builder
+
+
+# ----------------------------------------------------------------------------- mappings app
+
+
+def _catalog_of(connection: Connection):
+    from mappings.models import Catalog
+
+    catalog, _ = Catalog.objects.get_or_create(connection=connection, defaults={"tenant_id": connection.tenant_id})
+    return catalog
+
+
+def _build_catalog(tenant: Tenant) -> models.Model:
+    return _catalog_of(ConnectionFactory(tenant=tenant))
+
+
+def _build_catalog_item(tenant: Tenant) -> models.Model:
+    from mappings.models import CatalogItem
+
+    catalog = _catalog_of(ConnectionFactory(tenant=tenant))
+    return CatalogItem.objects.create(
+        tenant=tenant, catalog=catalog, side="ac", kind="list", external_id="1", label="Main List"
+    )
+
+
+def _mapping_builders() -> dict[type[models.Model], Callable[[Tenant], models.Model]]:
+    from mappings import models as m
+
+    rows: dict[type[models.Model], dict[str, object]] = {
+        m.StandardFieldMapping: {"source": "orgname", "attribute": "COMPANY"},
+        m.CustomFieldMapping: {"ac_field_id": 1, "attribute": "COMPANY"},
+        m.ScoreMapping: {"ac_score_id": 1, "attribute": "LEAD_SCORE", "transform": "number"},
+        m.CustomObjectFieldMapping: {"ac_schema_id": "s-1", "ac_field_key": "plan", "attribute": "PLAN"},
+        m.ListMapping: {"ac_list_id": 1, "brevo_list_id": 50},
+        m.TagMapping: {"ac_tag_id": 1, "brevo_list_id": 50},
+        m.StageMapping: {"ac_stage_id": 1, "brevo_pipeline_id": "p1", "brevo_stage_id": "s1"},
+        m.OwnerMapping: {"ac_user_id": 2, "brevo_owner": "owner@example.org"},
+        m.AutomationMapping: {"ac_automation_id": 1, "brevo_event_entered": "welcome_started"},
+        m.EventMapping: {"ac_event_name": "trial_started", "brevo_event_name": "trial_started"},
+    }
+    return {model: _connection_child(model, **values) for model, values in rows.items()}
+
+
+def _register_mapping_builders() -> None:
+    from mappings.models import Catalog, CatalogItem
+
+    TENANT_OBJECT_BUILDERS[Catalog] = _build_catalog
+    TENANT_OBJECT_BUILDERS[CatalogItem] = _build_catalog_item
+    TENANT_OBJECT_BUILDERS.update(_mapping_builders())
+
+
+_register_mapping_builders()

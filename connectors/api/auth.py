@@ -24,6 +24,11 @@ class TokenAuth(HttpBearer):
 
     openapi_description = "An API token created in the admin (API tokens). Viewer tokens only read."
 
+    def __init__(self, *, write: bool = False) -> None:
+        # Write operations refuse viewer tokens here, before the body is even parsed.
+        super().__init__()
+        self.write = write
+
     def __call__(self, request: HttpRequest) -> ApiToken | None:
         # Ninja's own parser logs an unexpected header in DEBUG; a header may hold a secret.
         scheme, _, value = request.headers.get(self.header, "").partition(" ")
@@ -44,6 +49,8 @@ class TokenAuth(HttpBearer):
         if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
             found.last_used_at = now
+        if self.write:
+            check_operator(found)
         return found
 
 
@@ -51,11 +58,15 @@ def token_of(request: HttpRequest) -> ApiToken:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
-def require_operator(request: HttpRequest) -> ApiToken:
-    """The token may start, cancel and forward; viewer tokens get 403 before anything happens."""
-    token = token_of(request)
+def check_operator(token: ApiToken) -> None:
     if not token.can_write:
         raise AuthorizationError(
             403, "This is a viewer token: it can read runs and status but cannot change anything."
         )
+
+
+def require_operator(request: HttpRequest) -> ApiToken:
+    """The token may start, cancel and forward; viewer tokens get 403 before anything happens."""
+    token = token_of(request)
+    check_operator(token)
     return token

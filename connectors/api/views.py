@@ -9,7 +9,7 @@ from django.urls import reverse
 from ninja import Header, Path, Query, Router, Status
 
 from connectors.api import selectors, services
-from connectors.api.auth import require_operator, token_of
+from connectors.api.auth import TokenAuth, require_operator, token_of
 from connectors.api.errors import READ_ERRORS, WRITE_ERRORS, error_responses
 from connectors.api.schemas import (
     CheckOut,
@@ -33,6 +33,9 @@ from connectors.api.schemas import (
 )
 from connectors.services import connection_test
 
+# Operations that change something: a viewer token is refused (403) before its request is read.
+WRITE = TokenAuth(write=True)
+
 connectors_router = Router(tags=["connectors"], by_alias=True)
 runs_router = Router(tags=["runs"], by_alias=True)
 
@@ -41,16 +44,20 @@ RunId = Annotated[int, Path(ge=1, le=selectors.MAX_ID, description="A run id.")]
 IdemKey = Annotated[
     IdempotencyKey,
     Header(
+        None,
         alias="Idempotency-Key",
         description="Repeat a request with the same key to get the first answer instead of a second run.",
     ),
 ]
 # Optional parameters are typed without `| None`: absent or a string, never `null` in the OpenAPI document.
-ResourceFilter = Annotated[str, Query(max_length=30, pattern=r"^[a-z_]+$", description="e.g. contacts")]
-Limit = Annotated[int, Query(ge=1, le=selectors.MAX_PAGE, description="Items per page.")]
+ResourceFilter = Annotated[str, Query(None, max_length=30, pattern=r"^[a-z_]+$", description="e.g. contacts")]
+RunLimit = Annotated[int, Query(50, ge=1, le=selectors.MAX_PAGE, description="Runs per page.")]
+RecordLimit = Annotated[int, Query(100, ge=1, le=selectors.MAX_PAGE, description="Records per page.")]
 Cursor = Annotated[
     str,
-    Query(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="`nextCursor` of the previous page."),
+    Query(
+        None, max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="`nextCursor` of the previous page."
+    ),
 ]
 
 
@@ -70,6 +77,7 @@ def list_connectors(request: HttpRequest) -> list[ConnectionOut]:
 @connectors_router.post(
     "/connectors/{connector}/connect",
     response={200: ConnectOut, 201: ConnectOut, **error_responses(WRITE_ERRORS)},
+    auth=WRITE,
 )
 def connect(request: HttpRequest, connector: Connector, payload: ConnectIn) -> Status[ConnectOut]:
     """`connectors.connect('activecampaign', {...})`: store the credentials and run the connection test.
@@ -90,7 +98,7 @@ def connect(request: HttpRequest, connector: Connector, payload: ConnectIn) -> S
 
 
 @connectors_router.post(
-    "/connectors/{connector}/sync", response={202: RunOut, **error_responses(WRITE_ERRORS)}
+    "/connectors/{connector}/sync", response={202: RunOut, **error_responses(WRITE_ERRORS)}, auth=WRITE
 )
 def sync(
     request: HttpRequest,
@@ -131,7 +139,9 @@ def status(request: HttpRequest, connector: Connector) -> StatusOut:
 
 
 @connectors_router.post(
-    "/connectors/{connector}/events", response={200: TrackEventOut, **error_responses(WRITE_ERRORS)}
+    "/connectors/{connector}/events",
+    response={200: TrackEventOut, **error_responses(WRITE_ERRORS)},
+    auth=WRITE,
 )
 def track_event(
     request: HttpRequest, connector: Connector, payload: TrackEventIn, idempotency_key: IdemKey = None
@@ -160,9 +170,9 @@ def track_event(
 @runs_router.get("/runs", response={200: RunPage, **error_responses(READ_ERRORS)})
 def list_runs(
     request: HttpRequest,
-    connector: Annotated[ConnectorName, Query(description="Only this connection's runs.")] = None,
-    status: Annotated[RunStatusName, Query(description="Only runs in this status.")] = None,
-    limit: Limit = 50,
+    connector: Annotated[ConnectorName, Query(None, description="Only this connection's runs.")] = None,
+    status: Annotated[RunStatusName, Query(None, description="Only runs in this status.")] = None,
+    limit: RunLimit = 50,
     cursor: Cursor = None,
 ) -> RunPage:
     """Runs of the tenant, newest first."""
@@ -182,9 +192,9 @@ def get_run(request: HttpRequest, run_id: RunId) -> RunOut:
 def list_records(
     request: HttpRequest,
     run_id: RunId,
-    outcome: Annotated[OutcomeName, Query(description="Only records with this outcome.")] = None,
+    outcome: Annotated[OutcomeName, Query(None, description="Only records with this outcome.")] = None,
     resource: ResourceFilter = None,
-    limit: Limit = 100,
+    limit: RecordLimit = 100,
     cursor: Cursor = None,
 ) -> RecordPage:
     """One row per record of the run, oldest first, filtered by outcome and resource."""
@@ -193,7 +203,9 @@ def list_records(
     return RecordPage(items=[record_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-@runs_router.post("/runs/{run_id}/cancel", response={200: RunOut, **error_responses(WRITE_ERRORS)})
+@runs_router.post(
+    "/runs/{run_id}/cancel", response={200: RunOut, **error_responses(WRITE_ERRORS)}, auth=WRITE
+)
 def cancel_run(request: HttpRequest, run_id: RunId) -> RunOut:
     """Stop a queued or running run (within one slice). 409 when it has already finished."""
     token = require_operator(request)
@@ -201,7 +213,7 @@ def cancel_run(request: HttpRequest, run_id: RunId) -> RunOut:
     return run_out(services.run_cancel(run=run))
 
 
-@runs_router.post("/runs/{run_id}/retry", response={202: RunOut, **error_responses(WRITE_ERRORS)})
+@runs_router.post("/runs/{run_id}/retry", response={202: RunOut, **error_responses(WRITE_ERRORS)}, auth=WRITE)
 def retry_run(request: HttpRequest, run_id: RunId, response: HttpResponse) -> Status[RunOut]:
     """Start a run that syncs again only the records that failed in this one."""
     token = require_operator(request)

@@ -23,6 +23,7 @@ from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.control import control_routes
 from connectors.sandbox.faults import FaultInjector
 from connectors.sandbox.stats import RequestStats, StatsRecorder
+from connectors.sandbox.webhooks import WebhookSender, webhook_routes
 
 try:  # the Brevo simulator lives in its own module and may be absent in a partial checkout
     from connectors.sandbox.brevo import BrevoSimulator
@@ -46,6 +47,7 @@ class Sandbox:
             )
         self.stats = RequestStats(config.request_log_size)
         self.faults: FaultInjector | None = None
+        self.webhooks = WebhookSender(self.ac, seed=config.seed)  # posts AC webhooks on changes
 
 
 class SandboxApp(Starlette):
@@ -65,7 +67,8 @@ def build_app(config: SandboxConfig | None = None) -> SandboxApp:
     ac_app = sandbox.ac_api.app(
         keys=(config.ac_key, *config.ac_extra_keys), rate=config.ac_rate, retry_after=config.ac_retry_after
     )
-    routes: list[BaseRoute] = [*control_routes(sandbox), Mount("/api/3", app=ac_app)]
+    routes: list[BaseRoute] = [*control_routes(sandbox), *webhook_routes(sandbox)]
+    routes.append(Mount("/api/3", app=ac_app))
     if sandbox.brevo is not None:
         routes.append(Mount("/v3", routes=sandbox.brevo.routes()))
     prefixes = {"ac": ("/api/3",), "brevo": ("/v3",), "both": ("/api/3", "/v3")}[config.fault_scope]

@@ -22,7 +22,8 @@ def contacts_by_id(ac: Any, ids: Iterable[int | None]) -> dict[int, Contact]:
         chunk = wanted[start : start + PAGE_SIZE]
         body = ac.get("/contacts", {"ids[]": chunk, "limit": PAGE_SIZE})
         items, _invalid = parse_rows(envelope_rows(body, "contacts", where="GET /contacts"), Contact)
-        found.update((contact.id, contact) for contact in items if contact.id in chunk)
+        asked = set(chunk)
+        found.update((contact.id, contact) for contact in items if contact.id in asked)
     return found
 
 

@@ -26,7 +26,7 @@ def short_queue(redis_conn):
 
 
 @pytest.fixture
-def connection(db):
+def connection(transactional_db):
     from tests.factories import ConnectionFactory
 
     return ConnectionFactory()

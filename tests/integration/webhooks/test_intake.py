@@ -15,7 +15,7 @@ from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
 from tests.integration.webhooks.conftest import FORM, intake, sample
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def post(client: Client, path: str, body: bytes, *, content_type: str = FORM, **extra):
@@ -40,13 +40,13 @@ def test_accepted_event_is_stored_parsed_and_queued(client, connection, short_qu
 
 
 def test_wrong_secret_and_unknown_connection_look_like_any_unknown_url(client, connection, short_queue) -> None:
-    unknown_url = client.post("/hooks/nothing-here", sample("update"), content_type=FORM)
+    unknown_url = post(client, "/hooks/nothing-here", sample("update"))
     good = intake(connection)
     wrong_secret = good[: -len(connection.webhook_secret)] + "A" * len(connection.webhook_secret)
     wrong_id = good.replace(f"/ac/{connection.pk}/", f"/ac/{connection.pk + 1000}/")
     for path in (wrong_secret, wrong_id, good + "x", good[:-1]):
-        for method in ("post", "get"):
-            response = getattr(client, method)(path, sample("update"), content_type=FORM)
+        for method in ("POST", "GET"):
+            response = client.generic(method, path, sample("update"), content_type=FORM)
             assert response.status_code == 404
             assert response.content == unknown_url.content
     assert WebhookEvent.objects.count() == 0

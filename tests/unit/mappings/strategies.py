@@ -33,6 +33,8 @@ from mappings.values import MULTI_OPTION_MAX_CHARS, TEXT_MAX_CHARS
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 small_ids = st.integers(min_value=1, max_value=6)
+# Any integer, with the ones that break floats and JSON encoders made likely.
+any_int = st.integers() | st.sampled_from([2**53 + 1, -(2**63), 2**70, 10**400])
 ugly_text = st.one_of(
     st.text(max_size=30),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=30),
@@ -91,12 +93,7 @@ some_moments = st.builds(
 )
 moments = st.none() | some_moments
 object_values = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | ugly_text
-    | st.lists(st.text(max_size=5), max_size=3)
+    st.none() | st.booleans() | any_int | st.floats() | ugly_text | st.lists(st.text(max_size=5), max_size=3)
 )
 
 contacts = st.builds(
@@ -115,7 +112,7 @@ contacts = st.builds(
     deal=st.none()
     | st.builds(
         DealSummary,
-        value_cents=st.none() | st.integers(),
+        value_cents=st.none() | any_int,
         currency=maybe_text,
         stage_id=st.none() | small_ids,
         pipeline_id=st.none() | small_ids,
@@ -166,6 +163,11 @@ def field_rules(draw) -> FieldRule:
 
 
 tag_values = st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10)
+
+
+label_tables = st.dictionaries(
+    small_ids, st.sampled_from(["Proposal sent", "", "Ünïcødé ✓", "x" * 300]), max_size=4
+)
 
 
 @st.composite
@@ -226,10 +228,10 @@ def mapping_sets(draw) -> MappingSet:
             )
         ),
         labels=MappingLabels(
-            stage_titles=draw(st.dictionaries(small_ids, st.text(max_size=10), max_size=4)),
-            pipeline_titles=draw(st.dictionaries(small_ids, st.text(max_size=10), max_size=4)),
-            owner_names=draw(st.dictionaries(small_ids, st.text(max_size=10), max_size=4)),
-            automation_names=draw(st.dictionaries(small_ids, st.text(max_size=10), max_size=4)),
+            stage_titles=draw(label_tables),
+            pipeline_titles=draw(label_tables),
+            owner_names=draw(label_tables),
+            automation_names=draw(label_tables),
         ),
     )
 
@@ -238,7 +240,7 @@ deals = st.builds(
     SourceDeal,
     ac_id=st.integers(min_value=1),
     title=maybe_text,
-    value_cents=st.none() | st.integers(),
+    value_cents=st.none() | any_int,
     currency=maybe_text,
     pipeline_id=st.none() | small_ids,
     stage_id=small_ids | st.none(),
@@ -254,7 +256,7 @@ products = st.builds(
     external_id=maybe_text,
     sku=maybe_text,
     name=maybe_text,
-    price_cents=st.none() | st.integers(),
+    price_cents=st.none() | any_int,
     quantity=st.none() | st.floats(),
 )
 orders = st.builds(
@@ -265,7 +267,7 @@ orders = st.builds(
     order_number=maybe_text,
     email=emails,
     state=st.none() | st.sampled_from([0, 1, 1, 3, 4]) | st.integers(-1, 5),
-    total_cents=st.integers(0, 10**7) | st.integers() | st.none(),
+    total_cents=st.integers(0, 10**7) | any_int | st.none(),
     currency=maybe_text,
     created_at=some_moments | moments,
     updated_at=moments,
@@ -284,7 +286,7 @@ orders = st.builds(
 )
 
 
-json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | moments
+json_leaves = st.none() | st.booleans() | any_int | st.floats() | st.text(max_size=20) | moments
 properties = st.dictionaries(
     st.text(max_size=12) | st.sampled_from(["ok", "k" * 256]),
     st.recursive(

@@ -179,6 +179,20 @@ class TestAttributes:
         result = transform_contact(contact(field_values={5: "2.5"}), mapping)
         assert result.errors[0].reason == "value '2.5' is not a whole number for attribute TIER"
 
+    def test_huge_category_number(self):
+        mapping = compiled(
+            rule(ac_field_id=5, attribute="TIER", transform="number", attribute_type="category")
+        )
+        result = transform_contact(contact(field_values={5: "1e300"}), mapping)
+        assert result.errors[0].reason == "value '1e300' is too large for attribute TIER"
+
+    def test_huge_deal_value(self):
+        mapping = compiled(
+            rule("deal.value", attribute="DEAL_VALUE", transform="number", attribute_type="float")
+        )
+        result = transform_contact(contact(deal=DealSummary(value_cents=10**400)), mapping)
+        assert result.errors[0].reason.endswith("cents is too large for attribute DEAL_VALUE")
+
     def test_oversize_text_is_rejected_with_reason(self):
         mapping = compiled(rule(ac_field_id=9, attribute="NOTES"))
         result = transform_contact(contact(field_values={9: "n" * 5000}), mapping)

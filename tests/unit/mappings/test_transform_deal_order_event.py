@@ -100,10 +100,12 @@ class TestDeal:
             "AC user 9 (Jae Kim) has no Brevo owner mapping; the deal is sent without an owner"
         )
 
-    def test_negative_value(self):
-        result = transform_deal(deal(value_cents=-5), MAPPING)
+    @pytest.mark.parametrize("cents", [-5, 2**80])
+    def test_impossible_value(self, cents):
+        result = transform_deal(deal(value_cents=cents), MAPPING)
         assert "amount" not in result.payload.attributes
         assert result.errors[0].field == "amount"
+        assert result.errors[0].reason.endswith("cents is negative or too large")
 
     def test_missing_title_gets_a_findable_name(self):
         assert transform_deal(deal(title="  "), MAPPING).payload.name == "ActiveCampaign deal 512"
@@ -217,6 +219,22 @@ class TestOrder:
             {"productId": "P2", "price": 11.67, "quantityFloat": 1.5}
         ]
 
+    @pytest.mark.parametrize("quantity", [float("nan"), float("inf"), 1e300, -1.0])
+    def test_impossible_quantities(self, quantity):
+        result = transform_order(
+            order(products=(product(quantity=quantity), product(external_id="P2"))), MAPPING
+        )
+        assert result.errors[0].reason == "product 'Croissant box (12)' has no positive quantity"
+        orjson.dumps(result.payload.to_brevo())
+
+    @pytest.mark.parametrize("cents", [2**80, -1])
+    def test_impossible_amounts(self, cents):
+        assert transform_order(order(total_cents=cents), MAPPING).skip_code == "bad_amount"
+        priced = transform_order(
+            order(products=(product(price_cents=cents), product(external_id="P2"))), MAPPING
+        )
+        assert priced.errors[0].reason == "product 'Croissant box (12)' has no valid price"
+
     def test_all_products_bad_skips_with_the_product_errors(self):
         result = transform_order(order(products=(product(quantity=None),)), MAPPING)
         assert result.skip_code == "no_products"
@@ -329,6 +347,11 @@ class TestEvent:
         assert fields[2] == "event_properties.nested.nan"
         assert fields[3] == "event_properties.weird"
         assert len(fields) == 4
+
+    def test_huge_integers_are_dropped(self):
+        result = transform_event(event(properties={"big": 2**70, "fine": 2**40}, data=None), MAPPING)
+        assert result.payload.event_properties == {"fine": 2**40}
+        assert result.errors[0].field == "event_properties.big"
 
     def test_too_deep_nesting_is_dropped(self):
         deep: dict = {"leaf": 1}

@@ -67,12 +67,10 @@ def test_shares_must_not_exceed_one() -> None:
 
 def test_pick_is_repeatable_and_follows_the_shares() -> None:
     spec = FaultSpec.parse("429=0.2,500=0.1,drop=0.1")
-    first = [f.kind if f else None for f in (spec.pick(random.Random(7)) for _ in range(1))]
     rng_a, rng_b = random.Random(42), random.Random(42)
     seq_a = [getattr(spec.pick(rng_a), "kind", None) for _ in range(5000)]
     seq_b = [getattr(spec.pick(rng_b), "kind", None) for _ in range(5000)]
     assert seq_a == seq_b
-    assert first  # picking works on a fresh RNG too
     share = {k: seq_a.count(k) / len(seq_a) for k in ("429", "500", "drop", None)}
     assert share["429"] == pytest.approx(0.2, abs=0.03)
     assert share["500"] == pytest.approx(0.1, abs=0.03)

@@ -25,8 +25,8 @@ from connectors.webhooks.parsing import (
     TagAdded,
     TagRemoved,
     WebhookParseError,
-    dedup_key,
     decode_form,
+    dedup_key,
     nest_fields,
     parse_webhook,
 )
