@@ -87,8 +87,6 @@ class ConnectionAdmin(TenantScopedAdmin):
     ]
 
 
-
-
 # ----------------------------------------------------------------------------- actions on connections
 
 
@@ -148,7 +146,16 @@ ConnectionAdmin.actions = [test_connection, run_full, run_incremental, run_dry]
 
 
 class ReadOnlyTenantAdmin(TenantScopedAdmin):
-    """Runs and records are written by the engine only; people read them and act through actions."""
+    """Runs and records are written by the engine only; people read them and act through actions.
+
+    They keep no change history of their own (the run is the history), so the history page is
+    Django's plain one.
+    """
+
+    object_history_template = None
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

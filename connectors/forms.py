@@ -25,11 +25,13 @@ class SecretKeyFormMixin(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.api_key:
-            self.fields["api_key"].help_text = (
-                f"Stored key: {self.instance.api_key_masked}. Leave empty to keep it; type a new key to replace it."
+            help_text = (
+                f"Stored key: {self.instance.api_key_masked}. "
+                "Leave empty to keep it; type a new key to replace it."
             )
         else:
-            self.fields["api_key"].help_text = "Stored encrypted; shown afterwards only as its last 4 characters."
+            help_text = "Stored encrypted; shown afterwards only as its last 4 characters."
+        self.fields["api_key"].help_text = help_text
 
     def clean_api_key(self) -> str:
         typed = self.cleaned_data.get("api_key") or ""
@@ -43,31 +45,48 @@ class ActiveCampaignAccountForm(SecretKeyFormMixin):
 
     class Meta:
         model = ActiveCampaignAccount
-        fields = ["tenant", "name", "api_url", "api_key", "plan", "requests_per_second", "event_tracking_rate"]
-        widgets = {"api_url": forms.TextInput(attrs={"size": 50, "placeholder": "https://yourcompany.api-us1.com"})}
+        fields = [
+            "tenant",
+            "name",
+            "api_url",
+            "api_key",
+            "plan",
+            "requests_per_second",
+            "event_tracking_rate",
+        ]
+        widgets = {
+            "api_url": forms.TextInput(attrs={"size": 50, "placeholder": "https://yourcompany.api-us1.com"})
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Validated by our own rules (URLField would reject http://127.0.0.1 sandbox URLs with a vaguer message).
+        # Our own rules: URLField would reject sandbox URLs (http://127.0.0.1) with a vaguer message.
         self.fields["api_url"] = forms.CharField(
-            label="API URL", max_length=300, help_text=ActiveCampaignAccount._meta.get_field("api_url").help_text
+            label="API URL",
+            max_length=300,
+            help_text=ActiveCampaignAccount._meta.get_field("api_url").help_text,
         )
+        if "event_tracking_rate" in self.fields:
+            self.fields["event_tracking_rate"].required = False
         if "requests_per_second" in self.fields:
             self.fields["requests_per_second"].required = False
             if not self.instance.pk:
                 self.initial["requests_per_second"] = None
-            self.fields["requests_per_second"].help_text = (
-                "Leave empty to use the plan's rate (Lite 5, Plus 10, Professional 10, Enterprise 20 per second)."
-            )
+            rate_help = "Empty: the plan's rate (Lite 5, Plus 10, Professional 10, Enterprise 20 a second)."
+            self.fields["requests_per_second"].help_text = rate_help
 
     def clean_api_url(self) -> str:
-        return normalize_ac_api_url(self.cleaned_data.get("api_url", ""), allow_private=settings.TAJO_ALLOW_PRIVATE_URLS)
+        return normalize_ac_api_url(
+            self.cleaned_data.get("api_url", ""), allow_private=settings.TAJO_ALLOW_PRIVATE_URLS
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         plan = data.get("plan")
         if plan and plan not in PLAN_RATES:
             self.add_error("plan", f"Unknown plan '{plan}'. Choose Lite, Plus, Professional or Enterprise.")
+        if data.get("event_tracking_rate") in (None, ""):
+            data["event_tracking_rate"] = 5.0
         rate = data.get("requests_per_second")
         if rate in (None, "") and plan in PLAN_RATES:
             data["requests_per_second"] = PLAN_RATES[plan]
@@ -86,7 +105,9 @@ class BrevoAccountForm(SecretKeyFormMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["api_url"] = forms.CharField(
-            label="API URL", max_length=300, initial="https://api.brevo.com/v3",
+            label="API URL",
+            max_length=300,
+            initial="https://api.brevo.com/v3",
             help_text="Brevo's v3 API; change only for a proxy or a test server.",
         )
 

@@ -272,14 +272,27 @@ def build_client(
     check_url(base_url, allow_private=allow_private, resolve=False)
     if transport is None:
         transport = httpx.HTTPTransport(trust_env=False) if allow_private else _guarded_transport()
-    return httpx.Client(
+    client = httpx.Client(
         base_url=base_url,
         headers={**headers, "User-Agent": USER_AGENT},
         timeout=timeout,
         transport=transport,
         follow_redirects=False,
         trust_env=False,
+        event_hooks={"request": [lambda request: _count_request(client)]},
     )
+    client.tajo_requests = 0  # type: ignore[attr-defined]  # every request sent, retries included
+    return client
+
+
+def _count_request(client: httpx.Client) -> None:
+    client.tajo_requests += 1  # type: ignore[attr-defined]
+
+
+def requests_sent(client: object) -> int:
+    """How many HTTP requests a provider client has sent so far (for the run's cost figures)."""
+    http = getattr(client, "_http", None)
+    return int(getattr(http, "tajo_requests", 0))
 
 
 # ---------------------------------------------------------------------------------------------

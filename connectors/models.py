@@ -45,13 +45,13 @@ class SecretHolder(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def api_key_masked(self) -> str:
-        return mask_last4(self.api_key)
-
     def save(self, *args, **kwargs) -> None:
         self.api_key_last4 = (self.api_key or "")[-4:]
         super().save(*args, **kwargs)
+
+    @property
+    def api_key_masked(self) -> str:
+        return mask_last4(self.api_key)
 
 
 class ActiveCampaignAccount(TenantOwned, SecretHolder):
@@ -347,6 +347,9 @@ class StagedRow(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["run", "contact_id"], name="staged_run_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.contact_id}:{self.key}"
 
 
 from connectors.api_models import ApiToken  # noqa: E402,F401

@@ -1,13 +1,13 @@
-"""Reads for pages and the API: run summaries, failure groups, connection status."""
+"""Reads for admin pages and commands: run summaries and failures grouped by reason."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Min
 from django.urls import reverse
 
-from connectors.models import Connection, Outcome, RunMode, RunStatus, SyncRecord, SyncRun
+from connectors.models import Outcome, SyncRecord, SyncRun
 
 OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed")
 
@@ -47,40 +47,3 @@ def run_summary(*, run: SyncRun) -> dict[str, Any]:
         for group in groups
     ]
     return {"resources": rows, "failures": failures, "records_url": f"{records_url}?run={run.pk}"}
-
-
-def connection_status(*, connection: Connection) -> dict[str, Any]:
-    """The connector documentation's status shape, from the runs in the database."""
-    finished = SyncRun.objects.filter(
-        connection=connection, status__in=[RunStatus.SUCCEEDED, RunStatus.PARTIAL], dry_run=False
-    )
-    last = finished.aggregate(last=Max("finished_at"))["last"]
-    written = SyncRecord.objects.filter(
-        run__connection=connection, run__dry_run=False, outcome__in=[Outcome.CREATED, Outcome.UPDATED]
-    )
-    per_resource = dict(written.values_list("resource").annotate(n=Count("id")).values_list("resource", "n"))
-    running = (
-        SyncRun.objects.filter(connection=connection, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-        .exclude(mode__in=[RunMode.WEBHOOK, RunMode.SINGLE])
-        .first()
-    )
-    return {
-        "connected": connection.enabled and finished.exists(),
-        "last_sync": last,
-        "contacts_migrated": per_resource.get("contacts", 0),
-        "deals_synced": per_resource.get("deals", 0),
-        "events_synced": per_resource.get("events", 0) + per_resource.get("automations", 0),
-        "running": None
-        if running is None
-        else {
-            "run_id": running.pk,
-            "status": running.status,
-            "done": running.progress_done,
-            "total": running.progress_total,
-            "eta_seconds": running.eta_seconds,
-        },
-    }
-
-
-def run_totals(*, runs) -> dict[str, int]:
-    return runs.aggregate(n=Sum("progress_done"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import django_rq
@@ -17,7 +18,7 @@ from django.utils import timezone
 from connectors.activecampaign.client import ActiveCampaignClient
 from connectors.brevo.client import GENERAL_BUDGETS, BrevoClient, brevo_limiters
 from connectors.exceptions import ApiError
-from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRun, Trigger
+from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRecord, SyncRun, Trigger
 from connectors.ratelimit import get_limiter, limiter_key
 
 logger = logging.getLogger(__name__)
@@ -203,16 +204,40 @@ def sync_run_start(
 
 
 def enqueue_slice(run_id: int, *, delay_seconds: float = 0) -> None:
-    queue = django_rq.get_queue(SYNC_QUEUE)
+    from rq import Callback
+
     from connectors import jobs
 
+    queue = django_rq.get_queue(SYNC_QUEUE)
+    options = {
+        "job_timeout": settings.RQ_QUEUES[SYNC_QUEUE]["DEFAULT_TIMEOUT"],
+        "on_failure": Callback(jobs.slice_failed),
+    }
     if delay_seconds > 0:
-        job = queue.enqueue_in(timezone.timedelta(seconds=delay_seconds), jobs.run_slice, run_id)
+        job = queue.enqueue_in(timedelta(seconds=delay_seconds), jobs.run_slice, run_id, **options)
     else:
-        job = queue.enqueue(
-            jobs.run_slice, run_id, job_timeout=settings.RQ_QUEUES[SYNC_QUEUE]["DEFAULT_TIMEOUT"]
-        )
+        job = queue.enqueue(jobs.run_slice, run_id, **options)
     SyncRun.objects.filter(pk=run_id).update(job_id=job.id)
+    schedule_watchdog()
+
+
+def schedule_watchdog(*, replace: bool = False) -> None:
+    """Keep one delayed watchdog job queued while runs are active (workers run --with-scheduler)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    from connectors import jobs
+
+    queue = django_rq.get_queue(SHORT_QUEUE)
+    if not replace:
+        try:
+            Job.fetch(jobs.WATCHDOG_JOB_ID, connection=queue.connection)
+            return
+        except NoSuchJobError:
+            pass
+    queue.enqueue_in(
+        timedelta(seconds=settings.TAJO_WATCHDOG_SECONDS), jobs.watchdog, job_id=jobs.WATCHDOG_JOB_ID
+    )
 
 
 def sync_run_cancel(*, run: SyncRun) -> SyncRun:
@@ -222,9 +247,13 @@ def sync_run_cancel(*, run: SyncRun) -> SyncRun:
         if run.status not in ACTIVE_STATUSES:
             return run
         run.cancel_requested = True
-        if run.status == RunStatus.QUEUED and run.started_at is None:
+        now = timezone.now()
+        never_started = run.status == RunStatus.QUEUED and run.started_at is None
+        # A run waiting for a budget slot (its next slice is scheduled later) has no slice to stop.
+        waiting = run.status == RunStatus.RUNNING and run.heartbeat_at is not None and run.heartbeat_at > now
+        if never_started or waiting:
             run.status = RunStatus.CANCELLED
-            run.finished_at = timezone.now()
+            run.finished_at = now
         run.save(update_fields=["cancel_requested", "status", "finished_at"])
     return run
 
@@ -239,4 +268,31 @@ def sync_run_retry_failed(*, run: SyncRun, trigger: str = Trigger.ADMIN, user: A
         trigger=trigger,
         user=user,
         retry_of=run,
+    )
+
+
+def event_forward(
+    *,
+    connection: Connection,
+    event: str,
+    event_data: str | dict[str, Any] | None = None,
+    email: str,
+    trigger: str = Trigger.API,
+) -> SyncRecord | None:
+    """Send one tracked event to Brevo through the connection's event mapping ("track event").
+
+    Runs as a short run of mode "single" with one record, like a webhook's single-record sync:
+    an unmapped event name is a skipped record, a bad email a failed one. Returns None only
+    when the connection's mapping is invalid (the run carries the error).
+    """
+    import uuid
+
+    from connectors.sync.engine import sync_single
+
+    return sync_single(
+        connection=connection,
+        resource="events",
+        source_id=f"api:{uuid.uuid4().hex}",
+        trigger=trigger,
+        hint={"forward": {"event": event, "event_data": event_data, "email": email}},
     )

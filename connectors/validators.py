@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 
 AC_API_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.api-[a-z]{2}\d{1,2}\.com$")
 AC_DASHBOARD_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.(activehosted\.com|activecampaign\.com)$")
-AC_EXPECTED = "Expected the API URL from ActiveCampaign Settings → Developer, like https://yourcompany.api-us1.com."
+AC_EXPECTED = (
+    "Expected the API URL from ActiveCampaign Settings → Developer, like https://yourcompany.api-us1.com."
+)
 
 
 def _is_private_host(url: str) -> bool:
@@ -63,7 +65,9 @@ def normalize_brevo_api_url(value: str, *, allow_private: bool) -> str:
         raise ValidationError(f"'{url}' is not a URL. {expected}", code="invalid")
     private = _is_private_host(url)
     if private and not allow_private:
-        raise ValidationError("Loopback and private network addresses are not allowed for API URLs.", code="private")
+        raise ValidationError(
+            "Loopback and private network addresses are not allowed for API URLs.", code="private"
+        )
     if parts.scheme != "https" and not (private and parts.scheme == "http"):
         raise ValidationError(f"The Brevo API URL must use https. {expected}", code="scheme")
     return url

@@ -55,6 +55,9 @@ class WebhookEvent(TenantOwned):
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # One entry per record the event was applied to (a deal event writes the contact's deal
+    # attributes and, where configured, the CRM deal): resource, source_id, outcome, message.
+    outcomes = models.JSONField(default=list, blank=True)
     sync_record = models.ForeignKey(
         "connectors.SyncRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

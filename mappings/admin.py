@@ -132,19 +132,6 @@ class MappingInline(TenantScopedInline):
         )
         return checks_html(obj, MappingChecker(index))
 
-    # Mappings need a saved connection (and its catalog): none on the add page.
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is not None and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is not None and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is not None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is not None and super().has_delete_permission(request, obj)
-
 
 def _inline(model: type[MappingRule], title: str, *, collapse: bool = False) -> type[MappingInline]:
     form = FORMS[model]
@@ -178,6 +165,19 @@ ConnectionAdmin.inlines = [
 ]
 if discover_catalog not in (ConnectionAdmin.actions or ()):
     ConnectionAdmin.actions = [*(ConnectionAdmin.actions or ()), discover_catalog]
+
+_connection_get_inlines = ConnectionAdmin.get_inlines
+
+
+def _get_inlines(self: ConnectionAdmin, request: HttpRequest, obj: Any = None) -> list:
+    """Mappings need a saved connection (and its catalog): none on the add page."""
+    inlines = _connection_get_inlines(self, request, obj)
+    return list(inlines) if obj is not None else [i for i in inlines if not issubclass(i, MappingInline)]
+
+
+if not getattr(ConnectionAdmin.get_inlines, "adds_mapping_inlines", False):
+    _get_inlines.adds_mapping_inlines = True  # type: ignore[attr-defined]
+    ConnectionAdmin.get_inlines = _get_inlines
 
 
 # --------------------------------------------------------------------------- list filters
@@ -263,7 +263,7 @@ class CatalogAdmin(WithoutAuditHistory, TenantScopedAdmin):
     def counts_table(self, obj: Catalog) -> str:
         items_url = reverse("admin:mappings_catalogitem_changelist")
         rows = []
-        for key, count in (obj.counts or {}).items():
+        for key, count in obj.count_items():
             side, _, kind = key.partition(".")
             query = f"?connection={obj.connection_id}&side__exact={side}&kind__exact={kind}"
             rows.append((key, items_url + query, count))
@@ -296,7 +296,9 @@ class CatalogAdmin(WithoutAuditHistory, TenantScopedAdmin):
                 name=f"{name}_create_attribute",
             ),
             path(
-                "connection/<int:connection_id>/history/", wrap(self.history_view_for), name=f"{name}_history"
+                "connection/<int:connection_id>/mapping-history/",
+                wrap(self.history_view_for),
+                name=f"{name}_mapping_history",
             ),
             *super().get_urls(),
         ]

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.forms.models import BaseInlineFormSet
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
@@ -59,13 +60,19 @@ class CatalogSelect(forms.Select):
             base["data-tags"] = "true"
         super().__init__({**base, **(attrs or {})}, choices)
 
-    class Media:
-        css = {"all": ("admin/css/vendor/select2/select2.css", "admin/css/autocomplete.css")}
-        js = (
-            "admin/js/vendor/jquery/jquery.js",
-            "admin/js/vendor/select2/select2.full.js",
-            "admin/js/jquery.init.js",
-            "mappings/catalog_select.js",
+    @property
+    def media(self) -> forms.Media:
+        # The same files, in the same order, as the admin's own autocomplete widgets, so a page
+        # that has both loads jQuery and Select2 once.
+        extra = "" if settings.DEBUG else ".min"
+        return forms.Media(
+            js=(
+                f"admin/js/vendor/jquery/jquery{extra}.js",
+                f"admin/js/vendor/select2/select2.full{extra}.js",
+                "admin/js/jquery.init.js",
+                "mappings/catalog_select.js",
+            ),
+            css={"screen": (f"admin/css/vendor/select2/select2{extra}.css", "admin/css/autocomplete.css")},
         )
 
 
@@ -174,8 +181,16 @@ class MappingForm(forms.ModelForm):
                 label="Brevo attribute",
                 required=required,
                 max_length=60,
+                # New names are allowed here (validation offers to create them), so a submitted
+                # value is listed too.
                 widget=CatalogSelect(
-                    choices=_attribute_choices(self.catalog_index, self._current("attribute")), tags=True
+                    choices=_attribute_choices(
+                        self.catalog_index,
+                        self.data.get(self.add_prefix("attribute"))
+                        if self.is_bound
+                        else self._current("attribute"),
+                    ),
+                    tags=True,
                 ),
             )
         if with_transform and "transform" in self.fields:
@@ -198,8 +213,10 @@ class MappingForm(forms.ModelForm):
         return data
 
     def _current(self, name: str) -> Any:
-        if self.is_bound:
-            return self.data.get(self.add_prefix(name))
+        """The saved value, listed even when the catalog no longer has it (so drift stays visible).
+
+        Never the submitted value: an id someone types into the request is not a choice.
+        """
         return self.initial.get(name, getattr(self.instance, name, None))
 
     # -- validation at save
@@ -261,7 +278,7 @@ def fix_link(problem: Problem, rule: Any) -> SafeString | str:
     elif getattr(rule, "rule_kind", "") == "custom_object":
         params["object_field"] = f"{rule.ac_schema_id}/{rule.ac_field_key}"
     return format_html(
-        '<a class="button" href="{}?{}" target="_blank" rel="noopener">Create {} in Brevo as {}</a>',
+        '<a class="tajo-fix" href="{}?{}" target="_blank" rel="noopener">Create {} in Brevo as {}</a>',
         url,
         urlencode(params),
         fix["name"],
@@ -275,7 +292,7 @@ def checks_html(rule: Any, checker: MappingChecker) -> SafeString:
         return mark_safe("")
     problems = checker.check_rule(rule)
     if not problems:
-        return format_html('<span class="tajo-check-ok">✓ {}</span>', checker.describe(rule))
+        return format_html('<span class="tajo-check-ok">✓ {}</span>', checker.summary(rule))
     return format_html(
         '<ul class="tajo-checks">{}</ul>',
         format_html_join(
@@ -401,8 +418,6 @@ class CustomObjectFieldMappingForm(MappingForm):
         if self.instance.pk is not None or self.instance.ac_schema_id:
             current = f"{self.instance.ac_schema_id}/{self.instance.ac_field_key}"
             self.initial.setdefault("object_field", current)
-        if self.is_bound:
-            current = self.data.get(self.add_prefix("object_field"))
         self.fields["object_field"] = forms.ChoiceField(
             label="ActiveCampaign custom object field",
             choices=_entry_choices(

@@ -74,6 +74,13 @@ class Catalog(TenantOwned):
     def __str__(self) -> str:
         return f"Catalog of {self.connection}"
 
+    def count_items(self) -> list[tuple[str, int]]:
+        """Counts per kind in a fixed order, ActiveCampaign first (JSON keeps no order)."""
+        order = [f"ac.{kind}" for kind in AC_KINDS] + [f"brevo.{kind}" for kind in BREVO_KINDS]
+        counts = self.counts or {}
+        known = [(key, counts[key]) for key in order if key in counts]
+        return known + sorted((key, value) for key, value in counts.items() if key not in order)
+
 
 class CatalogItem(TenantOwned):
     """One thing discovery found: an AC field, a Brevo attribute, a stage of a pipeline, ...

@@ -197,6 +197,30 @@ class MappingChecker:
             return f"AC event {rule.ac_event_name!r} → {rule.brevo_event_name}"
         return str(rule)
 
+    def summary(self, rule: Any) -> str:
+        """`describe` plus the types on both sides and the transform, for the admin's Checks column."""
+        text = self.describe(rule)
+        attribute = _upper(getattr(rule, "attribute", ""))
+        if not attribute or rule.rule_kind == "tag" or self.index is None:
+            return text
+        source = self._source_type_of(rule)
+        entry = self.index.get(BREVO, "attribute", attribute)
+        target = entry.data_type if entry is not None else "?"
+        return f"{text} · {source} → {target} via {rule.transform}"
+
+    def _source_type_of(self, rule: Any) -> str:
+        kind = rule.rule_kind
+        if kind == "standard":
+            return STANDARD_SOURCE_TYPES.get(rule.source, "text")
+        if kind == "score":
+            return SCORE_SOURCE_TYPE
+        entry = None
+        if kind == "field":
+            entry = self.index.get(AC, "field", rule.ac_field_id)
+        elif kind == "custom_object":
+            entry = self.index.get(AC, "custom_object_field", rule.ac_field_key, rule.ac_schema_id)
+        return (entry.data_type or "text") if entry is not None else "?"
+
     def attribute_fix(self, rule: Any) -> dict[str, Any] | None:
         """How to create the attribute a row needs: name, Brevo type and options (multi-choice)."""
         name = _upper(getattr(rule, "attribute", ""))

@@ -125,7 +125,9 @@ RQ_QUEUES = {
 RQ = {"JOB_CLASS": "rq.job.Job"}
 
 # Production hardening; `manage.py check --deploy` stays quiet with production values.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=True) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=True) else None
+)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -157,5 +159,13 @@ LOGIN_URL = "admin:login"
 
 # Tajo's own knobs.
 TAJO_SYNC_SLICE_RECORDS = env.int("TAJO_SYNC_SLICE_RECORDS", default=5000)
+# A slice works this long before committing and handing over to the next job.
+TAJO_SLICE_SECONDS = env.float("TAJO_SLICE_SECONDS", default=20.0)
+# A running run whose heartbeat is older than this lost its worker; the watchdog resumes it.
+TAJO_RUN_STALE_SECONDS = env.float("TAJO_RUN_STALE_SECONDS", default=120.0)
+TAJO_WATCHDOG_SECONDS = env.int("TAJO_WATCHDOG_SECONDS", default=60)
+TAJO_API_RATE_LIMIT = env.int("TAJO_API_RATE_LIMIT", default=120)  # requests per token per window
+TAJO_API_RATE_WINDOW_SECONDS = env.int("TAJO_API_RATE_WINDOW_SECONDS", default=60)
+TAJO_API_MAX_BODY_BYTES = env.int("TAJO_API_MAX_BODY_BYTES", default=256 * 1024)
 TAJO_WEBHOOK_MAX_BODY = env.int("TAJO_WEBHOOK_MAX_BODY", default=256 * 1024)
 TAJO_WEBHOOK_TRUSTED_PROXY_HEADER = env.str("TAJO_WEBHOOK_TRUSTED_PROXY_HEADER", default="")

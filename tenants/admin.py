@@ -102,7 +102,8 @@ class TenantScopedAdmin(TenantChoicesMixin, SimpleHistoryAdmin):
         if "tenant" not in self.get_exclude(request, obj):
             return fieldsets
         return [
-            (name, {**opts, "fields": [f for f in opts["fields"] if f != "tenant"]}) for name, opts in fieldsets
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "tenant"]})
+            for name, opts in fieldsets
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
@@ -171,7 +172,9 @@ class TenantAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        return tenants_for_user(user=request.user) if not _is_super(request) else super().get_queryset(request)
+        return (
+            tenants_for_user(user=request.user) if not _is_super(request) else super().get_queryset(request)
+        )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_super(request) or bool(readable_tenant_ids(request))
@@ -206,7 +209,9 @@ class MembershipAdmin(TenantChoicesMixin, SimpleHistoryAdmin):
     search_fields = ["user__username", "user__email", "tenant__name"]
 
     def _owner_tenants(self, request: HttpRequest) -> set[int]:
-        return set(Membership.objects.filter(user=request.user, role="owner").values_list("tenant_id", flat=True))
+        return set(
+            Membership.objects.filter(user=request.user, role="owner").values_list("tenant_id", flat=True)
+        )
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         qs = super().get_queryset(request)

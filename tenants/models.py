@@ -7,7 +7,9 @@ class Tenant(models.Model):
     """A client organisation; everything it owns is scoped to it."""
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=60, unique=True, help_text="Short name used in URLs, the CLI and YAML files.")
+    slug = models.SlugField(
+        max_length=60, unique=True, help_text="Short name used in URLs, the CLI and YAML files."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

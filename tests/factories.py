@@ -152,7 +152,9 @@ def register_builder(model: type[models.Model], builder: Callable[[Tenant], mode
 def _catalog_of(connection: Connection):
     from mappings.models import Catalog
 
-    catalog, _ = Catalog.objects.get_or_create(connection=connection, defaults={"tenant_id": connection.tenant_id})
+    catalog, _ = Catalog.objects.get_or_create(
+        connection=connection, defaults={"tenant_id": connection.tenant_id}
+    )
     return catalog
 
 
@@ -196,3 +198,32 @@ def _register_mapping_builders() -> None:
 
 
 _register_mapping_builders()
+
+
+# ----------------------------------------------------------------------------- webhooks
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "connectors.WebhookEvent"
+
+    tenant = factory.SubFactory(TenantFactory)
+    connection = factory.SubFactory(ConnectionFactory, tenant=factory.SelfAttribute("..tenant"))
+    event_type = "update"
+    resource = "contacts"
+    source_id = factory.Sequence(lambda n: str(1000 + n))
+    key = factory.Sequence(lambda n: f"webhook-person-{n}@example.org")
+    dedup_key = factory.Sequence(lambda n: f"{n:064d}")
+    status = "processed"
+    payload = factory.LazyAttribute(
+        lambda o: {"type": "update", "contact": {"id": o.source_id, "email": o.key}}
+    )
+
+
+def _register_webhook_builders() -> None:
+    from connectors.webhook_models import WebhookEvent
+
+    TENANT_OBJECT_BUILDERS[WebhookEvent] = lambda tenant: WebhookEventFactory(tenant=tenant)
+
+
+_register_webhook_builders()

@@ -85,6 +85,8 @@ def _validation_problem(errors: list[dict[str, Any]]) -> ApiProblem:
     msg = str(first.get("msg", "invalid value"))
     if kind == "extra_forbidden":
         return ApiProblem(400, "unknown_field", f"Unknown field '{field}'.", field=field)
+    if kind == "missing" and field is None:
+        return ApiProblem(400, "invalid_body", "The request needs a JSON object as its body.")
     if kind == "missing":
         return ApiProblem(400, "missing_field", f"'{field}' is required.", field=field)
     if field is None and kind in ("model_type", "model_attributes_type", "dict_type"):

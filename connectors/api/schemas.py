@@ -118,6 +118,20 @@ OPTIONS = tuple(ConnectOptions.model_fields)
 
 
 class ConnectIn(ApiIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "apiUrl": "https://yourcompany.api-us1.com",
+                    "apiKey": "your-activecampaign-api-key",
+                    "brevoApiKey": "xkeysib-your-brevo-api-key",
+                    "plan": "lite",
+                    "options": {"includeTags": True, "includeCustomFields": True},
+                }
+            ]
+        }
+    )
+
     api_url: UrlText = Field(
         description="From ActiveCampaign Settings → Developer, e.g. https://yourcompany.api-us1.com"
     )
@@ -164,6 +178,23 @@ class ConnectOut(ApiOut):
 
 
 class SyncIn(ApiIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "full",
+                    "resources": ["contacts", "deals", "events"],
+                    "options": {
+                        "includeTags": True,
+                        "includeCustomFields": True,
+                        "includeScores": True,
+                        "includeListMemberships": True,
+                    },
+                }
+            ]
+        }
+    )
+
     type: Literal["full", "incremental"] = "full"
     resources: list[ResourceName] | None = Field(  # type: ignore[valid-type]
         None, max_length=20, description="Omitted or empty: every resource the connection syncs."
@@ -241,6 +272,18 @@ class StatusOut(ApiOut):
 
 
 class TrackEventIn(ApiIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event": "trial_started",
+                    "eventData": {"plan": "pro", "seats": 5},
+                    "email": "jane@example.com",
+                }
+            ]
+        }
+    )
+
     event: EventName
     event_data: Annotated[Any, AfterValidator(_storable_json)] = Field(
         None,

@@ -8,6 +8,7 @@ retried.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from typing import Any
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import LockError
 
 from connectors.api.errors import ApiProblem
 from connectors.api.schemas import ConnectIn, SyncIn, SyncOptions
@@ -34,7 +36,13 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
-from connectors.services import RunAlreadyActive, sync_run_cancel, sync_run_retry_failed, sync_run_start
+from connectors.services import (
+    RunAlreadyActive,
+    event_forward,
+    sync_run_cancel,
+    sync_run_retry_failed,
+    sync_run_start,
+)
 from connectors.sync.registry import RESOURCE_MODULES, UnknownResource
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url, validate_api_key
 from tenants.models import Tenant
@@ -322,69 +330,86 @@ def run_retry(*, run: SyncRun) -> SyncRun:
 
 # ----------------------------------------------------------------------------- events
 
+KEY_LOCK_SECONDS = 120
+
 
 def event_forward_once(
     *, connection: Connection, event: str, event_data: Any, email: str, idempotency_key: str | None
 ) -> tuple[SyncRecord, bool]:
-    """Forward one event unless this Idempotency-Key already did; returns (record, forwarded now).
+    """Forward one event (`connectors.services.event_forward`); returns (record, forwarded now).
 
-    Brevo records every `POST /events` as a new event, so a retried request must not send twice.
+    Brevo records every `POST /events` as a new event, so with an Idempotency-Key a retried
+    request gets the first request's record instead of a second event. Twins racing each other
+    are kept apart by a short Redis lock, never by a transaction held open across the HTTP call.
     """
     if not connection.enabled:
         raise ApiProblem(
             422, "connection_disabled", f"Connector '{connection.name}' is disabled; enable it first."
         )
-    request = _event_request(event, event_data, email)
+    digest = _request_hash({"event": event, "email": email, "eventData": event_data})
     if not idempotency_key:
-        return _event_send(_event_run(connection, request, Trigger.API, ""), request), True
-    with transaction.atomic():
-        # Serialises requests carrying a key on this connection, so two twins cannot both send.
-        Connection.objects.select_for_update().filter(pk=connection.pk).first()
-        earlier = (
-            SyncRun.objects.filter(connection=connection, idempotency_key=idempotency_key)
-            .order_by("-pk")
-            .first()
-        )
-        if earlier is None:
-            run = _event_run(connection, request, Trigger.API, idempotency_key)
-    if earlier is None:
-        return _event_send(run, request), True
-    if earlier.mode != RunMode.SINGLE or (earlier.state or {}).get("request_hash") != _request_hash(request):
-        raise ApiProblem(
-            422,
-            "idempotency_key_reused",
-            f"This Idempotency-Key was already used for another request (run {earlier.pk}); use a new key.",
-            field="Idempotency-Key",
-        )
-    record = earlier.records.order_by("-pk").first()
-    if record is None:
+        return _forward(connection, event, event_data, email), True
+    if (earlier := _keyed_run(connection, idempotency_key)) is not None:
+        return _replay(earlier, digest), False
+    lock = _key_lock(connection, idempotency_key)
+    if not lock.acquire(blocking=False):
         raise ApiProblem(
             409, "request_in_progress", "A request with this Idempotency-Key is still being processed."
         )
-    return record, False
+    try:
+        if (earlier := _keyed_run(connection, idempotency_key)) is not None:
+            return _replay(earlier, digest), False
+        record = _forward(connection, event, event_data, email)
+        run = SyncRun.objects.get(pk=record.run_id)
+        run.idempotency_key = idempotency_key
+        run.state = {**(run.state or {}), "request_hash": digest}
+        run.save(update_fields=["idempotency_key", "state"])
+        return record, True
+    finally:
+        # The lock may have expired meanwhile (a very slow Brevo); there is nothing left to release then.
+        with contextlib.suppress(LockError):
+            lock.release()
 
 
-def event_forward(
-    *,
-    connection: Connection,
-    event: str,
-    event_data: Any,
-    email: str,
-    trigger: str = Trigger.API,
-    idempotency_key: str = "",
-) -> SyncRecord:
-    """Map one tracked event through the connection's event mapping and send it to Brevo.
+def _forward(connection: Connection, event: str, event_data: Any, email: str) -> SyncRecord:
+    if event_data is not None and not isinstance(event_data, str | dict):
+        event_data = orjson.dumps(event_data).decode()  # lists and numbers travel as eventdata text
+    newest = (
+        SyncRun.objects.filter(connection=connection).order_by("-pk").values_list("pk", flat=True).first()
+    )
+    record = event_forward(
+        connection=connection, event=event, event_data=event_data, email=email, trigger=Trigger.API
+    )
+    if record is not None:
+        return record
+    # No record: the connection's mappings are not valid; the run that tried says why.
+    failed = (
+        SyncRun.objects.filter(
+            connection=connection, pk__gt=newest or 0, mode=RunMode.SINGLE, trigger=Trigger.API
+        )
+        .order_by("-pk")
+        .first()
+    )
+    reason = (
+        failed.error if failed is not None and failed.error else "The connection's mappings are not valid."
+    )
+    raise ApiProblem(422, "mapping_invalid", reason)
 
-    It gets a short run of its own (mode "single") and one SyncRecord, like a webhook's record:
-    created when Brevo took it, skipped when the event is not mapped or the email is unusable,
-    failed with Brevo's reason otherwise.
-    """
-    request = _event_request(event, event_data, email)
-    return _event_send(_event_run(connection, request, trigger, idempotency_key), request)
+
+def _keyed_run(connection: Connection, key: str) -> SyncRun | None:
+    return SyncRun.objects.filter(connection=connection, idempotency_key=key).order_by("-pk").first()
 
 
-def _event_request(event: str, event_data: Any, email: str) -> dict[str, Any]:
-    return {"event": event, "email": email, "eventData": event_data}
+def _replay(run: SyncRun, digest: str) -> SyncRecord:
+    record = run.records.order_by("-pk").first()
+    if run.mode != RunMode.SINGLE or (run.state or {}).get("request_hash") != digest or record is None:
+        raise ApiProblem(
+            422,
+            "idempotency_key_reused",
+            f"This Idempotency-Key was already used for another request (run {run.pk}); use a new key.",
+            field="Idempotency-Key",
+        )
+    return record
 
 
 def _request_hash(request: dict[str, Any]) -> str:
@@ -392,118 +417,8 @@ def _request_hash(request: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _event_run(
-    connection: Connection, request: dict[str, Any], trigger: str, idempotency_key: str
-) -> SyncRun:
-    now = timezone.now()
-    return SyncRun.objects.create(
-        tenant_id=connection.tenant_id,
-        connection=connection,
-        mode=RunMode.SINGLE,
-        resources=["events"],
-        trigger=trigger,
-        status=RunStatus.RUNNING,
-        started_at=now,
-        heartbeat_at=now,
-        progress_total=1,
-        idempotency_key=idempotency_key,
-        state={"request_hash": _request_hash(request)},
-    )
+def _key_lock(connection: Connection, key: str) -> Any:
+    import django_rq
 
-
-def _event_send(run: SyncRun, request: dict[str, Any]) -> SyncRecord:
-    from connectors.exceptions import ApiError
-    from connectors.services import brevo_client_for
-    from connectors.sync.recorder import Recorder
-    from mappings.records import SourceEvent
-    from mappings.transforms import MappingSet, compile_mapping, transform_event
-
-    connection = run.connection
-    event, email, data = request["event"], request["email"], request["eventData"]
-    recorder = Recorder(run, trigger=run.trigger)
-    source_id = f"api-{run.pk}"
-    mapping = MappingSet(events=tuple(_event_rules(connection, event)))
-    if isinstance(data, str):
-        text, properties = data, {}
-    else:
-        text, properties = (
-            None,
-            data if isinstance(data, dict) else ({} if data is None else {"eventdata": data}),
-        )
-    source = SourceEvent(
-        kind="tracked",
-        email=email,
-        occurred_at=run.started_at,
-        name=event,
-        data=text,
-        properties=properties,
-        source_id=source_id,
-    )
-    result = transform_event(source, compile_mapping(mapping))
-    if result.payload is None:
-        recorder.record(
-            "events",
-            source_id,
-            Outcome.SKIPPED,
-            key=email,
-            code=result.skip_code or "skipped",
-            message=result.skip_reason or "",
-        )
-    else:
-        body = result.payload.to_brevo()
-        notes = "; ".join(f"{error.field}: {error.reason}" for error in result.errors)
-        try:
-            with brevo_client_for(connection) as brevo:
-                brevo.create_event(
-                    body["event_name"],
-                    body["identifiers"],
-                    event_properties=body.get("event_properties"),
-                    event_date=body.get("event_date"),
-                )
-        except ApiError as exc:
-            code = exc.code or type(exc).__name__
-            recorder.record(
-                "events",
-                source_id,
-                Outcome.FAILED,
-                key=email,
-                code=code,
-                message=exc.operator_message,
-                sent=body,
-            )
-        except Exception:  # one record's outcome, like a sync's: recorded, never a crashed request
-            logger.exception("forwarding event of run %s failed", run.pk)
-            recorder.record(
-                "events",
-                source_id,
-                Outcome.FAILED,
-                key=email,
-                code="unexpected_error",
-                message="Tajo could not send the event; the error has been logged.",
-                sent=body,
-            )
-        else:
-            recorder.record("events", source_id, Outcome.CREATED, key=email, message=notes, sent=body)
-    failed = any(values.get("failed") for values in recorder.counters.values())
-    with transaction.atomic():
-        recorder.flush()
-        run.counters = recorder.merged_counters(run.counters)
-        run.progress_done = 1
-        run.status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.save(update_fields=["counters", "progress_done", "status", "finished_at"])
-    return run.records.order_by("-pk").first()
-
-
-def _event_rules(connection: Connection, event: str) -> list[Any]:
-    from mappings.models import EventMapping
-    from mappings.transforms import EventRule
-
-    rules = []
-    for row in EventMapping.objects.filter(connection=connection, ac_event_name=event):
-        try:
-            rules.append(EventRule(ac_event_name=row.ac_event_name, brevo_event_name=row.brevo_event_name))
-        except ValueError:
-            # A row with an invalid Brevo name is reported by mapping validation; here it maps nothing.
-            logger.warning("event mapping %s has an invalid Brevo event name", row.pk)
-    return rules
+    name = f"tajo:api:idem:{connection.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
+    return django_rq.get_connection("tajo-sync").lock(name, timeout=KEY_LOCK_SECONDS)

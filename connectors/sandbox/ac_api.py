@@ -5,6 +5,11 @@ Follows `reference/activecampaign-api-v3.md`: ``Api-Token`` auth (403
 headers and 429 + ``Retry-After``, ``limit`` (default 20, clamped to 100; 100
 on ``/fields``) and ``offset`` paging, ``meta.total`` typed per endpoint,
 numeric strings, sideloads, and the error body variants of section 1.4.
+
+``meta.total`` counts what the query selects, id bounds (``id_greater``,
+``id_less``) included. Date filters: ``*_after`` is inclusive, ``*_before``
+exclusive; ``YYYY-MM-DD`` and ISO datetimes are read in account time unless
+they carry an offset.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import threading
 import time
 import uuid
 from bisect import bisect_left
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote
@@ -56,27 +62,31 @@ def _error(status: int, body: dict[str, Any]) -> Response:
 # ---------------------------------------------------------------------------
 
 
-class TokenBucket:
-    """Requests per second for one account; a full bucket holds one second of requests."""
+class SlidingWindow:
+    """At most ``limit`` admitted requests in any window of ``seconds`` (one AC account).
+
+    Stricter than a token bucket: a burst never doubles up across a window
+    edge, so "5 per second" holds for every 1-second interval a test measures.
+    Fractional rates widen the window (2.5/s -> 3 per 1.2 s).
+    """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.capacity = max(rate, 1.0)
-        self.tokens = self.capacity
+        self.limit = max(1, math.ceil(rate))
+        self.seconds = self.limit / rate
         self.clock = clock
-        self.stamp = clock()
+        self.admitted: deque[float] = deque()
         self.lock = threading.Lock()
 
-    def take(self) -> tuple[bool, int]:
-        """Take one token; return (allowed, tokens left rounded down)."""
+    def take(self) -> tuple[bool, int, float]:
+        """Admit one request if the window has room: (admitted, left in the window, decision time)."""
         with self.lock:
             now = self.clock()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
-                return True, int(self.tokens)
-            return False, 0
+            while self.admitted and now - self.admitted[0] >= self.seconds:
+                self.admitted.popleft()
+            if len(self.admitted) < self.limit:
+                self.admitted.append(now)
+                return True, self.limit - len(self.admitted), now
+            return False, 0, now
 
 
 class ACGate:
@@ -87,7 +97,7 @@ class ACGate:
         self.keys = {k.encode() for k in keys}
         self.rate = rate
         self.retry_after = retry_after
-        self.bucket = TokenBucket(rate) if rate > 0 else None
+        self.bucket = SlidingWindow(rate) if rate > 0 else None
         self.limit_header = str(math.ceil(rate)).encode() if rate > 0 else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -102,7 +112,9 @@ class ACGate:
         if self.bucket is None:
             await self.app(scope, receive, send)
             return
-        allowed, remaining = self.bucket.take()
+        allowed, remaining, decided = self.bucket.take()
+        # The request log then shows the limiter's own clock: windows measured there are exact.
+        scope["sandbox.t"] = decided
         limit_headers = [
             (b"ratelimit-limit", self.limit_header),
             (b"ratelimit-remaining", str(remaining).encode()),
@@ -195,6 +207,7 @@ _LINKS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "deals": (
         "deals",
         (
+            "activities",
             "dealActivities",
             "contact",
             "contactDeals",
@@ -1113,11 +1126,18 @@ class ACApi:
             raise not_found("Deal", did)
         return JSONBody({"deal": Linker(request)("deals", row)})
 
-    def _deal_write_response(self, request: Request, row: Row, status: int) -> Response:
+    def _deal_write_response(self, request: Request, row: Row, status: int, body: Any) -> Response:
         link = Linker(request)
         out = link("deals", row)
         out["value"] = int(out["value"])  # an int in write responses
         out["status"] = int(out["status"])
+        # Custom field values sent with the deal come back with their dealId (not kept otherwise).
+        fields = (body.get("deal") or {}).get("fields") if isinstance(body, dict) else None
+        out["fields"] = [
+            {**f, "dealId": row["id"]}
+            for f in (fields if isinstance(fields, list) else [])
+            if isinstance(f, dict)
+        ]
         with self.state.lock:
             contact = self.state._contact(int(row["contact"]))
             stage = self.state.deal_stages.get(row["stage"])
@@ -1131,12 +1151,14 @@ class ACApi:
         )
 
     async def deal_create(self, request: Request) -> Response:
-        row = self.state.create_deal(await self._json(request))
-        return self._deal_write_response(request, row, 201)
+        body = await self._json(request)
+        row = self.state.create_deal(body)
+        return self._deal_write_response(request, row, 201, body)
 
     async def deal_update(self, request: Request) -> Response:
-        row = self.state.update_deal(request.path_params["id"], await self._json(request))
-        return self._deal_write_response(request, row, 200)
+        body = await self._json(request)
+        row = self.state.update_deal(request.path_params["id"], body)
+        return self._deal_write_response(request, row, 200, body)
 
     async def deal_delete(self, request: Request) -> Response:
         self.state.delete_deal(request.path_params["id"])

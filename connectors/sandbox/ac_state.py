@@ -562,6 +562,11 @@ class ACState:
                 if (cid - 1) not in mat or cid in overlay:
                     yield cid
 
+    def contact_ids(self) -> list[int]:
+        """Ids of every live contact, ascending (fine for tests; a million ids is 8 MB)."""
+        with self.lock:
+            return list(self.iter_contact_ids())
+
     def contact_window(
         self, *, lo: int, hi: int | None, updated: Window, created: Window, offset: int, limit: int
     ) -> tuple[list[int], int]:
@@ -1204,6 +1209,7 @@ class ACState:
                 "status": values["status"],
                 "activitycount": "0",
                 "nextdealid": "",
+                "nextTask": None,
                 "edate": None,
                 "id": "",
                 "isDisabled": False,
@@ -1425,44 +1431,28 @@ class ACState:
             return row if row is not None and row["id"] == record_id else None
 
     def upsert_record(self, schema_id: str, body: dict[str, Any]) -> tuple[Row, bool]:
+        """POST /customObjects/records/{schemaId}: create, or update the record with this id/externalId.
+
+        A new record needs its primary contact; an update may leave relationships
+        out, and its field values are merged by field id.
+        """
         with self.lock:
             data = _unwrap(body, "record")
+            known = {f["id"] for f in self.schemas[schema_id]["fields"]}
+            fields = data.get("fields") or []
+            for f in fields:
+                if not isinstance(f, dict) or f.get("id") not in known:
+                    raise _record_error(
+                        f'Invalid value for field "{(f or {}).get("id")}"',
+                        "Unknown field",
+                        "/data/attributes/fields",
+                    )
             rels = data.get("relationships") or {}
             contacts = [str(c) for c in rels.get("primary-contact", [])]
-            if not contacts:
-                raise ACError(
-                    422,
-                    {
-                        "errors": [
-                            {
-                                "title": 'Invalid value for field "record.relationships"',
-                                "detail": "A primary contact is required",
-                                "source": {"type": "pointer", "value": "/data/attributes/relationships"},
-                            }
-                        ]
-                    },
-                )
-            cid = _int(contacts[0], "relationships")
-            if self._contact(cid) is None:
+            cid = _int(contacts[0], "relationships") if contacts else None
+            if cid is not None and self._contact(cid) is None:
                 raise related_not_found("Contact")
-            known = {f["id"] for f in self.schemas[schema_id]["fields"]}
-            for f in data.get("fields") or []:
-                if f.get("id") not in known:
-                    raise ACError(
-                        422,
-                        {
-                            "errors": [
-                                {
-                                    "title": f'Invalid value for field "{f.get("id")}"',
-                                    "detail": "Unknown field",
-                                    "source": {"type": "pointer", "value": "/data/attributes/fields"},
-                                }
-                            ]
-                        },
-                    )
-            existing = None
-            if data.get("id"):
-                existing = self.record_by_id(str(data["id"]))
+            existing = self.record_by_id(str(data["id"])) if data.get("id") else None
             if existing is None and data.get("externalId"):
                 existing = next(
                     (r for r in self.tables["records"].iter_from() if r["externalId"] == data["externalId"]),
@@ -1472,10 +1462,25 @@ class ACState:
             if existing is not None:
                 owner = int(existing["relationships"]["primary-contact"][0])
                 self._ensure_overlay(owner)
-                existing = self.tables["records"].rows[existing["seq"]]
-                existing["fields"] = data.get("fields") or existing["fields"]
-                existing["updatedTimestamp"] = now
-                return existing, False
+                row = self.tables["records"].rows[existing["seq"]]
+                merged = {f["id"]: f for f in row["fields"]}
+                merged.update({f["id"]: f for f in fields})
+                row["fields"] = list(merged.values())
+                if cid is not None and cid != owner:
+                    self._ensure_overlay(cid)
+                    self.contact_children[owner]["records"].remove(row["seq"])
+                    self.contact_children.setdefault(cid, {k: [] for k in CHILD_KINDS})["records"].append(
+                        row["seq"]
+                    )
+                    row["relationships"] = {"primary-contact": [str(cid)]}
+                row["updatedTimestamp"] = now
+                return row, False
+            if cid is None:
+                raise _record_error(
+                    'Invalid value for field "record.relationships"',
+                    "A primary contact is required",
+                    "/data/attributes/relationships",
+                )
             self._ensure_overlay(cid)
             row = self._add_child(
                 cid,
@@ -1484,7 +1489,7 @@ class ACState:
                     "id": "",
                     "externalId": data.get("externalId") or "",
                     "schemaId": schema_id,
-                    "fields": data.get("fields") or [],
+                    "fields": fields,
                     "relationships": {"primary-contact": [str(cid)]},
                     "createdTimestamp": now,
                     "updatedTimestamp": now,
@@ -1528,6 +1533,13 @@ class ACState:
 # ----------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------
+
+
+def _record_error(title: str, detail: str, pointer: str) -> ACError:
+    """Custom objects answer 422 with ``source: {type, value}`` instead of ``pointer``."""
+    return ACError(
+        422, {"errors": [{"title": title, "detail": detail, "source": {"type": "pointer", "value": pointer}}]}
+    )
 
 
 def _unwrap(body: Any, key: str) -> dict[str, Any]:

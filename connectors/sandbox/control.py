@@ -26,6 +26,7 @@ Routes (JSON in and out):
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -119,8 +120,6 @@ class Control:
         except ValueError:
             return JSONBody({"message": "since must be a number, limit an integer"}, status_code=400)
         entries = self.sandbox.stats.entries(since=since, api=q.get("api") or None, limit=limit)
-        import time
-
         return JSONBody({"now": time.monotonic(), "requests": [e.as_dict() for e in entries]})
 
     async def brevo_contact(self, request: Request) -> Response:
@@ -201,7 +200,7 @@ class Control:
 
     async def contact_create(self, request: Request) -> Response:
         data = await self._body(request)
-        contact, _fvs = self.ac.create_contact(self._contact_body(data) | {}, source="admin")
+        contact, _fvs = self.ac.create_contact(self._contact_body(data), source="admin")
         cid = int(contact["id"])
         for tag in data.get("tags") or []:
             self._add_tag(cid, str(tag))

@@ -1,8 +1,9 @@
 """Injected faults: the bad days of a real API, on demand and repeatable.
 
-A `FaultSpec` names what share of requests go wrong and how; `FaultInjector` is
-the ASGI middleware that applies it with a seeded RNG, so a run with the same
-seed and the same request order meets the same faults.
+A `FaultSpec` names what share of requests go wrong and how; a `FaultPlan`
+draws from it with a seeded RNG, so a run with the same seed and the same
+request order meets the same faults; `FaultInjector` is the ASGI middleware
+that carries them out.
 """
 
 from __future__ import annotations
@@ -126,28 +127,40 @@ _REASONS = {
 }
 
 
-class FaultInjector:
-    """ASGI middleware that injects `FaultSpec` faults into requests under `prefixes`."""
+class FaultPlan:
+    """Which requests meet which fault: a spec, a seeded RNG, and a count of what was injected."""
 
     def __init__(
-        self, app: Any, spec: FaultSpec, *, seed: int, prefixes: tuple[str, ...], retry_after: float = 1.0
+        self, spec: FaultSpec, *, seed: int, prefixes: tuple[str, ...], retry_after: float = 1.0
     ) -> None:
-        self.app = app
         self.spec = spec
         self.prefixes = prefixes
         self.retry_after = retry_after
         self.rng = random.Random(seed ^ 0x5EED_FA17)
         self.injected: dict[str, int] = {}
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not self.spec or not scope["path"].startswith(self.prefixes):
-            await self.app(scope, receive, send)
-            return
+    def draw(self, path: str) -> Fault | None:
+        if not self.spec or not path.startswith(self.prefixes):
+            return None
         fault = self.spec.pick(self.rng)
+        if fault is not None:
+            self.injected[fault.kind] = self.injected.get(fault.kind, 0) + 1
+        return fault
+
+
+class FaultInjector:
+    """ASGI middleware applying a `FaultPlan` to each HTTP request."""
+
+    def __init__(self, app: Any, plan: FaultPlan) -> None:
+        self.app = app
+        self.plan = plan
+        self.retry_after = plan.retry_after
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        fault = self.plan.draw(scope["path"]) if scope["type"] == "http" else None
         if fault is None:
             await self.app(scope, receive, send)
             return
-        self.injected[fault.kind] = self.injected.get(fault.kind, 0) + 1
         scope["sandbox.fault"] = fault.kind
         if fault.kind == "slow":
             await asyncio.sleep(fault.seconds)

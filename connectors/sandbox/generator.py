@@ -852,6 +852,7 @@ class AccountGenerator:
                         "status": status,
                         "activitycount": str(rng.randint(0, 9)),
                         "nextdealid": did,
+                        "nextTask": None,
                         "edate": (
                             None
                             if edate_kind < 0.5

@@ -21,7 +21,7 @@ from connectors.sandbox.ac_api import ACApi
 from connectors.sandbox.ac_state import ACState
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.control import control_routes
-from connectors.sandbox.faults import FaultInjector
+from connectors.sandbox.faults import FaultInjector, FaultPlan
 from connectors.sandbox.stats import RequestStats, StatsRecorder
 from connectors.sandbox.webhooks import WebhookSender, webhook_routes
 
@@ -46,7 +46,7 @@ class Sandbox:
                 api_key=config.brevo_key, limits=config.brevo_limits, seed_default=config.brevo_seed_default
             )
         self.stats = RequestStats(config.request_log_size)
-        self.faults: FaultInjector | None = None
+        self.faults: FaultPlan | None = None  # set by build_app
         self.webhooks = WebhookSender(self.ac, seed=config.seed)  # posts AC webhooks on changes
 
 
@@ -72,22 +72,17 @@ def build_app(config: SandboxConfig | None = None) -> SandboxApp:
     if sandbox.brevo is not None:
         routes.append(Mount("/v3", routes=sandbox.brevo.routes()))
     prefixes = {"ac": ("/api/3",), "brevo": ("/v3",), "both": ("/api/3", "/v3")}[config.fault_scope]
-    holder: dict[str, FaultInjector] = {}
-
-    class _Faults(FaultInjector):
-        def __init__(self, app: Any) -> None:
-            super().__init__(
-                app, config.faults, seed=config.seed, prefixes=prefixes, retry_after=config.ac_retry_after
-            )
-            holder["faults"] = self
-
+    sandbox.faults = FaultPlan(
+        config.faults, seed=config.seed, prefixes=prefixes, retry_after=config.ac_retry_after
+    )
     app = SandboxApp(
-        routes=routes, middleware=[Middleware(StatsRecorder, stats=sandbox.stats), Middleware(_Faults)]
+        routes=routes,
+        middleware=[
+            Middleware(StatsRecorder, stats=sandbox.stats),
+            Middleware(FaultInjector, plan=sandbox.faults),
+        ],
     )
     app.sandbox = sandbox
-    # Build now so the fault injector exists (and can be inspected) before the first request.
-    app.middleware_stack = app.build_middleware_stack()
-    sandbox.faults = holder.get("faults")
     return app
 
 

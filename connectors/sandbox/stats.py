@@ -18,7 +18,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 
 class LogEntry(NamedTuple):
-    t: float  # time.monotonic() at arrival
+    t: float  # time.monotonic(): the AC limiter's decision time, else arrival
     method: str
     path: str  # template, e.g. /api/3/contacts/{id}
     status: str  # "200", "429", ... or "drop" / "timeout" when no response went out
@@ -144,6 +144,11 @@ class StatsRecorder:
                 account = "brevo"
             self.stats.record(
                 LogEntry(
-                    arrived, scope["method"], template_for(path, scope.get("path_params")), code, api, account
+                    scope.get("sandbox.t", arrived),
+                    scope["method"],
+                    template_for(path, scope.get("path_params")),
+                    code,
+                    api,
+                    account,
                 )
             )

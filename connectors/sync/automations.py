@@ -61,7 +61,9 @@ class AutomationsResource(Resource):
             if skip == 0:
                 for raw, reason in page.invalid:
                     source_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
-                    ctx.recorder.record(self.name, source_id, Outcome.FAILED, message=reason, code="malformed")
+                    ctx.recorder.record(
+                        self.name, source_id, Outcome.FAILED, message=reason, code="malformed"
+                    )
             items = page.items[skip:]
             handled = self._process(ctx, items, state)
             if handled < len(items):
@@ -145,8 +147,10 @@ class AutomationsResource(Resource):
         for ca in enrolments:
             moments = [ca.adddate, ca.lastdate, ca.remdate]
             for moment in moments:
-                if moment and moment.tzinfo and (
-                    not state.get("max_date") or moment.isoformat() > state["max_date"]
+                if (
+                    moment
+                    and moment.tzinfo
+                    and (not state.get("max_date") or moment.isoformat() > state["max_date"])
                 ):
                     state["max_date"] = moment.isoformat()
             if changed_since(moments, ctx.since):

@@ -36,6 +36,7 @@ class SyncContext:
     # Retry runs: the source ids that failed, per resource.
     only_ids: dict[str, set[str]] = field(default_factory=dict)
     trigger: str = "admin"
+    counted_requests: tuple[int, int] = (0, 0)  # (AC, Brevo) already added to the run's totals
     # Set by a resource that stopped to wait for a provider budget (Brevo's hourly CRM bucket):
     # the next slice is enqueued this many seconds later instead of at once.
     resume_after: float = 0.0

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 IMPORT_MAX_ROWS = 5000
+POLL_MAX_WAIT = 30.0  # seconds we may wait for a slot in the hourly bucket to poll an import
 IMPORT_POLL_DELAYS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 30, 30, 30, 30)
 
 
@@ -46,6 +47,7 @@ class WriteOutcome:
     outcome: str  # created | updated | failed
     message: str = ""
     code: str = ""
+    confirmed: bool = True  # False: sent in an import whose result Brevo has not reported yet
 
 
 @dataclass
@@ -159,6 +161,8 @@ class ContactWriter:
         waiting = list(submitted)
         for delay in IMPORT_POLL_DELAYS:
             self.sleep(delay)
+            if self._poll_would_block():
+                break
             still: list[tuple[int, list[PendingContact]]] = []
             for process_id, group in waiting:
                 self.requests += 1
@@ -175,8 +179,16 @@ class ContactWriter:
         for process_id, group in waiting:
             for item in group:
                 self.outcomes[item.source_id] = WriteOutcome(
-                    "created", f"queued in Brevo import {process_id}; Brevo had not finished it yet"
+                    "created",
+                    f"queued in Brevo import {process_id}; not yet confirmed (Brevo had not finished it, or "
+                    "its hourly budget for status checks was used up): the next run confirms it",
+                    confirmed=False,
                 )
+
+    def _poll_would_block(self) -> bool:
+        """True when Brevo's hourly bucket has no slot soon: better to report than to sleep for it."""
+        limiter = self.brevo.bucket_limiter("other") if hasattr(self.brevo, "bucket_limiter") else None
+        return limiter is not None and limiter.peek() > POLL_MAX_WAIT
 
     def _settle(self, process: Any, group: list[PendingContact]) -> None:
         if process.status != "completed":

@@ -383,8 +383,6 @@ class ContactsResource(Resource):
     def _record_written(
         self, ctx: SyncContext, writer: ContactWriter, items: list[PendingContact], meta: dict[str, Any]
     ) -> None:
-        ctx.run.brevo_requests += writer.requests
-        writer.requests = 0
         for item in items:
             body, digest, problems, udate = meta[item.source_id]
             written = writer.outcomes.get(item.source_id)
@@ -401,7 +399,10 @@ class ContactsResource(Resource):
                     sent=body,
                 )
                 continue
-            ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=udate)
+            if written.confirmed:
+                # Unconfirmed imports are not remembered, so the next run sends them again (and
+                # then sees whether Brevo has them).
+                ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=udate)
             if problems:
                 ctx.recorder.record(
                     self.name,

@@ -96,7 +96,9 @@ class DealsResource(Resource):
             if skip == 0:
                 for raw, reason in page.invalid:
                     source_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
-                    ctx.recorder.record(self.name, source_id, Outcome.FAILED, message=reason, code="malformed")
+                    ctx.recorder.record(
+                        self.name, source_id, Outcome.FAILED, message=reason, code="malformed"
+                    )
             items = page.items[skip:]
             handled = self._process(ctx, items, state)
             if handled < len(items):
@@ -143,7 +145,11 @@ class DealsResource(Resource):
             deal_id = int(source_id)
         except ValueError:
             ctx.recorder.record(
-                self.name, source_id, Outcome.FAILED, code="malformed", message="not an ActiveCampaign deal id"
+                self.name,
+                source_id,
+                Outcome.FAILED,
+                code="malformed",
+                message="not an ActiveCampaign deal id",
             )
             return None
         try:
@@ -255,6 +261,13 @@ class DealsResource(Resource):
         sent = {**body, "contact": payload.contact_email}
         digest = content_hash({"deal": body, "contact": payload.contact_email})
         problems = "; ".join(f"{e.field}: {e.reason}" for e in result.errors)
+        if not (contact.email or "").strip():
+            problems = "; ".join(
+                filter(
+                    None,
+                    [problems, f"linkedContactsIds: contact {contact.id} has no email, so it is not linked"],
+                )
+            )
         known = previous is not None and bool(previous.brevo_id)
         if known and previous.content_hash == digest:
             ctx.recorder.record(self.name, source_id, Outcome.UNCHANGED, key=key)
@@ -272,6 +285,7 @@ class DealsResource(Resource):
             )
             return
         links: list[int] = []
+        self._pace(ctx)  # before the contact lookup too: no request at all while the CRM budget is spent
         try:
             if payload.contact_email:
                 brevo_contact = self._brevo_contact_id(ctx, payload.contact_email)
@@ -319,7 +333,6 @@ class DealsResource(Resource):
 
     def _brevo_contact_id(self, ctx: SyncContext, email: str) -> int | None:
         if email not in self._brevo_contacts:
-            ctx.run.brevo_requests += 1
             try:
                 self._brevo_contacts[email] = ctx.brevo.get_contact(email).id
             except NotFoundError:
@@ -351,13 +364,12 @@ class DealsResource(Resource):
         if brevo_id:
             self._pace(ctx)
             try:
-                ctx.run.brevo_requests += 1
                 # Linked contacts given to PATCH replace the deal's list: it mirrors AC's primary contact.
                 ctx.brevo.update_deal(
                     brevo_id, name=payload.name, attributes=payload.attributes, linked_contacts_ids=links
                 )
             except NotFoundError:
-                note = f"the Brevo deal {brevo_id} no longer existed (deleted in Brevo?), so it was created again"
+                note = f"Brevo deal {brevo_id} no longer existed (deleted in Brevo?), so it was created again"
             else:
                 intents.confirm(ctx, self.name, source_id, digest, brevo_id=brevo_id, modified_at=modified_at)
                 return Outcome.UPDATED, ""
@@ -372,7 +384,6 @@ class DealsResource(Resource):
         self._pace(ctx)
         intents.mark_sending(ctx, self.name, source_id, digest)
         try:
-            ctx.run.brevo_requests += 1
             new_id = ctx.brevo.create_deal(
                 payload.name, attributes=payload.attributes, linked_contacts_ids=links or None
             )
@@ -390,7 +401,6 @@ class DealsResource(Resource):
     def _find_interrupted(self, ctx: SyncContext, payload: BrevoDealPayload, links: list[int]) -> str:
         """The deal an interrupted attempt may have created: same name and contact."""
         self._pace(ctx)
-        ctx.run.brevo_requests += 1
         found = ctx.brevo.list_deals(
             deal_name=payload.name, linked_contact_id=links[0] if links else None, limit=10
         )
@@ -411,7 +421,7 @@ class DealsResource(Resource):
 
     @staticmethod
     def _set_eta(ctx: SyncContext, seconds: float | None) -> None:
-        value = None if seconds is None else int(round(seconds))
+        value = None if seconds is None else round(seconds)
         if ctx.run.eta_seconds == value:
             return
         ctx.run.eta_seconds = value

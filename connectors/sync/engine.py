@@ -16,10 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from connectors.exceptions import ApiError
+from connectors.http import requests_sent
 from connectors.models import (
     ACTIVE_STATUSES,
     Checkpoint,
@@ -38,9 +38,7 @@ from connectors.sync.registry import get_resource
 
 logger = logging.getLogger(__name__)
 
-SLICE_SECONDS = 20.0
 OVERLAP = timedelta(minutes=5)  # incremental re-reads this much before the cursor (clock skew, late commits)
-STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: the worker is gone
 MAX_SLICE_FAILURES = 5
 
 
@@ -61,6 +59,10 @@ class SliceLock:
     def held_elsewhere(self) -> bool:
         return self._conn.exists(self._key) == 1
 
+    def break_stale(self) -> None:
+        """Drop a lock whose holder stopped beating: its worker died mid-slice."""
+        self._conn.delete(self._key)
+
     def release(self) -> None:
         if (self._conn.get(self._key) or b"").decode() == self._token:
             self._conn.delete(self._key)
@@ -68,10 +70,14 @@ class SliceLock:
 
 def execute_slice(run_id: int, *, slice_seconds: float | None = None) -> str:
     """Run one slice of a run. Returns 'continue', 'finished', 'locked' or 'noop'."""
-    seconds = slice_seconds if slice_seconds is not None else SLICE_SECONDS
-    lock = SliceLock(run_id, ttl_seconds=int(seconds) + 90)
+    seconds = slice_seconds if slice_seconds is not None else settings.TAJO_SLICE_SECONDS
+    lock = SliceLock(run_id, ttl_seconds=int(seconds + settings.TAJO_RUN_STALE_SECONDS))
     if not lock.acquire():
-        return "locked"
+        if not _stale(SyncRun.objects.filter(pk=run_id).values_list("heartbeat_at", flat=True).first()):
+            return "locked"
+        lock.break_stale()
+        if not lock.acquire():
+            return "locked"
     try:
         return _execute_locked(run_id, seconds)
     finally:
@@ -130,7 +136,7 @@ def _context(run: SyncRun, seconds: float) -> SyncContext:
         from mappings.services import mapping_snapshot
 
         try:
-            snapshot = mapping_snapshot(connection)
+            snapshot = mapping_snapshot(connection=connection)
         except Exception as exc:  # the snapshot names every problem: the run fails with it
             raise _SetupFailed(f"The mapping is not valid, nothing was synced: {exc}") from exc
         run.mapping_snapshot = snapshot.model_dump(mode="json")
@@ -220,6 +226,7 @@ def _commit(run: SyncRun, ctx: SyncContext, name: str, state: dict[str, Any], *,
         run.progress_total = sum(totals) or None
         run.progress_done = sum(int(v.get("read", 0)) for v in run.counters.values())
         run.heartbeat_at = timezone.now()
+        _count_requests(run, ctx)
         run.save(
             update_fields=[
                 "state",
@@ -236,6 +243,14 @@ def _commit(run: SyncRun, ctx: SyncContext, name: str, state: dict[str, Any], *,
         ctx.deadline = 0
 
 
+def _count_requests(run: SyncRun, ctx: SyncContext) -> None:
+    ac, brevo = requests_sent(ctx.ac), requests_sent(ctx.brevo)
+    seen = ctx.counted_requests
+    run.ac_requests += ac - seen[0]
+    run.brevo_requests += brevo - seen[1]
+    ctx.counted_requests = (ac, brevo)
+
+
 def _slice_failed(run: SyncRun, ctx: SyncContext, exc: ApiError, enqueue) -> str:
     """Retryable trouble (5xx, timeouts) retries the slice later; anything else fails the run."""
     with transaction.atomic():
@@ -243,7 +258,8 @@ def _slice_failed(run: SyncRun, ctx: SyncContext, exc: ApiError, enqueue) -> str
         run.counters = ctx.recorder.merged_counters(run.counters)
         failures = int(run.state.get("_slice_failures", 0)) + 1
         run.state["_slice_failures"] = failures
-        run.save(update_fields=["counters", "state"])
+        _count_requests(run, ctx)
+        run.save(update_fields=["counters", "state", "ac_requests", "brevo_requests"])
     if exc.retryable and failures < MAX_SLICE_FAILURES:
         logger.warning("run %s slice failed (%s); retrying", run.pk, exc.operator_message)
         enqueue(run.pk, delay_seconds=min(300, 5 * 2**failures))
@@ -312,7 +328,7 @@ def sync_single(
         state={"hint": hint or {}},
     )
     try:
-        ctx = _context(run, SLICE_SECONDS)
+        ctx = _context(run, settings.TAJO_SLICE_SECONDS)
     except _SetupFailed as exc:
         run.error = str(exc)
         _finish(run, RunStatus.FAILED)
@@ -328,7 +344,8 @@ def sync_single(
         ctx.recorder.flush()
         run.counters = ctx.recorder.merged_counters(run.counters)
         run.progress_done = sum(int(v.get("read", 0)) for v in run.counters.values())
-        run.save(update_fields=["counters", "progress_done", "brevo_requests"])
+        _count_requests(run, ctx)
+        run.save(update_fields=["counters", "progress_done", "brevo_requests", "ac_requests"])
     _finish(run, _final_status(run))
     return run.records.order_by("-pk").first()
 
@@ -337,28 +354,55 @@ def sync_single(
 
 
 def recover_stale_runs(*, now=None) -> list[int]:
-    """Re-enqueue runs whose worker died (no heartbeat, no lock): they resume from their position."""
+    """Re-enqueue runs whose worker died (no heartbeat for a while): they resume from their position.
+
+    A stale heartbeat means the slice's holder is gone, so its lock is broken here; the
+    conditional update makes sure only one watchdog resumes a given run.
+    """
     from connectors.services import enqueue_slice
 
     now = now or timezone.now()
-    stale = SyncRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER).exclude(
-        mode__in=[RunMode.WEBHOOK, RunMode.SINGLE]
-    )
+    stale = SyncRun.objects.filter(
+        status=RunStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=settings.TAJO_RUN_STALE_SECONDS)
+    ).exclude(mode__in=[RunMode.WEBHOOK, RunMode.SINGLE])
     recovered = []
     for run in stale:
-        if SliceLock(run.pk, ttl_seconds=1).held_elsewhere():
-            continue
+        recoveries = int(run.state.get("_recovered", 0)) + 1
         updated = SyncRun.objects.filter(pk=run.pk, heartbeat_at=run.heartbeat_at).update(
-            heartbeat_at=now, state=run.state | {"_recovered": int(run.state.get("_recovered", 0)) + 1}
+            heartbeat_at=now, state=run.state | {"_recovered": recoveries}
         )
-        if updated:
-            logger.warning(
-                "run %s had no heartbeat since %s: resuming from its checkpoint", run.pk, run.heartbeat_at
-            )
-            enqueue_slice(run.pk)
-            recovered.append(run.pk)
+        if not updated:
+            continue
+        SliceLock(run.pk, ttl_seconds=1).break_stale()
+        logger.warning(
+            "run %s had no heartbeat since %s: resuming from its checkpoint", run.pk, run.heartbeat_at
+        )
+        enqueue_slice(run.pk)
+        recovered.append(run.pk)
     return recovered
 
 
-def touch(run_id: int) -> None:
-    SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), ac_requests=F("ac_requests"))
+def resume_run(run_id: int, *, reason: str) -> bool:
+    """Resume a running run from its checkpoint now (its slice's worker is known to be gone)."""
+    from connectors.services import enqueue_slice
+
+    run = SyncRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).first()
+    if run is None:
+        return False
+    SliceLock(run.pk, ttl_seconds=1).break_stale()
+    logger.warning("run %s resumes from its checkpoint: %s", run_id, reason)
+    enqueue_slice(run.pk)
+    return True
+
+
+def fail_run(run_id: int, message: str) -> None:
+    run = SyncRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).first()
+    if run is not None:
+        run.error = message
+        _finish(run, RunStatus.FAILED)
+
+
+def _stale(heartbeat_at) -> bool:
+    if heartbeat_at is None:
+        return False
+    return heartbeat_at < timezone.now() - timedelta(seconds=settings.TAJO_RUN_STALE_SECONDS)

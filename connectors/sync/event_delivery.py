@@ -39,7 +39,9 @@ def deliver_event(
     if intents.is_interrupted(previous):
         if not record_unchanged:
             return None
-        ctx.recorder.record(resource, source_id, Outcome.SKIPPED, key=key, code="interrupted", message=INTERRUPTED)
+        ctx.recorder.record(
+            resource, source_id, Outcome.SKIPPED, key=key, code="interrupted", message=INTERRUPTED
+        )
         return Outcome.SKIPPED
     if previous is not None:
         if not record_unchanged:
@@ -49,7 +51,12 @@ def deliver_event(
     if result.payload is None:
         outcome = Outcome.FAILED if result.skip_code == "invalid_email" else Outcome.SKIPPED
         ctx.recorder.record(
-            resource, source_id, outcome, key=key, code=result.skip_code or "", message=result.skip_reason or ""
+            resource,
+            source_id,
+            outcome,
+            key=key,
+            code=result.skip_code or "",
+            message=result.skip_reason or "",
         )
         return outcome
     payload = result.payload
@@ -72,7 +79,6 @@ def deliver_event(
     digest = content_hash(payload)
     intents.mark_sending(ctx, resource, source_id, digest)
     try:
-        ctx.run.brevo_requests += 1
         ctx.brevo.create_event(
             payload.event_name,
             {"email_id": payload.email},

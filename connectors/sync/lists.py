@@ -31,7 +31,6 @@ class ListsResource(Resource):
         existing: dict[int, str] = {}
         for page in ctx.brevo.iter_lists():
             existing.update({lst.id: lst.name for lst in page.lists})
-        ctx.run.brevo_requests += 1
         for source_id, brevo_list_id in targets:
             if brevo_list_id in existing:
                 ctx.recorder.record(

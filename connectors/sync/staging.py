@@ -126,7 +126,10 @@ def load_associations(run_id: int, contact_ids: list[int]) -> dict[int, Associat
         return found
     wanted = set(contact_ids)
     rows = StagedRow.objects.filter(
-        run_id=run_id, contact_id__gte=min(contact_ids), contact_id__lte=max(contact_ids)
+        run_id=run_id,
+        kind__in=(FIELD, TAG, LIST, DEAL),
+        contact_id__gte=min(contact_ids),
+        contact_id__lte=max(contact_ids),
     ).values_list("kind", "contact_id", "key", "value")
     for kind, contact_id, key, value in rows.iterator(chunk_size=5000):
         if contact_id not in wanted:

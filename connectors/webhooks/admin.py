@@ -39,15 +39,25 @@ def masked_intake_path(connection: Connection) -> str:
 # ----------------------------------------------------------------------------- webhook events
 
 
+def outcome_text(event: WebhookEvent) -> str:
+    """'contacts 2381: updated; deals 412: skipped (reason)' from the event's recorded outcomes."""
+    parts = []
+    for item in event.outcomes or []:
+        text = f"{item.get('resource')} {item.get('source_id')}: {item.get('outcome')}"
+        parts.append(f"{text} ({item['message']})" if item.get("message") else text)
+    return "; ".join(parts)
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(TenantScopedAdmin):
     list_display = ["received_at", "connection", "event_type", "record", "status", "outcome"]
     list_filter = ["status", "event_type", "resource"]
     search_fields = ["source_id", "key", "event_type"]
-    list_select_related = ["connection__tenant", "sync_record"]
+    list_select_related = ["connection__tenant"]
     date_hierarchy = "received_at"
     actions = ["reprocess"]
     change_form_template = "admin/connectors/webhookevent/change_form.html"
+    object_history_template = None  # events have no audit trail: Django's plain admin-log page
     fields = [
         "connection",
         "received_at",
@@ -73,6 +83,9 @@ class WebhookEventAdmin(TenantScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # events only come in through the intake
 
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # An event is a record of what arrived: never edited. Writers may still run actions.
         return obj is None and super().has_change_permission(request, obj)
@@ -89,10 +102,7 @@ class WebhookEventAdmin(TenantScopedAdmin):
 
     @admin.display(description="Brevo outcome")
     def outcome(self, obj: WebhookEvent) -> str:
-        record = obj.sync_record
-        if record is None:
-            return "—"
-        return f"{record.outcome}: {record.message}" if record.message else record.outcome
+        return outcome_text(obj) or "—"
 
     @admin.display(description="duplicate of")
     def duplicate_link(self, obj: WebhookEvent) -> str:
@@ -220,7 +230,9 @@ def connection_webhooks_view(
         "sources": WEBHOOK_SOURCES,
         "events_url": reverse("admin:connectors_webhookevent_changelist")
         + f"?connection__id__exact={connection.pk}",
-        "recent": WebhookEvent.objects.filter(connection=connection).select_related("sync_record")[:20],
+        "recent": [
+            (event, outcome_text(event)) for event in WebhookEvent.objects.filter(connection=connection)[:20]
+        ],
     }
     return TemplateResponse(request, "admin/connectors/connection/webhooks.html", context)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def process_webhook_event(event_id: int) -> str:
-    from connectors.webhooks.services import webhook_event_process
+    from connectors.webhooks.services import webhook_event_process, webhook_events_purge_hourly
 
-    return webhook_event_process(event_id=event_id)
+    status = webhook_event_process(event_id=event_id)
+    webhook_events_purge_hourly()  # retention rides on the jobs: no extra scheduler
+    return status

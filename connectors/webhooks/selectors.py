@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+
+from django.db.models.signals import post_delete, post_save
+
+from connectors.http import register_secret
 from connectors.models import Connection
 from connectors.webhook_models import WebhookEvent
 from connectors.webhooks.security import secret_matches
@@ -19,10 +26,51 @@ _INTAKE_FIELDS = (
     "sync_automations",
 )
 
+# Connections the intake has looked up, for a couple of seconds: a burst of deliveries (or a
+# flood of guesses at one id) costs one query. Saving or deleting a connection evicts it here at
+# once; other processes see a change (a rotated secret, a new allow-list) within CACHE_SECONDS.
+CACHE_SECONDS = 2.0
+CACHE_SIZE = 2048  # bounded: guessing many ids cannot grow memory
+_cache: OrderedDict[int, tuple[float, Connection | None]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _load(connection_id: int) -> Connection | None:
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(connection_id)
+        if hit is not None and now - hit[0] < CACHE_SECONDS:
+            return hit[1]
+    connection = Connection.objects.only(*_INTAKE_FIELDS).filter(pk=connection_id).order_by().first()
+    if connection is not None:
+        register_secret(connection.webhook_secret)  # the secret is in the URL: keep it out of every log line
+    with _cache_lock:
+        _cache[connection_id] = (now, connection)
+        _cache.move_to_end(connection_id)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return connection
+
+
+def intake_cache_evict(connection_id: int | None = None) -> None:
+    with _cache_lock:
+        if connection_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(connection_id, None)
+
+
+def _evict(sender: type, instance: Connection, **kwargs: object) -> None:
+    intake_cache_evict(instance.pk)
+
+
+post_save.connect(_evict, sender=Connection, dispatch_uid="webhooks_intake_cache_save")
+post_delete.connect(_evict, sender=Connection, dispatch_uid="webhooks_intake_cache_delete")
+
 
 def connection_for_intake(*, connection_id: int, secret: str) -> Connection | None:
     """The connection whose intake URL this is, or None (unknown id and wrong secret alike)."""
-    connection = Connection.objects.only(*_INTAKE_FIELDS).filter(pk=connection_id).first()
+    connection = _load(connection_id)
     expected = connection.webhook_secret if connection is not None else None
     if not secret_matches(secret, expected):
         return None

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import django_rq
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +48,7 @@ REJECTED_BODY_MAX = 2048  # a rejected body is kept (log_webhooks only) up to th
 # answered (400/413/415 or 200) and counted in the log, but leave no row.
 UNSTORED_CAP_PER_MINUTE = 60
 JOB_RETRY_INTERVALS = [5, 30, 120]
+RETENTION_DAYS = 30
 
 # Field names whose values are never stored (the intake URL's secret is in the path, never here,
 # but a sender could put a key or token into the body).
@@ -109,18 +110,26 @@ def _queue() -> Any:
 
 
 def webhook_event_enqueue(event_id: int) -> None:
+    """Queue the processing job; inside a transaction it waits for the commit (django-rq)."""
     from rq import Retry
 
     from connectors.webhooks.jobs import process_webhook_event
 
-    _queue().enqueue(
-        process_webhook_event,
-        event_id,
-        retry=Retry(max=len(JOB_RETRY_INTERVALS), interval=JOB_RETRY_INTERVALS),
-        job_timeout=120,
-        result_ttl=300,
-        failure_ttl=7 * 24 * 3600,
-    )
+    queue = _queue()
+    options: dict[str, Any] = {
+        "args": (event_id,),
+        "retry": Retry(max=len(JOB_RETRY_INTERVALS), interval=JOB_RETRY_INTERVALS),
+        "timeout": 120,
+        "result_ttl": 300,
+        "failure_ttl": 7 * 24 * 3600,
+    }
+    if db_connection.in_atomic_block:
+        queue.enqueue_call(process_webhook_event, **options)
+        return
+    # One Redis round trip instead of two: the intake's latency is mostly round trips.
+    pipe = queue.connection.pipeline()
+    queue.enqueue_call(process_webhook_event, pipeline=pipe, **options)
+    pipe.execute()
 
 
 _local_counts: dict[str, int] = {}
@@ -205,11 +214,10 @@ def webhook_receive(
         body_bytes=len(body),
         remote_addr=remote_addr,
     )
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
+    event_id = _insert_unless_duplicate(row)
+    if event_id is None:
         return _duplicate(connection, row)
+    row.pk = event_id
     if row.status == WebhookStatus.RECEIVED:
         try:
             webhook_event_enqueue(row.pk)
@@ -219,13 +227,41 @@ def webhook_receive(
     return Receipt(200, row.status, row.pk, ignored)
 
 
+_insert_sql: str | None = None
+
+
+def _insert_unless_duplicate(row: WebhookEvent) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None for a duplicate.
+
+    The intake's hot path: one statement and one round trip, no exception (so no savepoint
+    inside a caller's transaction), and about half the CPU of `Model.save()`, whose SQL is
+    compiled anew on every call. The column list comes from the model, so it cannot drift.
+    """
+    global _insert_sql
+    fields = [f for f in WebhookEvent._meta.concrete_fields if not f.primary_key]
+    if _insert_sql is None:
+        quote = db_connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        # Identifiers come from the model, values are parameters: nothing here is caller input.
+        _insert_sql = (
+            f"INSERT INTO {quote(WebhookEvent._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote('connection_id')}, {quote('dedup_key')}) DO NOTHING RETURNING {quote('id')}"
+        )
+    values = [f.get_db_prep_save(f.pre_save(row, True), connection=db_connection) for f in fields]
+    with db_connection.cursor() as cursor:
+        cursor.execute(_insert_sql, values)
+        found = cursor.fetchone()
+    return int(found[0]) if found else None
+
+
 def _duplicate(connection: Connection, row: WebhookEvent) -> Receipt:
-    original = (
-        WebhookEvent.objects.filter(connection_id=connection.pk, dedup_key=row.dedup_key).only("id").first()
-    )
     if not _within_unstored_cap(connection.pk):
         logger.info("duplicate webhook for connection %s not stored (over the per-minute cap)", connection.pk)
         return Receipt(200, WebhookStatus.DUPLICATE, None, "duplicate")
+    from connectors.webhooks.selectors import original_event
+
+    original = original_event(connection_id=connection.pk, dedup_key=row.dedup_key or "")
     row.pk = None
     row.dedup_key = None
     row.duplicate_of = original
@@ -273,6 +309,31 @@ def event_hint(event: WebhookEvent) -> dict[str, Any]:
         return {"event": event.event_type}
 
 
+def event_targets(event: WebhookEvent, connection: Connection, hint: dict[str, Any]) -> list[tuple[str, str]]:
+    """The records one event is applied to, as (resource, source id).
+
+    A deal event writes the deal's contact first (DEAL_VALUE, DEAL_STAGE and DEAL_OWNER are
+    contact attributes, re-read from AC with the contact's deals), then the Brevo CRM deal
+    where the connection asks for CRM deals. Everything else touches exactly one record.
+    """
+    if event.resource != "deals":
+        return [(event.resource, event.source_id)]
+    targets: list[tuple[str, str]] = []
+    contact_id = hint.get("contact_id")
+    if contact_id and connection.sync_contacts:
+        targets.append(("contacts", str(contact_id)))
+    if connection.deals_as_crm_objects or not targets:
+        targets.append(("deals", event.source_id))  # without CRM deals: an outcome that says where data went
+    return targets
+
+
+def _hint_for(resource: str, event: WebhookEvent, hint: dict[str, Any]) -> dict[str, Any]:
+    if resource == event.resource:
+        return hint
+    # The deal event's time says nothing about the contact's own modification time.
+    return {**hint, "modified_at": None, "deal_modified_at": hint.get("modified_at")}
+
+
 def webhook_event_process(*, event_id: int) -> str:
     """Apply one event through the sync engine's single-record path. Returns the event's new status.
 
@@ -287,29 +348,47 @@ def webhook_event_process(*, event_id: int) -> str:
     if not claimed:
         return "not claimed"
     event = WebhookEvent.objects.select_related("connection").get(pk=event_id)
-    started = timezone.now()
-    try:
-        record = sync_single(
-            connection=event.connection,
-            resource=event.resource,
-            source_id=event.source_id,
-            trigger=Trigger.WEBHOOK,
-            hint=event_hint(event),
-        )
-    except ApiError as exc:
-        _finish(event, WebhookStatus.FAILED, error=exc.operator_message)
-        return WebhookStatus.FAILED
-    except Exception as exc:
-        _finish(event, WebhookStatus.FAILED, error=f"unexpected error: {type(exc).__name__}")
-        raise  # the worker logs the traceback; RQ retries
-    if record is None:
-        _finish(event, WebhookStatus.FAILED, error=_setup_error(event.connection, started))
-        return WebhookStatus.FAILED
-    if record.outcome == Outcome.FAILED:
-        _finish(event, WebhookStatus.FAILED, error=record.message or record.error_code, record=record)
-        return WebhookStatus.FAILED
-    _finish(event, WebhookStatus.PROCESSED, record=record)
-    return WebhookStatus.PROCESSED
+    connection = event.connection
+    hint = event_hint(event)
+    outcomes: list[dict[str, Any]] = []
+    records: list[Any] = []
+    errors: list[str] = []
+    for resource, source_id in event_targets(event, connection, hint):
+        started = timezone.now()
+        try:
+            record = sync_single(
+                connection=connection,
+                resource=resource,
+                source_id=source_id,
+                trigger=Trigger.WEBHOOK,
+                hint=_hint_for(resource, event, hint),
+            )
+        except ApiError as exc:
+            record, message = None, exc.operator_message
+        except Exception as exc:
+            outcomes.append(_outcome(resource, source_id, None, f"unexpected error: {type(exc).__name__}"))
+            _finish(event, WebhookStatus.FAILED, outcomes=outcomes, records=records)
+            raise  # the worker logs the traceback; RQ retries
+        else:
+            message = _setup_error(connection, started) if record is None else ""
+        outcomes.append(_outcome(resource, source_id, record, message))
+        if record is not None:
+            records.append(record)
+        if record is None or record.outcome == Outcome.FAILED:
+            errors.append(f"{resource} {source_id}: {message or record.message or record.error_code}")
+    status = WebhookStatus.FAILED if errors else WebhookStatus.PROCESSED
+    _finish(event, status, error="; ".join(errors), outcomes=outcomes, records=records)
+    return status
+
+
+def _outcome(resource: str, source_id: str, record: Any, message: str) -> dict[str, Any]:
+    return {
+        "resource": resource,
+        "source_id": source_id,
+        "outcome": record.outcome if record is not None else Outcome.FAILED,
+        "message": mask_text(record.message if record is not None else message)[:500],
+        "record": record.pk if record is not None else None,
+    }
 
 
 def _setup_error(connection: Connection, since: Any) -> str:
@@ -327,9 +406,20 @@ def _setup_error(connection: Connection, since: Any) -> str:
     return (run.error if run and run.error else "the sync engine could not start for this connection")[:1000]
 
 
-def _finish(event: WebhookEvent, status: str, *, error: str = "", record: Any = None) -> None:
+def _finish(
+    event: WebhookEvent,
+    status: str,
+    *,
+    error: str = "",
+    outcomes: list | None = None,
+    records: list | None = None,
+) -> None:
     WebhookEvent.objects.filter(pk=event.pk).update(
-        status=status, error=mask_text(error)[:1000], processed_at=timezone.now(), sync_record=record
+        status=status,
+        error=mask_text(error)[:1000],
+        processed_at=timezone.now(),
+        outcomes=outcomes or [],
+        sync_record=records[0] if records else None,
     )
 
 
@@ -350,10 +440,35 @@ def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
     return target
 
 
-def webhook_events_purge(*, older_than: timedelta = timedelta(days=30)) -> int:
-    """Delete events received before the retention window; returns how many rows went."""
-    deleted, _ = WebhookEvent.objects.filter(received_at__lt=timezone.now() - older_than).delete()
+def webhook_events_purge(*, older_than: timedelta | None = None, batch: int = 5000) -> int:
+    """Delete up to `batch` events received before the retention window; returns how many went.
+
+    Retention: `TAJO_WEBHOOK_RETENTION_DAYS` (default 30). Bounded per call so a purge never
+    holds a long transaction; it runs again an hour later for the rest.
+    """
+    if older_than is None:
+        older_than = timedelta(days=getattr(settings, "TAJO_WEBHOOK_RETENTION_DAYS", RETENTION_DAYS))
+    cutoff = timezone.now() - older_than
+    # Oldest first; an original's duplicates go with it (on_delete=CASCADE).
+    ids = list(
+        WebhookEvent.objects.filter(received_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    if not ids:
+        return 0
+    deleted, _ = WebhookEvent.objects.filter(pk__in=ids).delete()
     return deleted
+
+
+def webhook_events_purge_hourly() -> int:
+    """Purge at most once an hour across all workers (a Redis gate), so no scheduler is needed."""
+    try:
+        if not _queue().connection.set("tajo:webhooks:purge-gate", "1", nx=True, ex=3600):
+            return 0
+    except Exception:  # no Redis, no gate: skip; the next job tries again
+        return 0
+    return webhook_events_purge()
 
 
 # ----------------------------------------------------------------------------- intake URL and secret

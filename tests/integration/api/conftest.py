@@ -23,14 +23,26 @@ class ApiClient:
     token: str
 
     def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
-        return {"HTTP_AUTHORIZATION": f"Bearer {self.token}", **{_meta(k): v for k, v in (headers or {}).items()}}
+        return {
+            "HTTP_AUTHORIZATION": f"Bearer {self.token}",
+            **{_meta(k): v for k, v in (headers or {}).items()},
+        }
 
     def get(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
         return self.client.get("/api/v1" + path, params or {}, **self._headers(headers))
 
-    def post(self, path: str, body: Any = None, *, raw: bytes | str | None = None, headers: dict[str, str] | None = None):
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         data = raw if raw is not None else json.dumps({} if body is None else body)
-        return self.client.post("/api/v1" + path, data, content_type="application/json", **self._headers(headers))
+        return self.client.post(
+            "/api/v1" + path, data, content_type="application/json", **self._headers(headers)
+        )
 
 
 def _meta(header: str) -> str:

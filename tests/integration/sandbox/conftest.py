@@ -19,7 +19,9 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture(scope="module")
 def ac(sandbox: SandboxServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.ac_api_url + "/api/3", headers={"Api-Token": sandbox.ac_key}, timeout=10) as c:
+    with httpx.Client(
+        base_url=sandbox.ac_api_url + "/api/3", headers={"Api-Token": sandbox.ac_key}, timeout=10
+    ) as c:
         yield c
 
 

@@ -18,7 +18,9 @@ def walk_contacts(ac: httpx.Client, **params: str) -> list[dict]:
     out: list[dict] = []
     last = 0
     while True:
-        body = ac.get("/contacts", params={"orders[id]": "ASC", "id_greater": last, "limit": 100, **params}).json()
+        body = ac.get(
+            "/contacts", params={"orders[id]": "ASC", "id_greater": last, "limit": 100, **params}
+        ).json()
         rows = body["contacts"]
         out.extend(rows)
         if len(rows) < 100:
@@ -44,7 +46,9 @@ def test_unknown_path_is_a_json_404(ac: httpx.Client) -> None:
 # -- paging and meta ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("limit", "expected"), [(None, 20), ("7", 7), ("100", 100), ("500", 100), ("0", 20), ("x", 20)])
+@pytest.mark.parametrize(
+    ("limit", "expected"), [(None, 20), ("7", 7), ("100", 100), ("500", 100), ("0", 20), ("x", 20)]
+)
 def test_limit_default_and_clamp(ac: httpx.Client, limit: str | None, expected: int) -> None:
     params = {} if limit is None else {"limit": limit}
     body = ac.get("/contacts", params=params).json()
@@ -61,9 +65,25 @@ def test_fields_default_to_100_and_offset_pages(ac: httpx.Client) -> None:
     assert ac.get("/tags", params={"offset": 10_000}).json()["tags"] == []
 
 
-STRING_TOTAL = ["/contacts", "/fields", "/fieldValues", "/lists", "/tags", "/contactTags", "/contactLists", "/users",
-                "/scores", "/dealGroups", "/dealStages", "/automations", "/contactAutomations", "/ecomCustomers",
-                "/ecomOrders", "/webhooks", "/connections"]
+STRING_TOTAL = [
+    "/contacts",
+    "/fields",
+    "/fieldValues",
+    "/lists",
+    "/tags",
+    "/contactTags",
+    "/contactLists",
+    "/users",
+    "/scores",
+    "/dealGroups",
+    "/dealStages",
+    "/automations",
+    "/contactAutomations",
+    "/ecomCustomers",
+    "/ecomOrders",
+    "/webhooks",
+    "/connections",
+]
 INT_TOTAL = ["/deals", "/eventTrackingEvents", "/webhook/events", "/customObjects/schemas"]
 
 
@@ -85,7 +105,9 @@ def test_custom_object_records_meta(ac: httpx.Client) -> None:
     assert body["meta"]["limit"] == 3 and body["meta"]["count"] == len(body["records"]) == 3
     assert isinstance(body["meta"]["total"], int) and body["meta"]["offset"] == 0
     rel = body["records"][0]["relationships"]["primary-contact"][0]
-    mine = ac.get(f"/customObjects/records/{schema['id']}", params={"filters[relationships.primary-contact][eq]": rel})
+    mine = ac.get(
+        f"/customObjects/records/{schema['id']}", params={"filters[relationships.primary-contact][eq]": rel}
+    )
     assert all(r["relationships"]["primary-contact"] == [rel] for r in mine.json()["records"])
     one = ac.get(f"/customObjects/records/{schema['id']}/{body['records'][0]['id']}")
     assert one.json()["record"]["id"] == body["records"][0]["id"]
@@ -124,7 +146,9 @@ def test_contacts_list_sideloads_score_values_of_the_page(ac: httpx.Client) -> N
 
 
 def test_include_sideloads_relations(ac: httpx.Client) -> None:
-    body = ac.get("/contacts", params={"limit": 15, "include": "contactLists.list,contactTags,fieldValues"}).json()
+    body = ac.get(
+        "/contacts", params={"limit": 15, "include": "contactLists.list,contactTags,fieldValues"}
+    ).json()
     for kind in ("contactLists", "contactTags", "fieldValues", "lists"):
         assert kind in body
     for c in body["contacts"]:
@@ -143,7 +167,9 @@ def test_email_filter_is_exact_and_case_insensitive(ac: httpx.Client) -> None:
 
 
 def test_list_status_and_tag_filters_agree_with_membership_rows(ac: httpx.Client) -> None:
-    members = ac.get("/contactLists", params={"filters[list]": "2", "filters[status]": "1", "limit": 100}).json()
+    members = ac.get(
+        "/contactLists", params={"filters[list]": "2", "filters[status]": "1", "limit": 100}
+    ).json()
     expected = sorted({int(m["contact"]) for m in members["contactLists"]})
     got = [int(c["id"]) for c in walk_contacts(ac, listid="2", status="1")]
     assert got == expected and expected
@@ -201,17 +227,37 @@ def test_single_contact_sideloads_and_subcollections(ac: httpx.Client) -> None:
 
 
 def test_contact_write_cycle(ac: httpx.Client) -> None:
-    created = ac.post("/contacts", json={"contact": {"email": "write.cycle@example.org", "firstName": "Wri",
-                                                      "fieldValues": [{"field": "1", "value": "Cycle Co"}]}})
+    created = ac.post(
+        "/contacts",
+        json={
+            "contact": {
+                "email": "write.cycle@example.org",
+                "firstName": "Wri",
+                "fieldValues": [{"field": "1", "value": "Cycle Co"}],
+            }
+        },
+    )
     assert created.status_code == 201
     body = created.json()
     cid = body["contact"]["id"]
-    assert body["fieldValues"][0]["value"] == "Cycle Co" and body["contact"]["fieldValues"] == [body["fieldValues"][0]["id"]]
+    assert body["fieldValues"][0]["value"] == "Cycle Co" and body["contact"]["fieldValues"] == [
+        body["fieldValues"][0]["id"]
+    ]
     dup = ac.post("/contacts", json={"contact": {"email": "WRITE.CYCLE@example.org"}})
     assert dup.status_code == 422
-    assert dup.json() == {"errors": [{"title": "Email address already exists in the system", "detail": "",
-                                      "code": "duplicate", "source": {"pointer": "/data/attributes/email"}}]}
-    synced = ac.post("/contact/sync", json={"contact": {"email": "write.cycle@example.org", "lastName": "Synced"}})
+    assert dup.json() == {
+        "errors": [
+            {
+                "title": "Email address already exists in the system",
+                "detail": "",
+                "code": "duplicate",
+                "source": {"pointer": "/data/attributes/email"},
+            }
+        ]
+    }
+    synced = ac.post(
+        "/contact/sync", json={"contact": {"email": "write.cycle@example.org", "lastName": "Synced"}}
+    )
     assert synced.status_code == 200 and synced.json()["contact"]["id"] == cid
     assert synced.json()["contact"]["orgid"] == ""
     fresh = ac.post("/contact/sync", json={"contact": {"email": "sync.new@example.org"}})
@@ -220,12 +266,17 @@ def test_contact_write_cycle(ac: httpx.Client) -> None:
     assert put.status_code == 200 and put.json()["contact"]["phone"] == "+15125550100"
     assert ac.delete(f"/contacts/{cid}").json() == {}
     again = ac.delete(f"/contacts/{cid}")
-    assert again.status_code == 404 and again.json() == {"message": f"No result found for contact with id {cid}"}
+    assert again.status_code == 404 and again.json() == {
+        "message": f"No result found for contact with id {cid}"
+    }
     missing = ac.post("/contacts", json={"contact": {"firstName": "No email"}})
     assert missing.status_code == 422 and missing.json()["errors"][0]["code"] == "field_missing"
     unwrapped = ac.post("/contacts", json={"email": "x@example.org"})
-    assert unwrapped.json()["errors"][0] == {"status": 422, "title": "Missing attribute",
-                                             "source": {"pointer": "/data/attributes/contact"}}
+    assert unwrapped.json()["errors"][0] == {
+        "status": 422,
+        "title": "Missing attribute",
+        "source": {"pointer": "/data/attributes/contact"},
+    }
     broken = ac.post("/contacts", content=b"{nope", headers={"Content-Type": "application/json"})
     assert broken.status_code == 400
 
@@ -237,10 +288,14 @@ def test_tags_lists_and_field_values(ac: httpx.Client) -> None:
     assert any(t["id"] == link_id for t in ac.get("/contacts/4/contactTags").json()["contactTags"])
     assert ac.delete(f"/contactTags/{link_id}").json() == {}
     gone = ac.delete(f"/contactTags/{link_id}")
-    assert gone.status_code == 404 and gone.json() == {"message": f"No Result found for SubscriberTag with id {link_id}"}
+    assert gone.status_code == 404 and gone.json() == {
+        "message": f"No Result found for SubscriberTag with id {link_id}"
+    }
     no_contact = ac.post("/contactTags", json={"contactTag": {"contact": "99999", "tag": "1"}})
     assert no_contact.status_code == 404
-    assert no_contact.json() == {"errors": [{"status": 404, "title": "Not Found", "detail": "Contact not found"}]}
+    assert no_contact.json() == {
+        "errors": [{"status": 404, "title": "Not Found", "detail": "Contact not found"}]
+    }
 
     sub = ac.post("/contactLists", json={"contactList": {"list": 3, "contact": 4, "status": 1}})
     assert sub.status_code == 200 and sub.json()["contactList"]["status"] == 1
@@ -249,12 +304,19 @@ def test_tags_lists_and_field_values(ac: httpx.Client) -> None:
     assert unsub["contactList"]["status"] == 2
     stays_out = ac.post("/contactLists", json={"contactList": {"list": 3, "contact": 4, "status": 1}}).json()
     assert stays_out["contactList"]["status"] == 2  # re-subscribing needs sourceid 4
-    back = ac.post("/contactLists", json={"contactList": {"list": 3, "contact": 4, "status": 1, "sourceid": 4}})
+    back = ac.post(
+        "/contactLists", json={"contactList": {"list": 3, "contact": 4, "status": 1, "sourceid": 4}}
+    )
     assert back.json()["contactList"]["status"] == 1
 
-    fv = ac.post("/fieldValues", json={"fieldValue": {"contact": 4, "field": 4, "value": "Lisbon"}, "useDefaults": False})
+    fv = ac.post(
+        "/fieldValues",
+        json={"fieldValue": {"contact": 4, "field": 4, "value": "Lisbon"}, "useDefaults": False},
+    )
     assert fv.status_code == 200 and fv.json()["fieldValue"]["value"] == "Lisbon"
-    assert ac.get("/fieldValues", params={"filters[fieldid]": "4", "filters[val]": "Lisbon"}).json()["fieldValues"]
+    assert ac.get("/fieldValues", params={"filters[fieldid]": "4", "filters[val]": "Lisbon"}).json()[
+        "fieldValues"
+    ]
     hidden = ac.get("/fieldValues/999999")
     assert hidden.status_code == 403
     assert hidden.json() == {"message": "No Result found for FieldValue with id 999999"}
@@ -275,8 +337,19 @@ def test_deals_list_filters_and_writes(ac: httpx.Client) -> None:
     cents = ac.get("/deals", params={"filters[minimum_value]": "2500", "limit": 100}).json()["deals"]
     assert all(int(d["value"]) >= 250000 for d in cents)
 
-    created = ac.post("/deals", json={"deal": {"title": "Test deal", "contact": "5", "value": 45600, "currency": "usd",
-                                               "group": "1", "owner": "2"}})
+    created = ac.post(
+        "/deals",
+        json={
+            "deal": {
+                "title": "Test deal",
+                "contact": "5",
+                "value": 45600,
+                "currency": "usd",
+                "group": "1",
+                "owner": "2",
+            }
+        },
+    )
     assert created.status_code == 201
     deal = created.json()["deal"]
     assert deal["value"] == 45600 and deal["stage"] == "1"  # first stage of the pipeline
@@ -290,7 +363,9 @@ def test_deals_list_filters_and_writes(ac: httpx.Client) -> None:
     bad = ac.post("/deals", json={"deal": {"title": "x", "contact": "5"}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "field_missing"
     assert ac.delete(f"/deals/{deal['id']}").json() == {}
-    assert ac.get(f"/deals/{deal['id']}").json() == {"message": f"No Result found for Deal with id {deal['id']}"}
+    assert ac.get(f"/deals/{deal['id']}").json() == {
+        "message": f"No Result found for Deal with id {deal['id']}"
+    }
 
 
 def test_pipelines_stages_users(ac: httpx.Client) -> None:
@@ -299,21 +374,31 @@ def test_pipelines_stages_users(ac: httpx.Client) -> None:
     assert set(titles) == {"Sales", "Renewals"}
     stage_titles = {s["id"]: s["title"] for s in groups["dealStages"]}
     assert [stage_titles[s] for s in titles["Sales"]["stages"]] == ["Qualified", "Proposal", "Won"]
-    renewals = ac.get("/dealStages", params={"filters[d_groupid]": titles["Renewals"]["id"]}).json()["dealStages"]
+    renewals = ac.get("/dealStages", params={"filters[d_groupid]": titles["Renewals"]["id"]}).json()[
+        "dealStages"
+    ]
     assert renewals and all(s["group"] == titles["Renewals"]["id"] for s in renewals)
     assert ac.get("/users/me").json()["user"]["username"] == "admin"
     assert {s["name"] for s in ac.get("/scores").json()["scores"]} >= {"Lead score", "Engagement"}
 
 
 def test_webhook_subscriptions(ac: httpx.Client) -> None:
-    body = {"webhook": {"name": "tajo", "url": "https://hooks.example.org/ac?token=abc",
-                        "events": ["subscribe", "update"], "sources": ["public", "admin", "api", "system"]}}
+    body = {
+        "webhook": {
+            "name": "tajo",
+            "url": "https://hooks.example.org/ac?token=abc",
+            "events": ["subscribe", "update"],
+            "sources": ["public", "admin", "api", "system"],
+        }
+    }
     created = ac.post("/webhooks", json=body)
     assert created.status_code == 201
     hook = created.json()["webhook"]
     assert hook["listid"] == "0" and hook["links"] == []
     assert [h["id"] for h in ac.get("/webhooks").json()["webhooks"]] == [hook["id"]]
-    bad_port = ac.post("/webhooks", json={"webhook": {**body["webhook"], "url": "https://hooks.example.org:8443/x"}})
+    bad_port = ac.post(
+        "/webhooks", json={"webhook": {**body["webhook"], "url": "https://hooks.example.org:8443/x"}}
+    )
     assert bad_port.status_code == 422
     bad_event = ac.post("/webhooks", json={"webhook": {**body["webhook"], "events": ["contact_deleted"]}})
     assert bad_event.status_code == 422
@@ -323,7 +408,9 @@ def test_webhook_subscriptions(ac: httpx.Client) -> None:
     assert len(events["webhookEvents"]) == 25 and events["meta"]["total"] == 25
 
 
-def test_stats_count_requests_per_template(sandbox: SandboxServer, ac: httpx.Client, control: httpx.Client) -> None:
+def test_stats_count_requests_per_template(
+    sandbox: SandboxServer, ac: httpx.Client, control: httpx.Client
+) -> None:
     control.post("/reset-stats")
     ac.get("/contacts/1")
     ac.get("/contacts/2")

@@ -31,7 +31,13 @@ def test_create_sync_update_delete_contact(state: ACState) -> None:
     events: list[tuple[str, dict]] = []
     state.on_change.append(lambda ev, payload: events.append((ev, payload)))
     contact, fvs = state.create_contact(
-        {"contact": {"email": "new.person@example.org", "firstName": "New", "fieldValues": [{"field": 1, "value": "Acme"}]}}
+        {
+            "contact": {
+                "email": "new.person@example.org",
+                "firstName": "New",
+                "fieldValues": [{"field": 1, "value": "Acme"}],
+            }
+        }
     )
     cid = int(contact["id"])
     assert cid == 61 and fvs[0]["value"] == "Acme"
@@ -40,7 +46,9 @@ def test_create_sync_update_delete_contact(state: ACState) -> None:
         state.create_contact({"contact": {"email": "New.Person@example.org"}})
     assert dup.value.status == 422 and dup.value.body["errors"][0]["code"] == "duplicate"
 
-    created, again, _ = state.sync_contact({"contact": {"email": "new.person@example.org", "lastName": "Later"}})
+    created, again, _ = state.sync_contact(
+        {"contact": {"email": "new.person@example.org", "lastName": "Later"}}
+    )
     assert not created and again["id"] == str(cid) and again["lastName"] == "Later"
     created, other, _ = state.sync_contact({"contact": {"email": "third@example.org"}})
     assert created and other["id"] == "62"
@@ -60,7 +68,9 @@ def test_validation_errors_have_ac_shapes(state: ACState) -> None:
     with pytest.raises(ACError) as missing:
         state.create_contact({"email": "x@example.org"})
     assert missing.value.body == {
-        "errors": [{"status": 422, "title": "Missing attribute", "source": {"pointer": "/data/attributes/contact"}}]
+        "errors": [
+            {"status": 422, "title": "Missing attribute", "source": {"pointer": "/data/attributes/contact"}}
+        ]
     }
     with pytest.raises(ACError) as bad:
         state.create_contact({"contact": {"email": "not-an-email"}})
@@ -84,7 +94,9 @@ def test_changing_a_generated_contact_moves_udate_and_keeps_ids(state: ACState) 
 def test_deleting_rows_keeps_offset_paging_exact(state: ACState) -> None:
     table = state.tables["contactTags"]
     before = live_ids(state, "contactTags")
-    victims = [r for r in state.children_of(5, "contactTags")] + [r for r in state.children_of(6, "contactTags")]
+    victims = [r for r in state.children_of(5, "contactTags")] + [
+        r for r in state.children_of(6, "contactTags")
+    ]
     assert victims, "seed 4 gives contacts 5 and 6 tags"
     for r in victims:
         state.remove_contact_tag(int(r["id"]))
@@ -101,9 +113,13 @@ def test_deleting_rows_keeps_offset_paging_exact(state: ACState) -> None:
 
 
 def test_contact_window_counts_and_pages(state: ACState) -> None:
-    ids, total = state.contact_window(lo=1, hi=None, updated=(None, None), created=(None, None), offset=0, limit=100)
+    ids, total = state.contact_window(
+        lo=1, hi=None, updated=(None, None), created=(None, None), offset=0, limit=100
+    )
     assert ids == list(range(1, 61)) and total == 60
-    ids, total = state.contact_window(lo=41, hi=None, updated=(None, None), created=(None, None), offset=0, limit=5)
+    ids, total = state.contact_window(
+        lo=41, hi=None, updated=(None, None), created=(None, None), offset=0, limit=5
+    )
     assert ids == [41, 42, 43, 44, 45] and total == 20
     # Only contacts changed after the generated data qualify for a recent window.
     state.touch_contact(7)
@@ -114,7 +130,9 @@ def test_contact_window_counts_and_pages(state: ACState) -> None:
     )
     assert ids == [7, 61] and total == 2
     middle = sorted(state.gen.udate)[30]
-    ids, total = state.contact_window(lo=1, hi=None, updated=(middle, None), created=(None, None), offset=0, limit=100)
+    ids, total = state.contact_window(
+        lo=1, hi=None, updated=(middle, None), created=(None, None), offset=0, limit=100
+    )
     expected = [i for i in range(1, 62) if i != 8 and (state.udate_of(i) or 0) >= middle]
     assert ids == expected and total == len(expected)
 

@@ -112,7 +112,13 @@ def test_default_keys_are_obviously_fake() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"fault_scope": "all"}, {"tz_offset": "EST"}, {"contacts": -1}, {"ac_rate": -1.0}, {"brevo_limits": {"crm": None}}],
+    [
+        {"fault_scope": "all"},
+        {"tz_offset": "EST"},
+        {"contacts": -1},
+        {"ac_rate": -1.0},
+        {"brevo_limits": {"crm": None}},
+    ],
 )
 def test_config_rejects_nonsense(kwargs: dict) -> None:
     with pytest.raises(ValueError):

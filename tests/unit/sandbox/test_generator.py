@@ -74,7 +74,9 @@ def test_profile_gives_exact_counts() -> None:
     assert gen.total("fieldValues") == 600
 
 
-@pytest.mark.parametrize(("spec", "bad"), [("fields=99", "fields"), ("colour=1", "colour=1"), ("tags=x", "tags=x")])
+@pytest.mark.parametrize(
+    ("spec", "bad"), [("fields=99", "fields"), ("colour=1", "colour=1"), ("tags=x", "tags=x")]
+)
 def test_bad_profile_is_rejected(spec: str, bad: str) -> None:
     with pytest.raises(ValueError, match=re.escape(bad)):
         GeneratorProfile.parse(spec)
@@ -97,10 +99,24 @@ def test_default_account_data_has_realistic_mess() -> None:
     values = [fv["value"] for k in kids for fv in k["fieldValues"]]
     assert any(v and len(v) > 255 for v in values), "expected values over 255 characters"
     field_types = {FIELDS[int(fv["field"]) - 1][2] for k in kids for fv in k["fieldValues"]}
-    assert field_types == {"text", "textarea", "date", "datetime", "dropdown", "listbox", "radio", "checkbox",
-                           "hidden", "number"}
-    multi = [fv["value"] for k in kids for fv in k["fieldValues"]
-             if FIELDS[int(fv["field"]) - 1][2] in ("listbox", "checkbox") and fv["value"]]
+    assert field_types == {
+        "text",
+        "textarea",
+        "date",
+        "datetime",
+        "dropdown",
+        "listbox",
+        "radio",
+        "checkbox",
+        "hidden",
+        "number",
+    }
+    multi = [
+        fv["value"]
+        for k in kids
+        for fv in k["fieldValues"]
+        if FIELDS[int(fv["field"]) - 1][2] in ("listbox", "checkbox") and fv["value"]
+    ]
     assert multi and all(re.fullmatch(r"\|\|(.+\|\|)+", v) for v in multi)
     assert {cl["status"] for k in kids for cl in k["contactLists"]} == {"0", "1", "2", "3"}
     assert {ca["status"] for k in kids for ca in k["contactAutomations"]} == {"1", "2"}

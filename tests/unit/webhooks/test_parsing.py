@@ -92,9 +92,13 @@ def test_unsubscribe_hint_says_unsubscribed() -> None:
     assert event.initiated_from == "public"
 
 
-@pytest.mark.parametrize(("name", "model", "tag"), [
-    ("contact_tag_added", TagAdded, "vip"), ("contact_tag_removed", TagRemoved, "wholesale"),
-])
+@pytest.mark.parametrize(
+    ("name", "model", "tag"),
+    [
+        ("contact_tag_added", TagAdded, "vip"),
+        ("contact_tag_removed", TagRemoved, "wholesale"),
+    ],
+)
 def test_tag_events_carry_the_tag_name(name: str, model: type, tag: str) -> None:
     event = parse_webhook(sample(name)).event
     assert isinstance(event, model)
@@ -108,7 +112,12 @@ def test_deal_events() -> None:
     assert isinstance(added, DealAdded)
     assert added.resource == "deals" and added.source_id == "412"
     deal = added.deal
-    assert (deal.stageid, deal.stage_title, deal.pipelineid, deal.pipeline_title) == (2, "Proposal", 1, "Sales")
+    assert (deal.stageid, deal.stage_title, deal.pipelineid, deal.pipeline_title) == (
+        2,
+        "Proposal",
+        1,
+        "Sales",
+    )
     assert deal.value == "250000" and deal.currency == "usd"  # cents, as AC's API
     assert deal.owner == 1 and deal.contactid == 2381
     assert deal.create_date == datetime(2024, 5, 20, 9, 12)  # offset-less: kept naive
@@ -125,10 +134,13 @@ def test_deal_events() -> None:
     assert task.source_id == "412"
 
 
-@pytest.mark.parametrize(("name", "model", "completed"), [
-    ("automation_contact_add", AutomationContactAdded, False),
-    ("automation_contact_complete", AutomationContactCompleted, True),
-])
+@pytest.mark.parametrize(
+    ("name", "model", "completed"),
+    [
+        ("automation_contact_add", AutomationContactAdded, False),
+        ("automation_contact_complete", AutomationContactCompleted, True),
+    ],
+)
 def test_automation_events(name: str, model: type, completed: bool) -> None:
     event = parse_webhook(sample(name)).event
     assert isinstance(event, model)
@@ -177,31 +189,34 @@ def test_utc_date_is_kept_aware() -> None:
     assert parse_webhook(body).event.date_time == datetime(2024, 5, 21, 15, 14, 32, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"", "empty body"),
-    (b"   \n", "empty body"),
-    (b"\xff\xfe\x00", "not UTF-8"),
-    (b"type=update&contact%5Bid%5D=1&contact%5Bem", "has no '='"),  # truncated mid-key
-    (b'{"type": "update"}', "has no '='"),  # JSON is not what AC sends
-    (b"contact%5Bid%5D=1", "no event type"),
-    (b"type=&contact%5Bid%5D=1", "no event type"),
-    (b"type=contact_deleted&contact%5Bid%5D=1", "unknown event type 'contact_deleted'"),
-    (b"type=update", "contact: missing"),
-    (b"type=update&contact%5Bemail%5D=a%40b.c", "contact[id]: missing"),
-    (b"type=update&contact%5Bid%5D=abc", "contact[id]: expected a numeric id"),
-    (b"type=update&contact%5Bid%5D=-4", "expected a numeric id"),
-    (b"type=update&contact%5Bid%5D=1&date_time=yesterday", "date_time: not a date and time"),
-    (b"type=update&type=subscribe&contact%5Bid%5D=1", "given more than once"),
-    (b"type=update&contact=1&contact%5Bid%5D=1", "conflicts"),
-    (b"type=update&contact%5Bid%5D=1&contact%5Bid%5D%5Bx%5D=2", "conflicts"),
-    (b"type=update&contact%5Bid=1", "malformed field name"),
-    (b"type=update&contact%5Bid%5D=1&a%5Bb%5D%5Bc%5D%5Bd%5D%5Be%5D=1", "nested deeper"),
-    (b"type=contact_tag_added&contact%5Bid%5D=1", "tag: missing"),
-    (b"type=deal_update&deal%5Btitle%5D=x", "deal[id]: missing"),
-    (b"type=automation_contact_add&contact%5Bid%5D=1", "automation: missing"),
-    (b"type=update&contact%5Bid%5D=1&contact%5Bfields%5D=flat", "expected contact[fields]"),
-    (b"type=update&contact%5Bid%5D=1&contact%5Bfields%5D%5B3%5D%5Bx%5D=1", "single string"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty body"),
+        (b"   \n", "empty body"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+        (b"type=update&contact%5Bid%5D=1&contact%5Bem", "has no '='"),  # truncated mid-key
+        (b'{"type": "update"}', "has no '='"),  # JSON is not what AC sends
+        (b"contact%5Bid%5D=1", "no event type"),
+        (b"type=&contact%5Bid%5D=1", "no event type"),
+        (b"type=contact_deleted&contact%5Bid%5D=1", "unknown event type 'contact_deleted'"),
+        (b"type=update", "contact: missing"),
+        (b"type=update&contact%5Bemail%5D=a%40b.c", "contact[id]: missing"),
+        (b"type=update&contact%5Bid%5D=abc", "contact[id]: expected a numeric id"),
+        (b"type=update&contact%5Bid%5D=-4", "expected a numeric id"),
+        (b"type=update&contact%5Bid%5D=1&date_time=yesterday", "date_time: not a date and time"),
+        (b"type=update&type=subscribe&contact%5Bid%5D=1", "given more than once"),
+        (b"type=update&contact=1&contact%5Bid%5D=1", "conflicts"),
+        (b"type=update&contact%5Bid%5D=1&contact%5Bid%5D%5Bx%5D=2", "conflicts"),
+        (b"type=update&contact%5Bid=1", "malformed field name"),
+        (b"type=update&contact%5Bid%5D=1&a%5Bb%5D%5Bc%5D%5Bd%5D%5Be%5D=1", "nested deeper"),
+        (b"type=contact_tag_added&contact%5Bid%5D=1", "tag: missing"),
+        (b"type=deal_update&deal%5Btitle%5D=x", "deal[id]: missing"),
+        (b"type=automation_contact_add&contact%5Bid%5D=1", "automation: missing"),
+        (b"type=update&contact%5Bid%5D=1&contact%5Bfields%5D=flat", "expected contact[fields]"),
+        (b"type=update&contact%5Bid%5D=1&contact%5Bfields%5D%5B3%5D%5Bx%5D=1", "single string"),
+    ],
+)
 def test_bad_bodies_are_refused_with_a_reason(body: bytes, reason: str) -> None:
     with pytest.raises(WebhookParseError) as info:
         parse_webhook(body)
@@ -215,7 +230,9 @@ def test_too_many_fields() -> None:
 
 
 def test_nest_fields_keeps_numeric_keys_and_builds_lists() -> None:
-    nested = nest_fields([("contact[fields][27]", "a"), ("contact[fields][3]", "b"), ("x[]", "1"), ("x[]", "2")])
+    nested = nest_fields(
+        [("contact[fields][27]", "a"), ("contact[fields][3]", "b"), ("x[]", "1"), ("x[]", "2")]
+    )
     assert nested == {"contact": {"fields": {"27": "a", "3": "b"}}, "x": ["1", "2"]}
 
 
@@ -230,12 +247,18 @@ def test_dedup_key_ignores_field_order_but_not_values() -> None:
 _text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30)
 
 
-@given(fields=st.dictionaries(st.from_regex(r"[0-9a-z_]{1,12}", fullmatch=True), _text, max_size=20),
-       tags=st.lists(st.from_regex(r"[a-z][a-z0-9 ]{0,10}[a-z0-9]", fullmatch=True), max_size=5),
-       email=_text)
+@given(
+    fields=st.dictionaries(st.from_regex(r"[0-9a-z_]{1,12}", fullmatch=True), _text, max_size=20),
+    tags=st.lists(st.from_regex(r"[a-z][a-z0-9 ]{0,10}[a-z0-9]", fullmatch=True), max_size=5),
+    email=_text,
+)
 def test_round_trip_of_any_contact(fields: dict[str, str], tags: list[str], email: str) -> None:
-    pairs = [("type", "update"), ("contact[id]", "12"), ("contact[email]", email),
-             ("contact[tags]", ", ".join(tags))] + [(f"contact[fields][{k}]", v) for k, v in fields.items()]
+    pairs = [
+        ("type", "update"),
+        ("contact[id]", "12"),
+        ("contact[email]", email),
+        ("contact[tags]", ", ".join(tags)),
+    ] + [(f"contact[fields][{k}]", v) for k, v in fields.items()]
     event = parse_webhook(urlencode(pairs).encode()).event
     assert event.contact.fields == fields
     assert event.contact.email == email

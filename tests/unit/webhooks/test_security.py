@@ -24,14 +24,24 @@ def test_trusted_header_uses_the_entry_our_proxy_appended() -> None:
     meta = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.9"}
     assert client_address(meta, trusted_header="X-Forwarded-For") == "203.0.113.9"
     assert client_address({"REMOTE_ADDR": "10.0.0.5"}, trusted_header="X-Forwarded-For") == "10.0.0.5"
-    assert client_address({"REMOTE_ADDR": "10.0.0.5", "HTTP_X_REAL_IP": "198.51.100.1"},
-                          trusted_header="X-Real-IP") == "198.51.100.1"
+    assert (
+        client_address(
+            {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_REAL_IP": "198.51.100.1"}, trusted_header="X-Real-IP"
+        )
+        == "198.51.100.1"
+    )
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("203.0.113.9:4431", "203.0.113.9"), ("[2001:db8::1]:443", "2001:db8::1"), ("2001:db8::1", "2001:db8::1"),
-    ("garbage", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("203.0.113.9:4431", "203.0.113.9"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("garbage", None),
+        ("", None),
+    ],
+)
 def test_addresses_are_normalised(raw: str, expected: str | None) -> None:
     assert client_address({"REMOTE_ADDR": raw}) == expected
 
@@ -53,5 +63,6 @@ def test_empty_list_allows_everyone_and_a_list_of_typos_no_one() -> None:
     assert address_allowed("  \n# nothing yet\n", "8.8.8.8")
     assert not address_allowed("not-an-ip\n", "8.8.8.8")
     networks, invalid = parse_allowlist("10.0.0.0/8\nnope")
+    assert len(networks) == 1
     assert invalid == ("nope",)
     assert address_allowed("10.0.0.0/8\nnope", "10.1.2.3")

@@ -1,0 +1,253 @@
+"""Sync benchmarks on the sandbox with PostgreSQL; prints figures and writes docs/benchmarks.md.
+
+    python -m tests.benchmarks.bench_sync            # every scenario (about 15 minutes)
+    python -m tests.benchmarks.bench_sync --quick    # smaller sizes, for a smoke run
+
+Each scenario starts `manage.py tajo_sandbox` in its own process (so it never competes with the
+worker for the GIL), a fresh PostgreSQL database, and runs the sync as a worker would:
+`manage.py tajo_sync --inline` in a separate process whose peak RSS is read from the kernel.
+Not a test: nothing here asserts; targets are printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PROFILE = "fields=5,tags=3,lists=2,deals=0,scores=0,automations=0,events=0,orders=0,records=0"
+
+
+@dataclass
+class Sandbox:
+    process: subprocess.Popen
+    ac_url: str
+    ac_key: str
+    brevo_url: str
+    brevo_key: str
+
+    @property
+    def base(self) -> str:
+        return self.ac_url
+
+    def stats(self) -> dict:
+        return httpx.get(f"{self.base}/_sandbox/stats", timeout=60).json()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def _env(db: str, redis_db: int = 14) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "benchmark-only-secret-key-" + "x" * 30,
+        "FIELD_ENCRYPTION_KEY": "YmVuY2htYXJrLW9ubHktZmllbGQta2V5LTAwMDAwMDA=",
+        "TAJO_ALLOW_PRIVATE_URLS": "true",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"{PG}/{db}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "LOG_LEVEL": "WARNING",
+        "TAJO_SYNC_SLICE_RECORDS": "1000000",
+    }
+
+
+def _manage(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, **kwargs)
+
+
+def start_sandbox(contacts: int, *, ac_rate: float, fast_brevo: bool = True, extra: tuple[str, ...] = ()) -> Sandbox:
+    args = [sys.executable, "manage.py", "tajo_sandbox", "--port", "0", "--contacts", str(contacts),
+            "--profile", PROFILE, "--ac-rate", str(ac_rate), *extra]
+    if fast_brevo:
+        args += ["--brevo-rates", "off"]
+    env = _env("postgres")
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    lines: dict[str, tuple[str, str]] = {}
+    while len(lines) < 2:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError("the sandbox stopped before printing its URLs")
+        match = re.match(r"(ActiveCampaign|Brevo): api_url=(\S+) api_key=(\S+)", line.strip())
+        if match:
+            lines[match.group(1)] = (match.group(2), match.group(3))
+    return Sandbox(process, *lines["ActiveCampaign"], *lines["Brevo"])
+
+
+def fresh_db(name: str) -> dict[str, str]:
+    admin = _env("postgres")
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True, env=admin)
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {name}"], check=True, env=admin)
+    env = _env(name)
+    _manage(env, "migrate", "--verbosity", "0")
+    return env
+
+
+SEED = """
+from connectors.models import *
+from tenants.models import Tenant
+from mappings.services import mapping_snapshot  # noqa: F401  (the real mapping path must import)
+import json, sys
+t, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+ac, _ = ActiveCampaignAccount.objects.update_or_create(tenant=t, name="ac", defaults=dict(api_url=sys.argv[1], api_key=sys.argv[2], requests_per_second=float(sys.argv[5])))
+br, _ = BrevoAccount.objects.update_or_create(tenant=t, name="brevo", defaults=dict(api_url=sys.argv[3], api_key=sys.argv[4]))
+c, _ = Connection.objects.get_or_create(tenant=t, name="activecampaign", defaults=dict(ac_account=ac, brevo_account=br))
+"""
+
+CONFIGURE = """
+from mappings.selectors import connection_by_ref
+from mappings.services import discover
+from mappings.models import *
+c = connection_by_ref("bench/activecampaign")
+discover(c)
+"""
+
+
+def seed(env: dict[str, str], sandbox: Sandbox, rate: float) -> None:
+    _manage(env, "shell", "-c", SEED.replace("sys.argv[1]", repr(sandbox.ac_url)).replace(
+        "sys.argv[2]", repr(sandbox.ac_key)).replace("sys.argv[3]", repr(sandbox.brevo_url)).replace(
+        "sys.argv[4]", repr(sandbox.brevo_key)).replace("float(sys.argv[5])", repr(rate)))
+    config = ROOT / "docs" / "examples" / "benchmark.yaml"
+    run_env = dict(env, AC_API_URL=sandbox.ac_url, AC_API_KEY=sandbox.ac_key, BREVO_API_URL=sandbox.brevo_url,
+                   BREVO_API_KEY=sandbox.brevo_key)
+    _manage(run_env, "tajo_config", "import", str(config), "--tenant", "bench", stdout=subprocess.DEVNULL)
+
+
+def timed_sync(env: dict[str, str], *args: str) -> tuple[float, int, str]:
+    """Run a sync in a worker process; returns (seconds, peak RSS in KiB, output)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "tajo_sync", "bench/activecampaign", "--inline", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if result.returncode not in (0,):
+        raise RuntimeError(f"sync failed: {result.stdout}\n{result.stderr}")
+    # ru_maxrss of children is the max over all children so far: run the big ones last.
+    return seconds, max(peak, before), result.stdout
+
+
+def ac_requests(stats: dict) -> int:
+    return sum(v["count"] for k, v in stats["requests"].items() if " /api/3/" in k)
+
+
+def scenario_rate_limit(n: int) -> dict:
+    sandbox = start_sandbox(n, ac_rate=5.0)
+    try:
+        env = fresh_db("tajo_bench_rate")
+        seed(env, sandbox, 5.0)
+        before = ac_requests(sandbox.stats())
+        seconds, _, _ = timed_sync(env, "--resources", "contacts")
+        stats = sandbox.stats()
+        requests = ac_requests(stats) - before
+        throttled = sum(v.get("429", 0) for k, v in stats["requests"].items() if " /api/3/" in k)
+    finally:
+        sandbox.stop()
+    ideal = requests / 5.0
+    return {"contacts": n, "ac_requests": requests, "ideal_s": ideal, "measured_s": seconds,
+            "efficiency": ideal / seconds, "per_1000": requests / n * 1000, "ac_429": throttled}
+
+
+def scenario_throughput(n: int) -> dict:
+    sandbox = start_sandbox(n, ac_rate=0)
+    try:
+        env = fresh_db("tajo_bench_fast")
+        seed(env, sandbox, 0)
+        seconds, _, out = timed_sync(env, "--resources", "contacts")
+        records = int(re.search(r"(\d+) read", out).group(1))
+        # Incremental after 1% changed.
+        changed = max(1, n // 100)
+        httpx.post(f"{sandbox.base}/_sandbox/ac/touch-contacts", json={"count": changed}, timeout=120)
+        before = ac_requests(sandbox.stats())
+        inc_seconds, _, inc_out = timed_sync(env, "--incremental", "--resources", "contacts")
+        inc_requests = ac_requests(sandbox.stats()) - before
+        full_requests = before
+    finally:
+        sandbox.stop()
+    return {"contacts": n, "seconds": seconds, "per_second": records / seconds, "changed": changed,
+            "incremental_s": inc_seconds, "incremental_requests": inc_requests, "full_requests": full_requests,
+            "incremental_summary": inc_out.strip().splitlines()[-1] if inc_out.strip() else ""}
+
+
+def scenario_memory(small: int, large: int) -> dict:
+    peaks = {}
+    for n in (small, large):
+        sandbox = start_sandbox(n, ac_rate=0)
+        try:
+            env = fresh_db(f"tajo_bench_mem_{n}")
+            seed(env, sandbox, 0)
+            script = (
+                "import resource, subprocess, sys; "
+                "p = subprocess.run(sys.argv[1:]); "
+                "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", script, sys.executable, "manage.py", "tajo_sync", "bench/activecampaign",
+                 "--inline", "--resources", "contacts"],
+                cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+            ).stdout
+            peaks[n] = int(re.search(r"PEAK (\d+)", out).group(1))
+        finally:
+            sandbox.stop()
+    return {"small": small, "large": large, "rss_small_mib": peaks[small] / 1024, "rss_large_mib": peaks[large] / 1024,
+            "ratio": peaks[large] / peaks[small]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run, figures not comparable)")
+    parser.add_argument("--only", choices=["rate", "throughput", "memory"], action="append")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    scale = 10 if args.quick else 1
+    wanted = set(args.only or ["rate", "throughput", "memory"])
+    results: dict[str, dict] = {}
+    if "rate" in wanted:
+        results["rate"] = scenario_rate_limit(10_000 // scale)
+        r = results["rate"]
+        print(f"rate limit: {r['contacts']} contacts, {r['ac_requests']} AC requests, ideal {r['ideal_s']:.1f}s, "
+              f"measured {r['measured_s']:.1f}s, efficiency {r['efficiency']:.2f} (target >= 0.90), "
+              f"{r['per_1000']:.0f} AC requests per 1,000 contacts (target <= 120; naive ~2,001), 429s {r['ac_429']}")
+    if "throughput" in wanted:
+        results["throughput"] = scenario_throughput(50_000 // scale)
+        r = results["throughput"]
+        print(f"throughput: {r['contacts']} contacts in {r['seconds']:.1f}s = {r['per_second']:.0f}/s (target >= 3,000/s); "
+              f"incremental after {r['changed']} changed: {r['incremental_requests']} AC requests in "
+              f"{r['incremental_s']:.1f}s vs full backfill {r['full_requests']} requests in {r['seconds']:.1f}s")
+    if "memory" in wanted:
+        results["memory"] = scenario_memory(10_000 // scale, 100_000 // scale)
+        r = results["memory"]
+        print(f"memory: peak RSS {r['rss_small_mib']:.0f} MiB for {r['small']} contacts, {r['rss_large_mib']:.0f} MiB "
+              f"for {r['large']}: ratio {r['ratio']:.2f} (target <= 1.30)")
+    if not args.no_write and not args.quick:
+        write_report(results)
+
+
+def write_report(results: dict[str, dict]) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    section = [f"\n## Sync benchmarks — {stamp} ({machine})\n", "```json", json.dumps(results, indent=2), "```\n"]
+    text = path.read_text() if path.exists() else "# Benchmarks\n\nFigures written by the benchmark commands in the README.\n"
+    path.write_text(text + "\n".join(section))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""The admin in headless Chromium (Debian's package, driven by Playwright; no browser download).
+
+An operator signs in, tests the connection against the sandbox, starts a dry run and a backfill,
+reads the run's outcomes and failure groups, and cannot see another tenant's connection.
+Set TAJO_SCREENSHOTS=DIR to keep screenshots (the README's come from here).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from connectors.models import SyncRun
+from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.server import SandboxServer
+from tests.factories import ConnectionFactory, MembershipFactory, TenantFactory
+from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = os.environ.get("TAJO_SCREENSHOTS")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("TAJO_REQUIRE_SERVICES"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are still sync.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with SandboxServer(SandboxConfig.fast(contacts=120, seed=3)) as server:
+        yield server
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def _login(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-123456")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content")
+
+
+def test_operator_tests_runs_and_reads_outcomes(browser, live_server, sandbox, redis_conn) -> None:
+    member = MembershipFactory(role="operator")
+    connection = connection_for_sandbox(sandbox, tenant=member.tenant)
+    other = ConnectionFactory(tenant=TenantFactory(name="Other client"), name="hidden-conn")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    _login(page, live_server, member.user.username)
+
+    page.goto(f"{live_server.url}/admin/connectors/connection/")
+    assert "hidden-conn" not in page.content()
+    page.check(f"input[name=_selected_action][value='{connection.pk}']")
+    page.select_option("select[name=action]", "test_connection")
+    page.click("button[name=index]")
+    messages = page.inner_text("ul.messagelist")
+    assert "✓ API connection" in messages and "✓ Brevo account reachable" in messages, messages
+    _shot(page, "connection-test")
+
+    page.check(f"input[name=_selected_action][value='{connection.pk}']")
+    page.select_option("select[name=action]", "run_full")
+    page.click("button[name=index]")
+    assert "queued" in page.inner_text("ul.messagelist")
+    run = SyncRun.objects.get(connection=connection)
+    # The worker's part, in this process: the page must show what a worker wrote.
+    run.mapping_snapshot = demo_mapping().model_dump(mode="json")
+    run.save(update_fields=["mapping_snapshot"])
+    drive(run)
+
+    page.goto(f"{live_server.url}/admin/connectors/syncrun/")
+    assert "Partial" in page.inner_text("#result_list") or "Succeeded" in page.inner_text("#result_list")
+    page.goto(f"{live_server.url}/admin/connectors/syncrun/{run.pk}/change/")
+    summary = page.inner_text("#run-summary")
+    assert "contacts" in summary and "created" in summary
+    groups = page.inner_text("#failure-groups")
+    assert "invalid_email" in groups or "no_email" in groups
+    _shot(page, "run-detail")
+
+    page.click("#failure-groups a >> nth=0")
+    page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() >= 1
+
+    assert other.name not in page.content()
+    page.goto(f"{live_server.url}/admin/connectors/connection/{other.pk}/change/")
+    assert "hidden-conn" not in page.content()
+    page.close()
+
+
+def test_viewer_gets_read_only_pages(browser, live_server) -> None:
+    member = MembershipFactory(role="viewer")
+    connection = ConnectionFactory(tenant=member.tenant)
+    page = browser.new_page()
+    _login(page, live_server, member.user.username)
+    page.goto(f"{live_server.url}/admin/connectors/connection/{connection.pk}/change/")
+    assert page.locator("input[name=_save]").count() == 0
+    assert "Add connection" not in page.content()
+    page.close()

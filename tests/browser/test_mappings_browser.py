@@ -1,0 +1,94 @@
+"""Mapping a field in headless Chromium: discover, pick from searchable catalog dropdowns, fix, save.
+
+Set TAJO_SCREENSHOTS=DIR to keep screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.server import SandboxServer
+from mappings.models import CustomFieldMapping
+from tests.factories import MembershipFactory
+from tests.sandbox_helpers import connection_for_sandbox
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = os.environ.get("TAJO_SCREENSHOTS")
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("TAJO_REQUIRE_SERVICES"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def _pick(page, select_id: str, search: str) -> None:
+    """Open a Select2 box, type into its search field and take the highlighted option."""
+    page.click(f"#{select_id} + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", search)
+    page.keyboard.press("Enter")
+
+
+def test_operator_maps_a_custom_field_from_the_catalog(browser, live_server, redis_conn) -> None:
+    with SandboxServer(SandboxConfig.fast(contacts=5, seed=4)) as sandbox:
+        member = MembershipFactory(role="operator")
+        connection = connection_for_sandbox(sandbox, tenant=member.tenant, name="activecampaign")
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", member.user.username)
+        page.fill("#id_password", "pw-123456")
+        page.click("input[type=submit]")
+
+        page.goto(f"{live_server.url}/admin/connectors/connection/{connection.pk}/change/")
+        assert "not discovered yet" in page.inner_text("#tajo-catalog")
+        page.click("text=Discover catalog")
+        page.wait_for_selector("text=Discovered")
+        assert "ac.field: 12" in page.inner_text("#tajo-catalog")
+
+        page.click("#customfieldmappings-group .add-row a")
+        _pick(page, "id_customfieldmappings-0-ac_field_id", "plan")
+        assert "Plan tier" in page.inner_text("#customfieldmappings-group")
+        _pick(page, "id_customfieldmappings-0-attribute", "PLAN_TIER")  # a new name: tags mode
+        _shot(page, "mapping-new-row")
+        page.click("input[name=_continue]")
+
+        row = page.inner_text("#customfieldmappings-group")
+        assert "Brevo has no attribute PLAN_TIER" in row
+        _shot(page, "mapping-missing-attribute")
+        with page.context.expect_page() as created:
+            page.click("text=Create PLAN_TIER in Brevo as text")
+        confirm = created.value
+        confirm.click("input[type=submit]")
+        confirm.wait_for_selector("text=Created the Brevo attribute PLAN_TIER")
+        assert sandbox.brevo._attributes["PLAN_TIER"]["type"] == "text"
+
+        page.click("input[name=_continue]")
+        page.wait_for_selector("text=was changed successfully")
+        assert CustomFieldMapping.objects.get(connection=connection).ac_field_id == 3
+        assert "✓ custom field 3" in page.inner_text("#customfieldmappings-group")
+        _shot(page, "mapping-saved")

@@ -1,0 +1,128 @@
+"""`connectors.connect(...)`: credentials stored (encrypted, masked in answers), connection test run."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.models import ActiveCampaignAccount, BrevoAccount, Connection
+from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.server import SandboxServer
+
+from .conftest import error_of
+
+pytestmark = pytest.mark.django_db
+
+CONNECT = "/connectors/{name}/connect"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with SandboxServer(SandboxConfig.fast(contacts=5)) as server:
+        yield server
+
+
+def _body(sandbox, **extra):
+    return {
+        "apiUrl": sandbox.ac_api_url,
+        "apiKey": sandbox.ac_key,
+        "brevoApiKey": sandbox.brevo_key,
+        "brevoApiUrl": sandbox.brevo_api_url,
+        **extra,
+    }
+
+
+def test_connect_creates_the_connection_and_passes_the_checklist(world, sandbox, redis_url) -> None:
+    response = world.operator.post(CONNECT.format(name="main"), _body(sandbox, plan="plus"))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["created"] is True
+    assert body["connected"] is True, body["checks"]
+    names = [c["name"] for c in body["checks"]]
+    assert names[0] == "API connection" and "Brevo account reachable" in names
+    assert all(c["ok"] for c in body["checks"])
+    connection = Connection.objects.get(tenant=world.tenant, name="main")
+    assert connection.ac_account.api_key == sandbox.ac_key  # stored (encrypted at rest), usable
+    assert connection.ac_account.plan == "plus" and connection.ac_account.requests_per_second == 10.0
+    assert connection.brevo_account.api_url == sandbox.brevo_api_url
+    # Keys never come back in clear.
+    assert sandbox.ac_key not in response.content.decode()
+    assert sandbox.brevo_key not in response.content.decode()
+    assert body["connection"]["apiKey"].endswith(sandbox.ac_key[-4:])
+
+
+def test_connect_again_updates_in_place(world, sandbox, redis_url) -> None:
+    world.operator.post(CONNECT.format(name="main"), _body(sandbox))
+    response = world.operator.post(
+        CONNECT.format(name="main"),
+        {
+            "apiUrl": sandbox.ac_api_url,
+            "apiKey": sandbox.ac_key,
+            "test": False,
+            "options": {"includeTags": False, "defaultPhoneCountry": "fr"},
+            "sync": {"ecommerce": True},
+        },
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["created"] is False and body["connected"] is None and body["checks"] == []
+    assert body["connection"]["options"]["includeTags"] is False
+    assert body["connection"]["sync"]["ecommerce"] is True
+    connection = Connection.objects.get(tenant=world.tenant, name="main")
+    assert connection.default_phone_country == "FR" and connection.sync_ecommerce
+    assert connection.brevo_account.api_key == sandbox.brevo_key  # omitted: kept
+    assert ActiveCampaignAccount.objects.filter(tenant=world.tenant).count() == 2  # world's + this one
+    assert BrevoAccount.objects.filter(tenant=world.tenant).count() == 2
+
+
+def test_wrong_key_reports_failed_checks(world, sandbox, redis_url) -> None:
+    response = world.operator.post(CONNECT.format(name="main"), _body(sandbox, apiKey="wrong-key-0000"))
+    assert response.status_code == 201
+    body = response.json()
+    assert body["connected"] is False
+    first = body["checks"][0]
+    assert first["name"] == "API connection" and first["ok"] is False and first["detail"]
+    assert "wrong-key-0000" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"apiUrl": "https://yourcompany.activehosted.com"}, "apiUrl"),
+        ({"apiUrl": "not a url"}, "apiUrl"),
+        ({"apiUrl": "ftp://files.example.org"}, "apiUrl"),
+        ({"apiKey": "has spaces in it"}, "apiKey"),
+        ({"apiKey": ""}, "apiKey"),
+        ({"apiKey": 12345}, "apiKey"),
+        ({"apiKey": "nul\u0000key"}, "apiKey"),
+        ({"brevoApiUrl": "gopher://x"}, "brevoApiUrl"),
+        ({"plan": "platinum"}, "plan"),
+        ({"options": {"defaultPhoneCountry": "ZZ"}}, "options.defaultPhoneCountry"),
+        ({"apiSecret": "x"}, "apiSecret"),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_writes_nothing(world, sandbox, change, field) -> None:
+    response = world.operator.post(CONNECT.format(name="main"), _body(sandbox, test=False, **change))
+    assert response.status_code == 400, response.content
+    assert error_of(response)["field"] == field
+    assert not Connection.objects.filter(name="main").exists()
+
+
+def test_creating_without_a_brevo_key_is_400(world, sandbox) -> None:
+    body = _body(sandbox, test=False)
+    del body["brevoApiKey"]
+    response = world.operator.post(CONNECT.format(name="main"), body)
+    assert response.status_code == 400
+    assert error_of(response) == {
+        "code": "missing_field",
+        "message": "'brevoApiKey' is required to create a connection.",
+        "field": "brevoApiKey",
+    }
+    assert not Connection.objects.filter(name="main").exists()
+    assert not ActiveCampaignAccount.objects.filter(name="main").exists()
+
+
+def test_private_urls_are_refused_unless_allowed(world, sandbox, settings) -> None:
+    settings.TAJO_ALLOW_PRIVATE_URLS = False
+    response = world.operator.post(CONNECT.format(name="main"), _body(sandbox, test=False))
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "apiUrl"

@@ -1,0 +1,159 @@
+"""YAML parsing: line numbers, dotted keys, ${ENV} interpolation, key and type checks. No DB, no HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings.exceptions import ConfigError
+from mappings.yaml_config import dotted, parse_documents, read_spec
+
+ENV = {"AC_KEY": "ac-secret-1234", "BREVO_KEY": "xkeysib-secret-5678"}
+
+GOOD = """\
+connectors:
+  activecampaign:
+    enabled: true
+    api_url: "https://acme.api-us1.com"
+    api_key: "${AC_KEY}"
+    sync:
+      contacts: true
+      options: {includeTags: false, defaultPhoneCountry: de}
+    list_mapping:
+      "Main List": 50
+    field_mapping:
+      company: COMPANY
+      phone: {attribute: SMS, transform: phone}
+    log_level: INFO
+  brevo:
+    api_key: "${BREVO_KEY}"
+"""
+
+
+def _spec(text: str, env: dict[str, str] | None = None):
+    errors: list[str] = []
+    documents = parse_documents(text, "config.yaml", env=ENV if env is None else env)
+    spec = read_spec(documents[0], errors)
+    return spec, errors
+
+
+def test_reads_the_documented_block_with_values_and_sections() -> None:
+    spec, errors = _spec(GOOD)
+    assert errors == []
+    assert spec.name == "activecampaign"
+    assert spec.api_url == "https://acme.api-us1.com"
+    assert spec.api_key == "ac-secret-1234"
+    assert spec.brevo_api_key == "xkeysib-secret-5678"
+    assert spec.brevo_api_url == "https://api.brevo.com/v3"
+    assert spec.values == {
+        "enabled": True,
+        "log_level": "info",
+        "sync_contacts": True,
+        "include_tags": False,
+        "default_phone_country": "DE",
+    }
+    assert spec.sections["list_mapping"] == {"Main List": 50}
+    assert spec.sections["field_mapping"]["phone"] == {"attribute": "SMS", "transform": "phone"}
+
+
+def test_lines_are_recorded_for_every_key() -> None:
+    document = parse_documents(GOOD, "config.yaml", env=ENV)[0]
+    assert document.line(("connectors", "activecampaign", "field_mapping", "company")) == 12
+    assert document.line(("connectors", "activecampaign", "list_mapping", "Main List")) == 10
+    # An unknown path falls back to its nearest known parent.
+    assert document.line(("connectors", "activecampaign", "field_mapping", "nope")) == 11
+
+
+def test_error_names_file_line_and_dotted_key() -> None:
+    document = parse_documents(GOOD, "config.yaml", env=ENV)[0]
+    path = ("connectors", "activecampaign", "list_mapping", "Main List")
+    assert (
+        document.error(path, "boom")
+        == 'config.yaml:10: connectors.activecampaign.list_mapping."Main List": boom'
+    )
+
+
+def test_dotted_quotes_odd_keys_and_shows_list_positions() -> None:
+    from mappings.yaml_config import _Index
+
+    assert dotted(("a", "b c", 12, _Index(0), 'q"x')) == 'a."b c".12[0]."q\\"x"'
+
+
+def test_unset_environment_variable_is_an_error_with_its_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_documents(GOOD, "config.yaml", env={"AC_KEY": "x"})
+    assert caught.value.errors == [
+        "config.yaml:16: connectors.brevo.api_key: environment variable BREVO_KEY is not set"
+    ]
+
+
+def test_unknown_key_is_reported_with_what_is_allowed() -> None:
+    text = GOOD.replace("    log_level: INFO\n", "    log_level: INFO\n    colour: blue\n")
+    _, errors = _spec(text)
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        "config.yaml:15: connectors.activecampaign.colour: unknown key 'colour' (expected"
+    )
+
+
+def test_wrong_types_are_each_reported() -> None:
+    text = GOOD.replace("enabled: true", "enabled: maybe").replace("contacts: true", "contacts: 3")
+    text = text.replace("includeTags: false", "includeTags: 'no'").replace(
+        "log_level: INFO", "log_level: loud"
+    )
+    spec, errors = _spec(text)
+    assert spec is None
+    assert errors == [
+        "config.yaml:3: connectors.activecampaign.enabled: expected true or false, got text ('maybe')",
+        "config.yaml:14: connectors.activecampaign.log_level: 'loud' is not one of "
+        "debug, info, warning, error",
+        "config.yaml:7: connectors.activecampaign.sync.contacts: expected true or false, got a number (3)",
+        "config.yaml:8: connectors.activecampaign.sync.options.includeTags: "
+        "expected true or false, got text ('no')",
+    ]
+
+
+def test_missing_required_keys_and_sections() -> None:
+    spec, errors = _spec("connectors:\n  activecampaign:\n    enabled: true\n  brevo:\n    api_url: x\n")
+    assert spec is None
+    assert "config.yaml:2: connectors.activecampaign: missing required key 'api_url'" in errors
+    assert "config.yaml:2: connectors.activecampaign: missing required key 'api_key'" in errors
+    assert "config.yaml:4: connectors.brevo: missing required key 'api_key'" in errors
+
+
+def test_bad_urls_say_what_is_expected() -> None:
+    text = GOOD.replace("https://acme.api-us1.com", "https://acme.activehosted.com")
+    _, errors = _spec(text)
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        "config.yaml:4: connectors.activecampaign.api_url: This is the ActiveCampaign dashboard URL"
+    )
+
+
+def test_duplicate_keys_are_refused() -> None:
+    text = GOOD.replace("      company: COMPANY\n", "      company: COMPANY\n      company: OTHER\n")
+    with pytest.raises(ConfigError) as caught:
+        parse_documents(text, "config.yaml", env=ENV)
+    assert caught.value.errors == [
+        "config.yaml:13: connectors.activecampaign.field_mapping.company: this key appears twice"
+    ]
+
+
+def test_yaml_syntax_error_names_the_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_documents("connectors:\n  activecampaign: [\n", "broken.yaml")
+    assert caught.value.errors[0].startswith("broken.yaml:3: not valid YAML")
+
+
+def test_several_documents_each_keep_their_own_lines() -> None:
+    second = GOOD.replace('api_key: "${AC_KEY}"', 'api_key: "${AC_KEY}"\n    name: second')
+    documents = parse_documents(GOOD + "---\n" + second, "two.yaml", env=ENV)
+    assert len(documents) == 2
+    offset = GOOD.count("\n") + 1
+    assert documents[1].line(("connectors", "activecampaign", "name")) == offset + 6
+    assert read_spec(documents[1], []).name == "second"
+
+
+def test_empty_file_is_an_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_documents("# nothing here\n", "empty.yaml")
+    assert "empty.yaml:1:" in caught.value.errors[0]
