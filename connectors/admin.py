@@ -21,7 +21,7 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
-from tenants.admin import TenantScopedAdmin
+from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
 
 
 @admin.register(ActiveCampaignAccount)
@@ -145,17 +145,8 @@ ConnectionAdmin.actions = [test_connection, run_full, run_incremental, run_dry]
 # ----------------------------------------------------------------------------- runs
 
 
-class ReadOnlyTenantAdmin(TenantScopedAdmin):
-    """Runs and records are written by the engine only; people read them and act through actions.
-
-    They keep no change history of their own (the run is the history), so the history page is
-    Django's plain one.
-    """
-
-    object_history_template = None
-
-    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
-        return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
+class ReadOnlyTenantAdmin(WithoutAuditHistory, TenantScopedAdmin):
+    """Runs and records are written by the engine only; people read them and act through actions."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

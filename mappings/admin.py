@@ -46,7 +46,7 @@ from mappings.models import (
 from mappings.selectors import catalog_index_for, mapping_history
 from mappings.services import CREATABLE_TYPES, brevo_attribute_create, catalog_discover, mapping_validate
 from mappings.validation import MappingChecker
-from tenants.admin import TenantScopedAdmin, TenantScopedInline, scope_queryset
+from tenants.admin import TenantScopedAdmin, TenantScopedInline, WithoutAuditHistory, scope_queryset
 
 # --------------------------------------------------------------------------- helpers
 
@@ -223,15 +223,6 @@ class PresenceFilter(admin.SimpleListFilter):
 
 
 # --------------------------------------------------------------------------- catalog
-
-
-class WithoutAuditHistory:
-    """For models discovery rewrites (no audit trail): Django's plain admin-log history page."""
-
-    object_history_template = None
-
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
-        return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
 
 
 @admin.register(Catalog)

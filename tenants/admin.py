@@ -138,6 +138,15 @@ def ensure_tenant_writable(request: HttpRequest, obj: Any) -> None:
         raise PermissionDenied("You cannot change data of this tenant.")
 
 
+class WithoutAuditHistory:
+    """For models without an audit trail of their own (runs, records, catalogs): Django's plain history."""
+
+    object_history_template = None
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
+
+
 class TenantScopedInline(TenantChoicesMixin, admin.TabularInline):
     """Inline rows of a tenant-owned parent: writable only for the parent's writers."""
 

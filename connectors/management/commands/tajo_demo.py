@@ -107,7 +107,8 @@ class Command(BaseCommand):
             sandbox.stop()
 
     def _seed(self, sandbox) -> str:
-        from connectors.models import ActiveCampaignAccount, BrevoAccount, Connection
+        """Users and the demo tenant; its connection and mapping come from docs/examples/demo.yaml."""
+        from mappings.yaml_config import config_import
         from tenants.models import Membership, Role, Tenant
 
         password = secrets.token_urlsafe(9)
@@ -122,47 +123,19 @@ class Command(BaseCommand):
         ops.save()
         tenant, _ = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo organisation"})
         Membership.objects.update_or_create(user=ops, tenant=tenant, defaults={"role": Role.OPERATOR})
-        ac, _ = ActiveCampaignAccount.objects.update_or_create(
-            tenant=tenant,
-            name="Sandbox ActiveCampaign",
-            defaults={"api_url": sandbox.ac_api_url, "api_key": sandbox.ac_key, "requests_per_second": 5.0},
-        )
-        brevo, _ = BrevoAccount.objects.update_or_create(
-            tenant=tenant,
-            name="Sandbox Brevo",
-            defaults={"api_url": sandbox.brevo_api_url, "api_key": sandbox.brevo_key},
-        )
-        connection, created = Connection.objects.get_or_create(
-            tenant=tenant, name="activecampaign", defaults={"ac_account": ac, "brevo_account": brevo}
-        )
-        self._configure(connection, sandbox, fresh=created)
-        return password
-
-    def _configure(self, connection, sandbox, *, fresh: bool) -> None:
-        """Discover both sides and apply the documentation's mapping (docs/examples/demo.yaml)."""
-        try:
-            from mappings.services import discover
-            from mappings.yaml_config import import_config
-        except ImportError:
-            return
         env = {
-            "AC_API_KEY": sandbox.ac_key,
-            "BREVO_API_KEY": sandbox.brevo_key,
+            **os.environ,
             "AC_API_URL": sandbox.ac_api_url,
+            "AC_API_KEY": sandbox.ac_key,
             "BREVO_API_URL": sandbox.brevo_api_url,
+            "BREVO_API_KEY": sandbox.brevo_key,
         }
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            if DEMO_YAML.exists():
-                import_config(DEMO_YAML, tenant_slug=connection.tenant.slug, create_missing=True)
-            else:
-                discover(connection)
-        except Exception as exc:  # the demo still starts; the admin shows what to fix
-            self.stderr.write(f"Could not apply the demo mapping: {exc}")
-        finally:
-            for key, value in old.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        report = config_import(
+            text=DEMO_YAML.read_text(),
+            filename=str(DEMO_YAML),
+            tenant_slug="demo",
+            create_missing=True,
+            env=env,
+        )
+        self.stdout.write(f"Demo tenant 'demo': {report}")
+        return password
