@@ -330,4 +330,5 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
 
 # Other parts of the connectors app register their admin pages on import.
 from connectors import api_admin as _api_admin  # noqa: E402,F401  (API tokens)
+from connectors import preview_admin as _preview_admin  # noqa: E402,F401  (dry-run preview page)
 from connectors.webhooks import admin as _webhooks_admin  # noqa: E402,F401  (webhook events + connection page)

@@ -34,12 +34,18 @@ def slice_failed(job, connection, exc_type, exc_value, traceback) -> None:
 
 
 def watchdog() -> list[int]:
-    """Resume runs whose worker died (stale heartbeat); reschedules itself while runs are active."""
-    from connectors.models import ACTIVE_STATUSES, SyncRun
-    from connectors.services import schedule_watchdog
+    """Every minute or so: resume runs whose worker died, and start scheduled incremental syncs.
+
+    It reschedules itself while there is anything to watch (active runs or scheduled
+    connections); `tajo_worker` starts it again whenever a worker starts.
+    """
+    from connectors.models import ACTIVE_STATUSES, Connection, SyncRun
+    from connectors.services import schedule_watchdog, sync_runs_start_due
     from connectors.sync.engine import recover_stale_runs
 
     recovered = recover_stale_runs()
-    if SyncRun.objects.filter(status__in=ACTIVE_STATUSES).exists():
+    sync_runs_start_due()
+    busy = SyncRun.objects.filter(status__in=ACTIVE_STATUSES).exists()
+    if busy or Connection.objects.filter(enabled=True, incremental_every_minutes__gt=0).exists():
         schedule_watchdog(replace=True)
     return recovered

@@ -240,6 +240,32 @@ def schedule_watchdog(*, replace: bool = False) -> None:
     )
 
 
+def sync_runs_start_due(*, now=None) -> list[SyncRun]:
+    """Start the incremental runs that connection schedules ask for (and skip busy connections)."""
+    from django.db.models import Max
+
+    now = now or timezone.now()
+    started = []
+    scheduled = Connection.objects.filter(enabled=True, incremental_every_minutes__gt=0).annotate(
+        last_created=Max("runs__created_at")
+    )
+    for connection in scheduled:
+        due = connection.last_created is None or connection.last_created <= now - timedelta(
+            minutes=connection.incremental_every_minutes
+        )
+        if not due:
+            continue
+        try:
+            started.append(
+                sync_run_start(connection=connection, mode=RunMode.INCREMENTAL, trigger=Trigger.SCHEDULE)
+            )
+        except RunAlreadyActive:
+            continue
+        except Exception:  # one broken connection must not stop the others' schedules
+            logger.exception("scheduled sync of %s could not start", connection)
+    return started
+
+
 def sync_run_cancel(*, run: SyncRun) -> SyncRun:
     """Ask a run to stop; it stops within one slice. A queued run that never started stops now."""
     with transaction.atomic():

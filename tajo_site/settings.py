@@ -169,3 +169,8 @@ TAJO_API_RATE_WINDOW_SECONDS = env.int("TAJO_API_RATE_WINDOW_SECONDS", default=6
 TAJO_API_MAX_BODY_BYTES = env.int("TAJO_API_MAX_BODY_BYTES", default=256 * 1024)
 TAJO_WEBHOOK_MAX_BODY = env.int("TAJO_WEBHOOK_MAX_BODY", default=256 * 1024)
 TAJO_WEBHOOK_TRUSTED_PROXY_HEADER = env.str("TAJO_WEBHOOK_TRUSTED_PROXY_HEADER", default="")
+# Rejected or duplicate deliveries stored per connection per minute; the rest is only counted.
+TAJO_WEBHOOK_UNSTORED_PER_MINUTE = env.int("TAJO_WEBHOOK_UNSTORED_PER_MINUTE", default=60)
+TAJO_WEBHOOK_RETENTION_DAYS = env.int("TAJO_WEBHOOK_RETENTION_DAYS", default=30)
+# Public base URL of this deployment, for the webhook intake URLs shown in the admin.
+TAJO_PUBLIC_URL = env.str("TAJO_PUBLIC_URL", default="")

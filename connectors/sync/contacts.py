@@ -11,36 +11,45 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.models import Outcome, RunMode
+from connectors.models import Outcome, RecordState, RunMode
 from connectors.sync import staging
 from connectors.sync.base import Resource, SliceResult, SyncContext
 from connectors.sync.brevo_contacts import ContactWriter, PendingContact
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceContact
-from mappings.transforms import content_hash, transform_contact
+from mappings.transforms import CompiledMapping, ContactResult, MappingSet, content_hash, transform_contact
+
+if TYPE_CHECKING:
+    from connectors.activecampaign.client import ActiveCampaignClient
+    from connectors.activecampaign.schemas import ContactDetail
+    from connectors.models import Connection
 
 UNIT = 500  # contacts transformed and written together
 NEW_CONTACTS_PER_IMPORT = 5000
 STANDARD = ("orgname",)
 
 
-def _needs(ctx: SyncContext) -> dict[str, Any]:
+def contact_needs(connection: Connection, mapping: MappingSet) -> dict[str, Any]:
     """Which associations the mapping actually uses: nothing else is read."""
-    conn = ctx.connection
-    fields = [r for r in ctx.mapping.fields]
+    fields = list(mapping.fields)
     return {
         "field_ids": sorted({r.ac_field_id for r in fields if r.source == "field" and r.ac_field_id})
-        if conn.include_custom_fields
+        if connection.include_custom_fields
         else [],
-        "tags": bool(ctx.mapping.tags) and conn.include_tags,
-        "lists": bool(ctx.mapping.lists) and conn.include_list_memberships,
+        "tags": bool(mapping.tags) and connection.include_tags,
+        "lists": bool(mapping.lists) and connection.include_list_memberships,
         "deals": any(r.source.startswith("deal.") for r in fields),
-        "scores": conn.include_scores and any(r.source == "score" for r in fields),
+        "scores": connection.include_scores and any(r.source == "score" for r in fields),
     }
+
+
+def _needs(ctx: SyncContext) -> dict[str, Any]:
+    return contact_needs(ctx.connection, ctx.mapping)
 
 
 def build_source(contact: Any, assoc: staging.Associations | None, scores: dict[int, float]) -> SourceContact:
@@ -61,6 +70,111 @@ def build_source(contact: Any, assoc: staging.Associations | None, scores: dict[
         automations={},
         custom_objects={},
     )
+
+
+def detail_associations(
+    ac: ActiveCampaignClient, detail: ContactDetail, needs: dict[str, Any]
+) -> tuple[staging.Associations, dict[int, float] | None]:
+    """One contact's associations from its detail read, plus its tags and scores when the mapping
+    uses them (one request each). Scores are None when the mapping does not use them."""
+    contact_id = detail.contact.id
+    wanted_fields = set(needs["field_ids"])
+    assoc = staging.Associations(
+        field_values={fv.field_id: fv.value for fv in detail.field_values if fv.field_id in wanted_fields},
+        lists={cl.list_id: cl.status for cl in detail.contact_lists} if needs["lists"] else {},
+        deals=[staging.deal_blob(d) for d in detail.deals if not d.is_disabled] if needs["deals"] else [],
+    )
+    if needs["tags"]:
+        assoc.tags = {ct.tag_id for ct in ac.list_contact_tags(contact_id).items}
+    scores = None
+    if needs["scores"]:
+        scores = {
+            sv.score_id: sv.value
+            for sv in ac.list_contact_score_values(contact_id).items
+            if sv.value is not None
+        }
+    return assoc, scores
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPlan:
+    """What a sync does with one contact, decided before anything is sent.
+
+    `outcome` is created/updated for a contact that would be written (`body` is then what goes
+    to Brevo), else unchanged, skipped or failed with `code` and `message`. `problems` names
+    values that were left out of `body` (the contact is still written).
+    """
+
+    source_id: str
+    key: str
+    result: ContactResult
+    outcome: str
+    code: str = ""
+    message: str = ""
+    body: dict[str, Any] | None = None
+    digest: str = ""
+    problems: str = ""
+
+    @property
+    def writes(self) -> bool:
+        return self.outcome in (Outcome.CREATED, Outcome.UPDATED)
+
+
+def plan_contact(
+    source: SourceContact,
+    compiled: CompiledMapping,
+    *,
+    previous: RecordState | None,
+    seen_emails: dict[str, str],
+    force: bool = False,
+) -> ContactPlan:
+    """Map one contact and decide create/update/unchanged/skip against its RecordState.
+
+    `seen_emails` (email -> source id) spans the contacts written together, so a second
+    contact with the same email fails instead of overwriting the first.
+    """
+    source_id = str(source.ac_id)
+    result = transform_contact(source, compiled)
+    key = (source.email or "").strip().lower()
+    if result.payload is None:
+        outcome = Outcome.SKIPPED if result.skip_code == "no_email" else Outcome.FAILED
+        return ContactPlan(
+            source_id, key, result, outcome, code=result.skip_code or "", message=result.skip_reason or ""
+        )
+    email = result.payload.email
+    if email in seen_emails:
+        return ContactPlan(
+            source_id,
+            email,
+            result,
+            Outcome.FAILED,
+            code="duplicate_email",
+            message=f"another ActiveCampaign contact (id {seen_emails[email]}) has the same email "
+            "(compared case-insensitively): merge them in ActiveCampaign",
+        )
+    seen_emails[email] = source_id
+    if (
+        previous is not None
+        and previous.source_modified_at
+        and source.udate
+        and source.udate < previous.source_modified_at
+    ):
+        return ContactPlan(
+            source_id,
+            email,
+            result,
+            Outcome.SKIPPED,
+            code="stale",
+            message="older than the last write: a newer version of this contact was already sent",
+        )
+    body = result.payload.to_brevo()
+    digest = content_hash(body)
+    problems = "; ".join(f"{e.field}: {e.reason}" for e in result.errors)
+    if previous is not None and previous.content_hash == digest and not force:
+        outcome = Outcome.UNCHANGED
+    else:
+        outcome = Outcome.UPDATED if previous is not None else Outcome.CREATED
+    return ContactPlan(source_id, email, result, outcome, body=body, digest=digest, problems=problems)
 
 
 @register
@@ -106,6 +220,13 @@ class ContactsResource(Resource):
                 return SliceResult(state, done=False, total=state.get("total"))
         next_cursor = datetime.fromisoformat(state["max_udate"]) if state.get("max_udate") else None
         return SliceResult(state, done=True, total=state.get("total"), next_cursor=next_cursor)
+
+    def _handled(self, ctx: SyncContext) -> int:
+        # New contacts wait for their import and are recorded at the end of the slice: count them.
+        return ctx.recorder.records_in_slice + len(self._new)
+
+    def _slice_full(self, ctx: SyncContext) -> bool:
+        return ctx.out_of_time() or self._handled(ctx) >= ctx.max_records
 
     def _plan_incremental(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> str:
         """Pick per-contact reads or bulk staging by which costs fewer AC requests."""
@@ -176,12 +297,13 @@ class ContactsResource(Resource):
                 unit.append((contact, scores.get(contact.id, {})))
             if page.last_id is not None:
                 last_id = page.last_id
-            if len(unit) >= UNIT or ctx.out_of_time():
+            room = max(1, ctx.max_records - self._handled(ctx))
+            if len(unit) >= min(UNIT, room) or self._slice_full(ctx):
                 self._process(ctx, unit, needs, detail=detail, state=state)
                 unit = []
                 state["last_id"] = last_id
                 state["extra_ids"] = sorted(extra)
-                if ctx.out_of_time():
+                if self._slice_full(ctx):
                     return False
         self._process(ctx, unit, needs, detail=detail, state=state)
         state["last_id"] = last_id
@@ -205,7 +327,7 @@ class ContactsResource(Resource):
                 unit.append((detail.contact, {}))
             self._process(ctx, unit, needs, detail=True, state=state)
             state["extra_ids"] = remaining
-            if ctx.out_of_time():
+            if self._slice_full(ctx):
                 return False
         return True
 
@@ -225,7 +347,7 @@ class ContactsResource(Resource):
                     )
             self._process(ctx, unit, needs, detail=True, state=state, force=True)
             state["done_ids"] = [*state.get("done_ids", []), *batch]
-            if ctx.out_of_time():
+            if self._slice_full(ctx):
                 return SliceResult(state, done=not ids, total=state["total"])
         return SliceResult(state, done=True, total=state["total"])
 
@@ -243,27 +365,11 @@ class ContactsResource(Resource):
             return staging.load_associations(ctx.run.pk, [c.id for c in contacts]), {}
         found: dict[int, staging.Associations] = {}
         scores: dict[int, dict[int, float]] = {}
-        wanted_fields = set(needs["field_ids"])
         for contact in contacts:
-            full = ctx.ac.get_contact(contact.id)
-            assoc = staging.Associations(
-                field_values={
-                    fv.field_id: fv.value for fv in full.field_values if fv.field_id in wanted_fields
-                },
-                lists={cl.list_id: cl.status for cl in full.contact_lists} if needs["lists"] else {},
-                deals=[staging.deal_blob(d) for d in full.deals if not d.is_disabled]
-                if needs["deals"]
-                else [],
-            )
-            if needs["tags"]:
-                assoc.tags = {ct.tag_id for ct in ctx.ac.list_contact_tags(contact.id).items}
-            if needs["scores"]:
-                scores[contact.id] = {
-                    sv.score_id: sv.value
-                    for sv in ctx.ac.list_contact_score_values(contact.id).items
-                    if sv.value is not None
-                }
+            assoc, contact_scores = detail_associations(ctx.ac, ctx.ac.get_contact(contact.id), needs)
             found[contact.id] = assoc
+            if contact_scores is not None:
+                scores[contact.id] = contact_scores
         return found, scores
 
     def _process(
@@ -292,58 +398,25 @@ class ContactsResource(Resource):
             source = build_source(
                 contact, assocs.get(contact.id), detail_scores.get(contact.id) or page_scores
             )
-            result = transform_contact(source, ctx.compiled)
-            key = (contact.email or "").strip().lower()
-            if result.payload is None:
-                outcome = Outcome.SKIPPED if result.skip_code == "no_email" else Outcome.FAILED
-                ctx.recorder.record(
-                    self.name,
-                    source_id,
-                    outcome,
-                    key=key,
-                    message=result.skip_reason or "",
-                    code=result.skip_code or "",
-                )
-                continue
-            email = result.payload.email
-            if email in seen_emails:
-                ctx.recorder.record(
-                    self.name,
-                    source_id,
-                    Outcome.FAILED,
-                    key=email,
-                    code="duplicate_email",
-                    message=f"another ActiveCampaign contact (id {seen_emails[email]}) has the same email "
-                    "(compared case-insensitively): merge them in ActiveCampaign",
-                )
-                continue
-            seen_emails[email] = source_id
-            previous = states.get(source_id)
-            if (
-                previous is not None
-                and previous.source_modified_at
-                and contact.udate
-                and contact.udate < previous.source_modified_at
-            ):
-                ctx.recorder.record(
-                    self.name,
-                    source_id,
-                    Outcome.SKIPPED,
-                    key=email,
-                    code="stale",
-                    message="older than the last write: a newer version of this contact was already sent",
-                )
-                continue
-            body = result.payload.to_brevo()
-            digest = content_hash(body)
-            problems = "; ".join(f"{e.field}: {e.reason}" for e in result.errors)
-            if previous is not None and previous.content_hash == digest and not force:
-                ctx.recorder.record(self.name, source_id, Outcome.UNCHANGED, key=email)
-                continue
-            pending.append(
-                PendingContact(source_id=source_id, email=email, body=body, known=previous is not None)
+            plan = plan_contact(
+                source, ctx.compiled, previous=states.get(source_id), seen_emails=seen_emails, force=force
             )
-            meta[source_id] = (body, digest, problems, contact.udate)
+            if plan.writes:
+                pending.append(
+                    PendingContact(
+                        source_id=source_id,
+                        email=plan.key,
+                        body=plan.body,
+                        known=plan.outcome == Outcome.UPDATED,
+                    )
+                )
+                meta[source_id] = (plan.body, plan.digest, plan.problems, contact.udate)
+            elif plan.outcome == Outcome.UNCHANGED:
+                ctx.recorder.record(self.name, source_id, Outcome.UNCHANGED, key=plan.key)
+            else:
+                ctx.recorder.record(
+                    self.name, source_id, plan.outcome, key=plan.key, message=plan.message, code=plan.code
+                )
         state["max_udate"] = max_udate
         if not pending:
             return

@@ -244,7 +244,7 @@ class DealsResource(Resource):
                 message="older than the last write: a newer version of this deal was already sent",
             )
             return
-        result = transform_deal(_source(deal, contact), ctx.compiled)
+        result = transform_deal(source_deal(deal, contact), ctx.compiled)
         if result.payload is None:
             outcome = Outcome.SKIPPED if result.skip_code == "unmapped_stage" else Outcome.FAILED
             ctx.recorder.record(
@@ -257,9 +257,7 @@ class DealsResource(Resource):
             )
             return
         payload = result.payload
-        body = payload.to_brevo()
-        sent = {**body, "contact": payload.contact_email}
-        digest = content_hash({"deal": body, "contact": payload.contact_email})
+        sent, digest = deal_sent(payload)
         problems = "; ".join(f"{e.field}: {e.reason}" for e in result.errors)
         if not (contact.email or "").strip():
             problems = "; ".join(
@@ -429,7 +427,15 @@ class DealsResource(Resource):
         SyncRun.objects.filter(pk=ctx.run.pk).update(eta_seconds=value)
 
 
-def _source(deal: Deal, contact: Contact) -> SourceDeal:
+def deal_sent(payload: BrevoDealPayload) -> tuple[dict[str, Any], str]:
+    """What the per-record log keeps as sent for a deal, and the content hash RecordState compares."""
+    body = payload.to_brevo()
+    return {**body, "contact": payload.contact_email}, content_hash(
+        {"deal": body, "contact": payload.contact_email}
+    )
+
+
+def source_deal(deal: Deal, contact: Contact) -> SourceDeal:
     return SourceDeal(
         ac_id=deal.id,
         title=deal.title or None,

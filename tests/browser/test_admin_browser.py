@@ -7,55 +7,22 @@ Set TAJO_SCREENSHOTS=DIR to keep screenshots (the README's come from here).
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from connectors.models import SyncRun
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import SandboxServer
+from tests.browser.conftest import shot
 from tests.factories import ConnectionFactory, MembershipFactory, TenantFactory
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = os.environ.get("TAJO_SCREENSHOTS")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("TAJO_REQUIRE_SERVICES"):
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are still sync.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
 def sandbox():
     with SandboxServer(SandboxConfig.fast(contacts=120, seed=3)) as server:
         yield server
-
-
-def _shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def _login(page, live_server, username: str) -> None:
@@ -80,7 +47,7 @@ def test_operator_tests_runs_and_reads_outcomes(browser, live_server, sandbox, r
     page.click("button[name=index]")
     messages = page.inner_text("ul.messagelist")
     assert "✓ API connection" in messages and "✓ Brevo account reachable" in messages, messages
-    _shot(page, "connection-test")
+    shot(page, "connection-test")
 
     page.check(f"input[name=_selected_action][value='{connection.pk}']")
     page.select_option("select[name=action]", "run_full")
@@ -99,7 +66,7 @@ def test_operator_tests_runs_and_reads_outcomes(browser, live_server, sandbox, r
     assert "contacts" in summary and "created" in summary
     groups = page.inner_text("#failure-groups")
     assert "invalid_email" in groups or "no_email" in groups
-    _shot(page, "run-detail")
+    shot(page, "run-detail")
 
     page.click("#failure-groups a >> nth=0")
     page.wait_for_selector("#result_list")

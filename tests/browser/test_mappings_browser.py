@@ -5,47 +5,16 @@ Set TAJO_SCREENSHOTS=DIR to keep screenshots.
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import SandboxServer
 from mappings.models import CustomFieldMapping
+from tests.browser.conftest import shot
 from tests.factories import MembershipFactory
 from tests.sandbox_helpers import connection_for_sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = os.environ.get("TAJO_SCREENSHOTS")
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("TAJO_REQUIRE_SERVICES"):
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-
-
-def _shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def _pick(page, select_id: str, search: str) -> None:
@@ -75,12 +44,12 @@ def test_operator_maps_a_custom_field_from_the_catalog(browser, live_server, red
         _pick(page, "id_customfieldmappings-0-ac_field_id", "plan")
         assert "Plan tier" in page.inner_text("#customfieldmappings-group")
         _pick(page, "id_customfieldmappings-0-attribute", "PLAN_TIER")  # a new name: tags mode
-        _shot(page, "mapping-new-row")
+        shot(page, "mapping-new-row")
         page.click("input[name=_continue]")
 
         row = page.inner_text("#customfieldmappings-group")
         assert "Brevo has no attribute PLAN_TIER" in row
-        _shot(page, "mapping-missing-attribute")
+        shot(page, "mapping-missing-attribute")
         with page.context.expect_page() as created:
             page.click("text=Create PLAN_TIER in Brevo as text")
         confirm = created.value
@@ -92,4 +61,4 @@ def test_operator_maps_a_custom_field_from_the_catalog(browser, live_server, red
         page.wait_for_selector("text=was changed successfully")
         assert CustomFieldMapping.objects.get(connection=connection).ac_field_id == 3
         assert "✓ custom field 3" in page.inner_text("#customfieldmappings-group")
-        _shot(page, "mapping-saved")
+        shot(page, "mapping-saved")

@@ -62,16 +62,7 @@ class Command(BaseCommand):
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         children = [
             subprocess.Popen(
-                [
-                    *manage,
-                    "rqworker",
-                    "tajo-sync",
-                    "tajo-short",
-                    "--with-scheduler",
-                    "--worker-class",
-                    "tajo_site.embedded_queue.EmbeddedWorker",
-                ],
-                env=env,
+                [*manage, "tajo_worker", "--worker-class", "tajo_site.embedded_queue.EmbeddedWorker"], env=env
             ),
             subprocess.Popen([*manage, "runserver", f"127.0.0.1:{options['port']}", "--noreload"], env=env),
         ]
