@@ -20,6 +20,7 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         "SECURE_SSL_REDIRECT",
         "TAJO_ALLOW_PRIVATE_URLS",
         "ALLOWED_HOSTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
     }
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(env)
