@@ -100,7 +100,7 @@ class BrevoAccountForm(SecretKeyFormMixin):
 
     class Meta:
         model = BrevoAccount
-        fields = ["tenant", "name", "api_url", "api_key"]
+        fields = ["tenant", "name", "api_url", "api_key", "budget"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

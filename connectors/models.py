@@ -81,9 +81,22 @@ class ActiveCampaignAccount(TenantOwned, SecretHolder):
         return f"{self.name} ({self.api_url})"
 
 
+class BrevoBudget(models.TextChoices):
+    GENERAL = "general", "General (every plan): contacts 10/s, other endpoints 100/hour"
+    ADVANCED = "advanced", "Advanced (Professional, Enterprise): contacts 20/s, other 200/hour"
+    UNPACED = "unpaced", "Unpaced (test servers only): rely on Brevo's 429 answers"
+
+
 class BrevoAccount(TenantOwned, SecretHolder):
     name = models.CharField(max_length=200)
     api_url = models.URLField("API URL", max_length=300, default=BREVO_DEFAULT_API_URL)
+    budget = models.CharField(
+        "rate budget",
+        max_length=20,
+        choices=BrevoBudget.choices,
+        default=BrevoBudget.GENERAL,
+        help_text="Brevo's rate limits for this account's plan; Tajo paces every worker to stay within them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["api_key"])
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.activecampaign.client import ActiveCampaignClient
-from connectors.brevo.client import GENERAL_BUDGETS, BrevoClient, brevo_limiters
+from connectors.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
 from connectors.exceptions import ApiError
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRecord, SyncRun, Trigger
 from connectors.ratelimit import get_limiter, limiter_key
@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 SYNC_QUEUE = "tajo-sync"
 SHORT_QUEUE = "tajo-short"
+
+
+BREVO_BUDGETS = {"general": GENERAL_BUDGETS, "advanced": ADVANCED_BUDGETS, "unpaced": {}}
 
 
 class RunAlreadyActive(Exception):
@@ -61,7 +64,7 @@ def brevo_client_for(connection: Connection, **overrides: Any) -> BrevoClient:
         f"brevo-account-{account.pk}",
         api_url=account.api_url,
         redis_url=_redis_url(),
-        budgets=overrides.pop("budgets", GENERAL_BUDGETS),
+        budgets=overrides.pop("budgets", None) or BREVO_BUDGETS[account.budget],
     )
     return BrevoClient(
         api_url=account.api_url,

@@ -71,6 +71,7 @@ class BrevoAccountFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     name = factory.Sequence(lambda n: f"Brevo account {n}")
     api_key = factory.Sequence(lambda n: f"xkeysib-test-{n:04d}-zzzz")
+    budget = "unpaced"  # tests talk to the sandbox, whose own limits apply
 
 
 class ConnectionFactory(factory.django.DjangoModelFactory):

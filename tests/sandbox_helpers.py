@@ -17,8 +17,13 @@ def connection_for_sandbox(sandbox, *, tenant: Tenant | None = None, **options) 
         api_key=sandbox.ac_key,
         requests_per_second=options.pop("ac_rate", 1000.0),
     )
+    # Unpaced unless a test is about pacing: the sandbox's own limits (off in fast mode) apply.
     brevo = BrevoAccount.objects.create(
-        tenant=tenant, name="sandbox Brevo", api_url=sandbox.brevo_api_url, api_key=sandbox.brevo_key
+        tenant=tenant,
+        name="sandbox Brevo",
+        api_url=sandbox.brevo_api_url,
+        api_key=sandbox.brevo_key,
+        budget=options.pop("brevo_budget", "unpaced"),
     )
     return Connection.objects.create(tenant=tenant, ac_account=ac, brevo_account=brevo, **options)
 

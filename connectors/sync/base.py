@@ -79,6 +79,36 @@ class Resource(ABC):
         """Re-read one record from ActiveCampaign and write it (webhooks, retries)."""
         raise NotImplementedError(f"{self.name} cannot sync a single record")
 
-    def estimate_requests(self, counts: dict[str, int]) -> dict[str, float]:
-        """AC and Brevo requests a full backfill needs, from catalog counts (for the run's floor)."""
-        return {"ac": 0.0, "brevo": 0.0}
+    def estimate_requests(self, counts: Volumes) -> RequestEstimate:
+        """AC requests and Brevo requests per bucket a full backfill needs (for the run's floor).
+
+        `counts` holds the catalog's counts and the AC record totals; see connectors/sync/estimate.py.
+        """
+        return RequestEstimate()
+
+
+@dataclass(frozen=True)
+class Volumes:
+    """What a full backfill of one connection reads, for estimating its requests before it starts.
+
+    `totals`: AC record totals by collection ("contacts", "deals", "contactTags",
+    "contactLists", "contactAutomations", "ecomCustomers", "ecomOrders", "ecomOrderProducts",
+    "fieldValues:<field id>", "customObjectRecords:<schema id>"); `counts`: the discovered
+    catalog's counts per kind ("ac.automation": 4, "brevo.list": 12, ...).
+    """
+
+    connection: Connection
+    mapping: MappingSet
+    totals: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def total(self, key: str) -> int:
+        return int(self.totals.get(key) or 0)
+
+
+@dataclass
+class RequestEstimate:
+    """Requests one resource needs: to ActiveCampaign, and to Brevo per rate-limit bucket."""
+
+    ac: float = 0.0
+    brevo: dict[str, float] = field(default_factory=dict)

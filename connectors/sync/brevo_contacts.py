@@ -17,6 +17,7 @@ Strategy (docs/write-strategy.md has the reasoning and the cost per 1,000 contac
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -40,6 +41,7 @@ class PendingContact:
     email: str
     body: dict[str, Any]  # the batch-update item: email, attributes, listIds, unlinkListIds, emailBlacklisted
     known: bool = False  # Tajo wrote it before (RecordState), so it most likely exists in Brevo
+    dropped: str = ""  # carried to the outcome once the contact is created
 
 
 @dataclass
@@ -48,6 +50,7 @@ class WriteOutcome:
     message: str = ""
     code: str = ""
     confirmed: bool = True  # False: sent in an import whose result Brevo has not reported yet
+    dropped: str = ""  # a value left out so that the rest could be written (e.g. a phone Brevo refused)
 
 
 @dataclass
@@ -82,8 +85,13 @@ class ContactWriter:
                 self.requests += 1
                 result = self.brevo.update_contacts_batch([item.body for item in pending])
             except ValidationFailed as exc:
-                missing.extend(self._bisect(pending, exc, success))
-                return missing
+                index = _failing_index(exc, len(pending))
+                if index is None:
+                    missing.extend(self._bisect(pending, exc, success))
+                    return missing
+                # Brevo named the row it refused: set that one aside and send the rest again.
+                missing.extend(self._refused(pending.pop(index), exc, success))
+                continue
             if result.applied:
                 failed_ids = {str(x) for x in result.failure_ids}
                 for item in pending:
@@ -92,7 +100,7 @@ class ContactWriter:
                             "failed", "Brevo refused the update", "brevo"
                         )
                     else:
-                        self.outcomes[item.source_id] = WriteOutcome(success)
+                        self.outcomes.setdefault(item.source_id, WriteOutcome(success))
                 return missing
             unknown = set(result.missing_indexes)
             missing.extend(item for i, item in enumerate(pending) if i in unknown)
@@ -104,15 +112,30 @@ class ContactWriter:
     ) -> list[PendingContact]:
         """Split a refused batch until the rows Brevo objects to are isolated."""
         if len(pending) == 1:
-            item = pending[0]
-            self.outcomes[item.source_id] = WriteOutcome(
-                "failed", f"Brevo rejected the contact: {_row_message(exc)}", exc.code or "brevo_invalid"
-            )
-            return []
+            return self._refused(pending[0], exc, success)
         middle = len(pending) // 2
         return self._update_existing(pending[:middle], success) + self._update_existing(
             pending[middle:], success
         )
+
+    def _refused(self, item: PendingContact, exc: ValidationFailed, success: str) -> list[PendingContact]:
+        """One contact Brevo refused. A phone problem must not block the rest of the contact
+        (reference §10, quirk 4): send it again without SMS and say so."""
+        attributes = item.body.get("attributes") or {}
+        if "SMS" in attributes and _about_phone(exc):
+            reason = f"SMS not sent: {_row_message(exc)}"
+            item.body = {**item.body, "attributes": {k: v for k, v in attributes.items() if k != "SMS"}}
+            missing = self._update_existing([item], success)
+            outcome = self.outcomes.get(item.source_id)
+            if outcome is not None and outcome.outcome != "failed":
+                outcome.dropped = reason
+            for again in missing:
+                again.dropped = reason
+            return missing
+        self.outcomes[item.source_id] = WriteOutcome(
+            "failed", f"Brevo rejected the contact: {_row_message(exc)}", exc.code or "brevo_invalid"
+        )
+        return []
 
     # -- new contacts -------------------------------------------------------------------------
 
@@ -140,7 +163,7 @@ class ContactWriter:
         try:
             self.requests += 1
             self.brevo.create_contact(body)
-            self.outcomes[item.source_id] = WriteOutcome("created")
+            self.outcomes[item.source_id] = WriteOutcome("created", dropped=item.dropped)
         except ApiError as exc:
             if not exc.retryable:
                 self.outcomes[item.source_id] = WriteOutcome(
@@ -207,7 +230,7 @@ class ContactWriter:
             self._confirm(group, process.id)
         else:
             for item in group:
-                self.outcomes[item.source_id] = WriteOutcome("created")
+                self.outcomes[item.source_id] = WriteOutcome("created", dropped=item.dropped)
 
     def _confirm(self, group: list[PendingContact], process_id: int) -> None:
         """Find exactly which imported rows Brevo did not create: a batch update names them."""
@@ -222,8 +245,24 @@ class ContactWriter:
                 )
 
 
+_ROW_INDEX = re.compile(r"contacts\[(\d+)\]")
+
+
+def _failing_index(exc: ValidationFailed, size: int) -> int | None:
+    """The batch position Brevo names in its error (`contacts[14]: ...`), when it names one."""
+    match = _ROW_INDEX.search(getattr(exc, "provider_message", "") or exc.operator_message)
+    if match and int(match.group(1)) < size:
+        return int(match.group(1))
+    return None
+
+
+def _about_phone(exc: ValidationFailed) -> bool:
+    metadata = getattr(exc, "metadata", None) or {}
+    identifiers = {str(x).lower() for x in metadata.get("duplicate_identifiers") or ()}
+    text = (exc.operator_message or "").lower()
+    return bool(identifiers & {"sms", "phone"}) or "sms" in text or "phone number" in text
+
+
 def _row_message(exc: ValidationFailed) -> str:
     # Brevo names the position in the batch ("contacts[14]: ..."); alone, the position means nothing.
-    import re
-
     return re.sub(r"\(contacts\[\d+\]: ", "(", exc.operator_message)

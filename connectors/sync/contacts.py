@@ -461,6 +461,8 @@ class ContactsResource(Resource):
             written = writer.outcomes.get(item.source_id)
             if written is None:
                 continue
+            if written.dropped:
+                problems = "; ".join(filter(None, [problems, written.dropped]))
             if written.outcome == Outcome.FAILED:
                 ctx.recorder.record(
                     self.name,

@@ -62,6 +62,12 @@ STATUS_WORDS = {
 # Subscribed first: one contact per list before the rarer statuses take sample slots.
 PROBED_STATUSES = (ListStatus.ACTIVE, ListStatus.UNSUBSCRIBED, ListStatus.BOUNCED, ListStatus.UNCONFIRMED)
 
+NOT_IN_AC = {
+    "list": "no contact in ActiveCampaign has it",
+    "tag": "no contact in ActiveCampaign has it",
+    "stage": "no deal with a contact is in this stage in ActiveCampaign",
+}
+
 VERDICTS = {
     Outcome.CREATED: "would create",
     Outcome.UPDATED: "would update",
@@ -386,7 +392,7 @@ class _Sampler:
                     continue
                 ids = self._probe(target)
                 if not ids:
-                    target.coverage.note = "no contact in ActiveCampaign has it"
+                    target.coverage.note = NOT_IN_AC[target.kind]
                     continue
                 self._take(ids, target.reason)
 

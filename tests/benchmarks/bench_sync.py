@@ -71,9 +71,23 @@ def _manage(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedPr
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, **kwargs)
 
 
-def start_sandbox(contacts: int, *, ac_rate: float, fast_brevo: bool = True, extra: tuple[str, ...] = ()) -> Sandbox:
-    args = [sys.executable, "manage.py", "tajo_sandbox", "--port", "0", "--contacts", str(contacts),
-            "--profile", PROFILE, "--ac-rate", str(ac_rate), *extra]
+def start_sandbox(
+    contacts: int, *, ac_rate: float, fast_brevo: bool = True, extra: tuple[str, ...] = ()
+) -> Sandbox:
+    args = [
+        sys.executable,
+        "manage.py",
+        "tajo_sandbox",
+        "--port",
+        "0",
+        "--contacts",
+        str(contacts),
+        "--profile",
+        PROFILE,
+        "--ac-rate",
+        str(ac_rate),
+        *extra,
+    ]
     if fast_brevo:
         args += ["--brevo-rates", "off"]
     env = _env("postgres")
@@ -91,7 +105,9 @@ def start_sandbox(contacts: int, *, ac_rate: float, fast_brevo: bool = True, ext
 
 def fresh_db(name: str) -> dict[str, str]:
     admin = _env("postgres")
-    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True, env=admin)
+    subprocess.run(
+        ["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True, env=admin
+    )
     subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {name}"], check=True, env=admin)
     env = _env(name)
     _manage(env, "migrate", "--verbosity", "0")
@@ -105,7 +121,7 @@ from mappings.services import mapping_snapshot  # noqa: F401  (the real mapping 
 import json, sys
 t, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
 ac, _ = ActiveCampaignAccount.objects.update_or_create(tenant=t, name="ac", defaults=dict(api_url=sys.argv[1], api_key=sys.argv[2], requests_per_second=float(sys.argv[5])))
-br, _ = BrevoAccount.objects.update_or_create(tenant=t, name="brevo", defaults=dict(api_url=sys.argv[3], api_key=sys.argv[4]))
+br, _ = BrevoAccount.objects.update_or_create(tenant=t, name="brevo", defaults=dict(api_url=sys.argv[3], api_key=sys.argv[4], budget=BUDGET))
 c, _ = Connection.objects.get_or_create(tenant=t, name="activecampaign", defaults=dict(ac_account=ac, brevo_account=br))
 """
 
@@ -119,13 +135,40 @@ discover(c)
 
 
 def seed(env: dict[str, str], sandbox: Sandbox, rate: float) -> None:
-    _manage(env, "shell", "-c", SEED.replace("sys.argv[1]", repr(sandbox.ac_url)).replace(
-        "sys.argv[2]", repr(sandbox.ac_key)).replace("sys.argv[3]", repr(sandbox.brevo_url)).replace(
-        "sys.argv[4]", repr(sandbox.brevo_key)).replace("float(sys.argv[5])", repr(rate)))
+    import redis
+
+    # Limiter windows from an earlier run of the same database ids must not carry over.
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    budget = "general" if rate else "unpaced"
+    _manage(
+        env,
+        "shell",
+        "-c",
+        SEED.replace("BUDGET", repr(budget))
+        .replace("sys.argv[1]", repr(sandbox.ac_url))
+        .replace("sys.argv[2]", repr(sandbox.ac_key))
+        .replace("sys.argv[3]", repr(sandbox.brevo_url))
+        .replace("sys.argv[4]", repr(sandbox.brevo_key))
+        .replace("float(sys.argv[5])", repr(rate)),
+    )
     config = ROOT / "docs" / "examples" / "benchmark.yaml"
-    run_env = dict(env, AC_API_URL=sandbox.ac_url, AC_API_KEY=sandbox.ac_key, BREVO_API_URL=sandbox.brevo_url,
-                   BREVO_API_KEY=sandbox.brevo_key)
-    _manage(run_env, "tajo_config", "import", str(config), "--tenant", "bench", stdout=subprocess.DEVNULL)
+    run_env = dict(
+        env,
+        AC_API_URL=sandbox.ac_url,
+        AC_API_KEY=sandbox.ac_key,
+        BREVO_API_URL=sandbox.brevo_url,
+        BREVO_API_KEY=sandbox.brevo_key,
+    )
+    _manage(
+        run_env,
+        "tajo_config",
+        "import",
+        str(config),
+        "--tenant",
+        "bench",
+        "--create-missing",
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def timed_sync(env: dict[str, str], *args: str) -> tuple[float, int, str]:
@@ -134,7 +177,10 @@ def timed_sync(env: dict[str, str], *args: str) -> tuple[float, int, str]:
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "manage.py", "tajo_sync", "bench/activecampaign", "--inline", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -161,8 +207,15 @@ def scenario_rate_limit(n: int) -> dict:
     finally:
         sandbox.stop()
     ideal = requests / 5.0
-    return {"contacts": n, "ac_requests": requests, "ideal_s": ideal, "measured_s": seconds,
-            "efficiency": ideal / seconds, "per_1000": requests / n * 1000, "ac_429": throttled}
+    return {
+        "contacts": n,
+        "ac_requests": requests,
+        "ideal_s": ideal,
+        "measured_s": seconds,
+        "efficiency": ideal / seconds,
+        "per_1000": requests / n * 1000,
+        "ac_429": throttled,
+    }
 
 
 def scenario_throughput(n: int) -> dict:
@@ -181,9 +234,16 @@ def scenario_throughput(n: int) -> dict:
         full_requests = before
     finally:
         sandbox.stop()
-    return {"contacts": n, "seconds": seconds, "per_second": records / seconds, "changed": changed,
-            "incremental_s": inc_seconds, "incremental_requests": inc_requests, "full_requests": full_requests,
-            "incremental_summary": inc_out.strip().splitlines()[-1] if inc_out.strip() else ""}
+    return {
+        "contacts": n,
+        "seconds": seconds,
+        "per_second": records / seconds,
+        "changed": changed,
+        "incremental_s": inc_seconds,
+        "incremental_requests": inc_requests,
+        "full_requests": full_requests,
+        "incremental_summary": inc_out.strip().splitlines()[-1] if inc_out.strip() else "",
+    }
 
 
 def scenario_memory(small: int, large: int) -> dict:
@@ -199,20 +259,41 @@ def scenario_memory(small: int, large: int) -> dict:
                 "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
             )
             out = subprocess.run(
-                [sys.executable, "-c", script, sys.executable, "manage.py", "tajo_sync", "bench/activecampaign",
-                 "--inline", "--resources", "contacts"],
-                cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    "-c",
+                    script,
+                    sys.executable,
+                    "manage.py",
+                    "tajo_sync",
+                    "bench/activecampaign",
+                    "--inline",
+                    "--resources",
+                    "contacts",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
             peaks[n] = int(re.search(r"PEAK (\d+)", out).group(1))
         finally:
             sandbox.stop()
-    return {"small": small, "large": large, "rss_small_mib": peaks[small] / 1024, "rss_large_mib": peaks[large] / 1024,
-            "ratio": peaks[large] / peaks[small]}
+    return {
+        "small": small,
+        "large": large,
+        "rss_small_mib": peaks[small] / 1024,
+        "rss_large_mib": peaks[large] / 1024,
+        "ratio": peaks[large] / peaks[small],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run, figures not comparable)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes (a smoke run, figures not comparable)"
+    )
     parser.add_argument("--only", choices=["rate", "throughput", "memory"], action="append")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
@@ -222,20 +303,26 @@ def main() -> None:
     if "rate" in wanted:
         results["rate"] = scenario_rate_limit(10_000 // scale)
         r = results["rate"]
-        print(f"rate limit: {r['contacts']} contacts, {r['ac_requests']} AC requests, ideal {r['ideal_s']:.1f}s, "
-              f"measured {r['measured_s']:.1f}s, efficiency {r['efficiency']:.2f} (target >= 0.90), "
-              f"{r['per_1000']:.0f} AC requests per 1,000 contacts (target <= 120; naive ~2,001), 429s {r['ac_429']}")
+        print(
+            f"rate limit: {r['contacts']} contacts, {r['ac_requests']} AC requests, ideal {r['ideal_s']:.1f}s, "
+            f"measured {r['measured_s']:.1f}s, efficiency {r['efficiency']:.2f} (target >= 0.90), "
+            f"{r['per_1000']:.0f} AC requests per 1,000 contacts (target <= 120; naive ~2,001), 429s {r['ac_429']}"
+        )
     if "throughput" in wanted:
         results["throughput"] = scenario_throughput(50_000 // scale)
         r = results["throughput"]
-        print(f"throughput: {r['contacts']} contacts in {r['seconds']:.1f}s = {r['per_second']:.0f}/s (target >= 3,000/s); "
-              f"incremental after {r['changed']} changed: {r['incremental_requests']} AC requests in "
-              f"{r['incremental_s']:.1f}s vs full backfill {r['full_requests']} requests in {r['seconds']:.1f}s")
+        print(
+            f"throughput: {r['contacts']} contacts in {r['seconds']:.1f}s = {r['per_second']:.0f}/s (target >= 3,000/s); "
+            f"incremental after {r['changed']} changed: {r['incremental_requests']} AC requests in "
+            f"{r['incremental_s']:.1f}s vs full backfill {r['full_requests']} requests in {r['seconds']:.1f}s"
+        )
     if "memory" in wanted:
         results["memory"] = scenario_memory(10_000 // scale, 100_000 // scale)
         r = results["memory"]
-        print(f"memory: peak RSS {r['rss_small_mib']:.0f} MiB for {r['small']} contacts, {r['rss_large_mib']:.0f} MiB "
-              f"for {r['large']}: ratio {r['ratio']:.2f} (target <= 1.30)")
+        print(
+            f"memory: peak RSS {r['rss_small_mib']:.0f} MiB for {r['small']} contacts, {r['rss_large_mib']:.0f} MiB "
+            f"for {r['large']}: ratio {r['ratio']:.2f} (target <= 1.30)"
+        )
     if not args.no_write and not args.quick:
         write_report(results)
 
@@ -244,8 +331,17 @@ def write_report(results: dict[str, dict]) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    section = [f"\n## Sync benchmarks — {stamp} ({machine})\n", "```json", json.dumps(results, indent=2), "```\n"]
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nFigures written by the benchmark commands in the README.\n"
+    section = [
+        f"\n## Sync benchmarks — {stamp} ({machine})\n",
+        "```json",
+        json.dumps(results, indent=2),
+        "```\n",
+    ]
+    text = (
+        path.read_text()
+        if path.exists()
+        else "# Benchmarks\n\nFigures written by the benchmark commands in the README.\n"
+    )
     path.write_text(text + "\n".join(section))
 
 
