@@ -1,8 +1,10 @@
-"""The dry-run preview page, attached to the Connection admin (which `connectors/admin.py` owns).
+"""Pages that look at a connection before a run, attached to the Connection admin (owned by
+`connectors/admin.py`): the dry-run preview and the run's floor.
 
-Adds one URL (`<id>/preview/?n=20`), a "Preview (dry run)" button on the connection page and
-an action. The page only reads ActiveCampaign, so anyone who may view the connection may open
-it, viewers included; another tenant's connection is a 404.
+Adds two URLs (`<id>/preview/?n=20`, `<id>/floor/`), a "Preview (dry run)" button and a
+"Sync floor" panel on the connection page, and a preview action. Both pages only read
+ActiveCampaign, so anyone who may view the connection may open them, viewers included;
+another tenant's connection is a 404.
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ from django.urls import path, reverse
 
 from connectors.admin import ConnectionAdmin
 from connectors.models import Connection
+from connectors.sync.estimate import (
+    BUCKET_NAMES,
+    describe_seconds,
+    floor_estimate,
+    floor_recalled,
+    floor_remember,
+)
 from connectors.sync.preview import DEFAULT_SAMPLE, MAX_SAMPLE, clamp_sample_size, preview_connection
 
 BASE_TEMPLATE = "admin/connectors/connection/change_form.html"
@@ -49,6 +58,67 @@ def connection_preview_view(
     return TemplateResponse(request, "admin/connectors/connection/preview.html", context)
 
 
+def connection_floor_view(model_admin: ConnectionAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    from connectors.exceptions import ApiError
+    from mappings.exceptions import MappingInvalid
+
+    connection = model_admin.get_object(request, object_id)
+    if connection is None or not model_admin.has_view_permission(request, connection):
+        raise Http404
+    problems: list[str] = []
+    error = ""
+    stored = None
+    try:
+        stored = floor_remember(connection, floor_estimate(connection))
+    except MappingInvalid as exc:
+        problems = [problem.text() for problem in exc.problems] or [str(exc)]
+    except ApiError as exc:
+        error = exc.operator_message
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": Connection._meta,
+        "original": connection,
+        "title": f"Sync floor of {connection}",
+        "floor": floor_rows(stored) if stored else None,
+        "problems": problems,
+        "error": error,
+        "back_url": reverse("admin:connectors_connection_change", args=[connection.pk]),
+    }
+    return TemplateResponse(request, "admin/connectors/connection/floor.html", context)
+
+
+def floor_rows(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored floor in the words and units the pages show."""
+    rows = []
+    for name, item in stored["resources"].items():
+        buckets = [
+            {
+                "name": BUCKET_NAMES.get(bucket, bucket),
+                "requests": requests,
+                "time": describe_seconds(item["brevo_seconds_by_bucket"].get(bucket, 0.0)),
+            }
+            for bucket, requests in item["brevo_requests_by_bucket"].items()
+        ]
+        rows.append(
+            {
+                "resource": name,
+                "ac_requests": item["ac_requests"],
+                "ac_time": describe_seconds(item["ac_seconds"]),
+                "buckets": buckets,
+                "floor": describe_seconds(item["seconds"]),
+                "bound_by": item["bound_by"],
+            }
+        )
+    return {
+        "rows": rows,
+        "total": describe_seconds(stored["seconds"]),
+        "totals": sorted(stored["totals"].items()),
+        "unknown": sorted(stored["unknown"].items()),
+        "ac_rate": stored["ac_rate"],
+        "computed_at": stored.get("computed_at", ""),
+    }
+
+
 @admin.action(description="Preview (dry run): sample records and their Brevo payloads", permissions=["view"])
 def preview_dry_run(modeladmin: ConnectionAdmin, request: HttpRequest, queryset: Any) -> HttpResponse | None:
     connections = list(queryset[:2])
@@ -77,6 +147,10 @@ def _attach_to_connection_admin() -> None:
         self: ConnectionAdmin, request: HttpRequest, context: dict, *args: Any, **kwargs: Any
     ):
         context["tajo_preview_base"] = base
+        obj = kwargs.get("obj")
+        if obj is not None:
+            stored = floor_recalled(obj)
+            context["tajo_floor"] = floor_rows(stored) if stored else None
         return original_render(self, request, context, *args, **kwargs)
 
     ConnectionAdmin.render_change_form = render_change_form
@@ -87,8 +161,12 @@ def _attach_to_connection_admin() -> None:
         view = self.admin_site.admin_view(
             lambda request, object_id: connection_preview_view(self, request, object_id)
         )
+        floor = self.admin_site.admin_view(
+            lambda request, object_id: connection_floor_view(self, request, object_id)
+        )
         return [
             path("<path:object_id>/preview/", view, name="connectors_connection_preview"),
+            path("<path:object_id>/floor/", floor, name="connectors_connection_floor"),
             *original_get_urls(self),
         ]
 

@@ -23,7 +23,8 @@ from connectors.activecampaign.schemas import Contact, ContactAutomation
 from connectors.exceptions import NotFoundError
 from connectors.models import Outcome, RunMode
 from connectors.sync.ac_contacts import contacts_by_id, email_of
-from connectors.sync.base import Resource, SliceResult, SyncContext
+from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
+from connectors.sync.estimate import pages
 from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
@@ -49,6 +50,17 @@ class AutomationsResource(Resource):
     label = "Automation entries and completions"
     connection_flag = "sync_automations"
     after = ("contacts",)
+
+    def estimate_requests(self, counts: Volumes) -> RequestEstimate:
+        """All enrolments are read; mapped ones (spread evenly over automations) send an entry event."""
+        enrolments = counts.total("contactAutomations")
+        rules = counts.mapping.automations
+        if not rules or not enrolments:
+            return RequestEstimate(ac=pages(enrolments))
+        automations = max(len(rules), int(counts.counts.get("ac.automation", 0)))
+        entered = enrolments * len(rules) / automations
+        # Completions add one event each where mapped; how many enrolments completed is not known.
+        return RequestEstimate(ac=pages(enrolments) + pages(entered), brevo={"events": entered})
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         if ctx.mode == RunMode.RETRY:

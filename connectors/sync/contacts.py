@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.models import Outcome, RecordState, RunMode
 from connectors.sync import staging
-from connectors.sync.base import Resource, SliceResult, SyncContext
+from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import ContactWriter, PendingContact
+from connectors.sync.estimate import contact_writes, list_sets, pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceContact
@@ -126,6 +127,7 @@ def plan_contact(
     *,
     previous: RecordState | None,
     seen_emails: dict[str, str],
+    seen_phones: dict[str, str] | None = None,
     force: bool = False,
 ) -> ContactPlan:
     """Map one contact and decide create/update/unchanged/skip against its RecordState.
@@ -168,8 +170,17 @@ def plan_contact(
             message="older than the last write: a newer version of this contact was already sent",
         )
     body = result.payload.to_brevo()
-    digest = content_hash(body)
     problems = "; ".join(f"{e.field}: {e.reason}" for e in result.errors)
+    sms = body["attributes"].get("SMS")
+    if sms is not None and seen_phones is not None:
+        # Brevo keeps one contact per phone number and refuses a whole batch over a second one:
+        # catch it here instead of after a round trip.
+        owner = seen_phones.setdefault(sms, source_id)
+        if owner != source_id:
+            body = {**body, "attributes": {k: v for k, v in body["attributes"].items() if k != "SMS"}}
+            note = f"SMS: {sms} is also the phone of ActiveCampaign contact {owner} (one Brevo contact per number)"
+            problems = f"{problems}; {note}" if problems else note
+    digest = content_hash(body)
     if previous is not None and previous.content_hash == digest and not force:
         outcome = Outcome.UNCHANGED
     else:
@@ -189,6 +200,18 @@ class ContactsResource(Resource):
     def __init__(self) -> None:
         self._new: list[PendingContact] = []
         self._new_meta: dict[str, Any] = {}
+        self._seen_phones: dict[str, str] = {}  # phone -> AC contact id, across the slice
+
+    def estimate_requests(self, counts: Volumes) -> RequestEstimate:
+        """Staged bulk reads, then batch updates and imports into a Brevo account without these contacts."""
+        needs = contact_needs(counts.connection, counts.mapping)
+        rows = counts.total("contacts")
+        ac = pages(rows) + sum(pages(counts.total(f"fieldValues:{fid}")) for fid in needs["field_ids"])
+        for flag, collection in (("tags", "contactTags"), ("lists", "contactLists"), ("deals", "deals")):
+            if needs[flag]:
+                ac += pages(counts.total(collection))
+        writes = contact_writes(rows, new=True, list_sets=list_sets(counts.mapping))
+        return RequestEstimate(ac=ac, brevo=writes)
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         try:
@@ -399,7 +422,12 @@ class ContactsResource(Resource):
                 contact, assocs.get(contact.id), detail_scores.get(contact.id) or page_scores
             )
             plan = plan_contact(
-                source, ctx.compiled, previous=states.get(source_id), seen_emails=seen_emails, force=force
+                source,
+                ctx.compiled,
+                previous=states.get(source_id),
+                seen_emails=seen_emails,
+                seen_phones=self._seen_phones,
+                force=force,
             )
             if plan.writes:
                 pending.append(

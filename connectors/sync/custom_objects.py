@@ -24,8 +24,9 @@ from connectors.exceptions import NotFoundError
 from connectors.models import Outcome, RunMode
 from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.automations import changed_since
-from connectors.sync.base import Resource, SliceResult, SyncContext
+from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import ContactWriter, PendingContact
+from connectors.sync.estimate import contact_writes, pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceContact
@@ -66,6 +67,16 @@ class CustomObjectsResource(Resource):
     def __init__(self) -> None:
         self._compiled: dict[str, CompiledMapping] = {}
         self._relationships: dict[str, list[str] | None] = {}
+
+    def estimate_requests(self, counts: Volumes) -> RequestEstimate:
+        """Per mapped schema: its definition, record pages and a contacts read per page; batch updates."""
+        estimate = RequestEstimate()
+        for schema_id in schema_rules(counts.mapping):
+            records = counts.total(f"customObjectRecords:{schema_id}")
+            estimate.ac += 1 + 2 * pages(records)
+            for bucket, requests in contact_writes(records, new=False).items():
+                estimate.brevo[bucket] = estimate.brevo.get(bucket, 0.0) + requests
+        return estimate
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         rules = schema_rules(ctx.mapping)

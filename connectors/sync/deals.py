@@ -42,7 +42,8 @@ from connectors.exceptions import (
 from connectors.models import Outcome, RecordState, RunMode, SyncRun
 from connectors.sync import intents
 from connectors.sync.ac_contacts import contacts_by_id
-from connectors.sync.base import Resource, SliceResult, SyncContext
+from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
+from connectors.sync.estimate import pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceDeal
@@ -84,6 +85,15 @@ class DealsResource(Resource):
         self._brevo_contacts: dict[str, int | None] = {}
 
     # -- slices -------------------------------------------------------------------------------
+
+    def estimate_requests(self, counts: Volumes) -> RequestEstimate:
+        """Deal pages; with CRM deals on, a contacts read per page and a lookup and a create per deal."""
+        deals = counts.total("deals")
+        if not counts.connection.deals_as_crm_objects:
+            return RequestEstimate(ac=pages(deals))
+        return RequestEstimate(
+            ac=2 * pages(deals), brevo={"contacts": deals, CRM_BUCKET: deals * CRM_REQUESTS_PER_DEAL}
+        )
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         if ctx.mode == RunMode.RETRY:

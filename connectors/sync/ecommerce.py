@@ -27,6 +27,7 @@ changed since the cursor (records that failed come back with "retry failed" or a
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -40,9 +41,10 @@ from connectors.exceptions import NotFoundError, ValidationFailed
 from connectors.models import Outcome, RunMode, StagedRow
 from connectors.sync import staging
 from connectors.sync.automations import changed_since
-from connectors.sync.base import Resource, SliceResult, SyncContext
+from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import ContactWriter, PendingContact
 from connectors.sync.deals import hourly_budget
+from connectors.sync.estimate import contact_writes, pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceOrder, SourceOrderProduct
@@ -82,6 +84,16 @@ class EcommerceResource(Resource):
     label = "E-commerce (customers and orders)"
     connection_flag = "sync_ecommerce"
     after = ("contacts",)
+
+    def estimate_requests(self, counts: Volumes) -> RequestEstimate:
+        """Customers, order lines and orders by page; customers (already contacts) in batches of 500,
+        orders in batches of 1,000."""
+        customers, orders = counts.total("ecomCustomers"), counts.total("ecomOrders")
+        ac = pages(customers) + pages(counts.total("ecomOrderProducts")) + pages(orders)
+        brevo = contact_writes(customers, new=False)
+        if orders:
+            brevo["other"] = float(math.ceil(orders / MAX_BATCH))
+        return RequestEstimate(ac=ac, brevo=brevo)
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         if ctx.mode == RunMode.RETRY:

@@ -27,7 +27,8 @@ from connectors.activecampaign.schemas import Contact, TrackingLog
 from connectors.exceptions import NotFoundError
 from connectors.models import Outcome, RunMode
 from connectors.sync.automations import changed_since
-from connectors.sync.base import Resource, SliceResult, SyncContext
+from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
+from connectors.sync.estimate import pages
 from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
@@ -87,6 +88,13 @@ class EventsResource(Resource):
     label = "Tracked events"
     connection_flag = "sync_events"
     after = ("contacts",)
+
+    def estimate_requests(self, counts: Volumes) -> RequestEstimate:
+        """One history read per contact (when any event is mapped); events themselves are not counted."""
+        if not counts.mapping.events:
+            return RequestEstimate()
+        contacts = counts.total("contacts")
+        return RequestEstimate(ac=pages(contacts) + contacts)
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         if not ctx.compiled.events:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.models import Outcome
-from connectors.sync.base import Resource, SliceResult, SyncContext
+from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
+from connectors.sync.estimate import pages
 from connectors.sync.registry import register
 
 
@@ -20,6 +21,12 @@ class ListsResource(Resource):
     name = "lists"
     label = "Lists and tags"
     connection_flag = "sync_lists"
+
+    def estimate_requests(self, counts: Volumes) -> RequestEstimate:
+        """One read of the Brevo lists (50 a page) when any list or tag is mapped to one."""
+        if not counts.mapping.lists and not any(rule.brevo_list_id for rule in counts.mapping.tags):
+            return RequestEstimate()
+        return RequestEstimate(brevo={"contacts": pages(counts.counts.get("brevo.list", 0), size=50)})
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         targets: list[tuple[str, int]] = [
