@@ -178,7 +178,7 @@ def plan_contact(
         owner = seen_phones.setdefault(sms, source_id)
         if owner != source_id:
             body = {**body, "attributes": {k: v for k, v in body["attributes"].items() if k != "SMS"}}
-            note = f"SMS: {sms} is also the phone of ActiveCampaign contact {owner} (one Brevo contact per number)"
+            note = f"SMS: {sms} is also the phone of ActiveCampaign contact {owner} (one per number in Brevo)"
             problems = f"{problems}; {note}" if problems else note
     digest = content_hash(body)
     if previous is not None and previous.content_hash == digest and not force:
@@ -491,16 +491,7 @@ class ContactsResource(Resource):
                 continue
             if written.dropped:
                 problems = "; ".join(filter(None, [problems, written.dropped]))
-            if written.outcome == Outcome.FAILED:
-                ctx.recorder.record(
-                    self.name,
-                    item.source_id,
-                    Outcome.FAILED,
-                    key=item.email,
-                    message=written.message,
-                    code=written.code,
-                    sent=body,
-                )
+            if ctx.recorder.record_refused(self.name, item, written, sent=body):
                 continue
             if written.confirmed:
                 # Unconfirmed imports are not remembered, so the next run sends them again (and

@@ -328,16 +328,7 @@ class CustomObjectsResource(Resource):
             if written is None:
                 continue
             digest, problems, contact_id, record = meta[item.source_id]
-            if written.outcome == Outcome.FAILED:
-                ctx.recorder.record(
-                    self.name,
-                    item.source_id,
-                    Outcome.FAILED,
-                    key=item.email,
-                    code=written.code,
-                    message=written.message,
-                    sent=item.body,
-                )
+            if ctx.recorder.record_refused(self.name, item, written):
                 continue
             stamp = _aware(record.updated_timestamp)
             ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=stamp)

@@ -210,16 +210,7 @@ class EcommerceResource(Resource):
             written = outcomes.get(item.source_id)
             if written is None:
                 continue
-            if written.outcome == Outcome.FAILED:
-                ctx.recorder.record(
-                    self.name,
-                    item.source_id,
-                    Outcome.FAILED,
-                    key=item.email,
-                    code=written.code,
-                    message=written.message,
-                    sent=item.body,
-                )
+            if ctx.recorder.record_refused(self.name, item, written):
                 continue
             digest, tstamp = digests[item.source_id]
             ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=tstamp)

@@ -82,6 +82,21 @@ class Recorder:
         counters[outcome] += 1
         self.records_in_slice += 1
 
+    def record_refused(self, resource: str, item: Any, written: Any, *, sent: Any = None) -> bool:
+        """Record a contact write Brevo refused (`written.outcome` failed); True if it was refused."""
+        if written.outcome != Outcome.FAILED:
+            return False
+        self.record(
+            resource,
+            item.source_id,
+            Outcome.FAILED,
+            key=item.email,
+            code=written.code,
+            message=written.message,
+            sent=item.body if sent is None else sent,
+        )
+        return True
+
     def remember(
         self,
         resource: str,

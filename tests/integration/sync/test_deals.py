@@ -175,7 +175,7 @@ def test_crm_deals_created_once_linked_then_unchanged_then_updated(sandbox, redi
 
 
 def test_crm_budget_ends_the_slice_with_an_eta_and_never_duplicates(sandbox, redis_conn, crm_budget) -> None:
-    connection = connection_for_sandbox(sandbox, deals_as_crm_objects=True)
+    connection = connection_for_sandbox(sandbox, deals_as_crm_objects=True, brevo_budget="general")
     drive(_run(connection, sandbox, ["contacts"]))
     crm_budget(3)  # three CRM requests an hour: the fourth cannot happen within a slice
     run = _run(connection, sandbox, ["deals"])

@@ -133,7 +133,7 @@ def test_backfill_waits_for_an_hourly_slot_instead_of_sending_live_orders(
     from connectors.sync.engine import execute_slice
 
     monkeypatch.setitem(GENERAL_BUDGETS, "other", (None, 1))
-    connection = connection_for_sandbox(sandbox)
+    connection = connection_for_sandbox(sandbox, brevo_budget="general")
     first = _run(connection)
     drive(first)  # spends the one slot of the hour
     assert first.__class__.objects.get(pk=first.pk).status == RunStatus.PARTIAL
