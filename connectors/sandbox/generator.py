@@ -1014,13 +1014,15 @@ def _ascii(text: str) -> str:
 
 
 def _phone(rng: random.Random) -> str:
+    # Numbers come from spaces large enough that two contacts rarely share one by chance (real
+    # accounts mostly don't); deliberate shared and local numbers are part of the "mess" kinds.
     kind = rng.random()
     if kind < 0.15:
         return ""
     if kind < 0.7:
-        return f"+1512555{rng.randint(0, 9999):04d}"
+        return f"+1{rng.choice(('512', '415', '617', '303', '206'))}{rng.randint(2000000, 9999999)}"
     if kind < 0.85:
-        return f"+44 20 7946 {rng.randint(0, 999):04d}"
+        return f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}"
     return f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
 
 

@@ -463,16 +463,15 @@ def _describe(
     record.errors.extend(f"{error.field}: {error.reason}" for error in result.errors)
     record.outcome = plan.outcome
     record.verdict = VERDICTS.get(plan.outcome, plan.outcome)
-    if result.payload is None:
+    if result.payload is None or plan.body is None:
+        # Not sent at all: no email, a bad email, a duplicate email or an older version.
         record.skip_reason, record.skip_code = plan.message, plan.code
         return
     record.payload = plan.body
     record.list_changes = _list_changes(source, result.payload, mapping, names)
     if result.blacklist_reason:
         record.blocklist = f"blocklisted in Brevo: {result.blacklist_reason}"
-    if not plan.writes and plan.outcome != Outcome.UNCHANGED:
-        record.skip_reason, record.skip_code = plan.message, plan.code
-    elif plan.outcome == Outcome.UNCHANGED:
+    if plan.outcome == Outcome.UNCHANGED:
         record.verdict = "unchanged: same content as last sent, nothing would be sent"
     elif plan.problems:
         record.verdict += ", without the values listed under errors"
