@@ -280,12 +280,31 @@ class ContactsResource(Resource):
             probes.append(("/deals", {}))
         for path, params in probes:
             body = ctx.ac.get(path, {**params, "limit": 1})
-            yield int((body.get("meta") or {}).get("total") or 0)
+            yield _total(body)
+
+    @staticmethod
+    def _read_all_fields(ctx: SyncContext, field_ids: list[int]) -> bool:
+        """One unfiltered field-value listing, or one per mapped field: whichever needs fewer pages.
+
+        Mapping most of an account's fields makes the single listing cheaper (and it has one
+        partial last page instead of one per field); mapping a few of many makes it wasteful.
+        """
+        if len(field_ids) < 2:
+            return False
+        every = _total(ctx.ac.get("/fieldValues", {"limit": 1}))
+        mapped = [_total(ctx.ac.get("/fieldValues", {"filters[fieldid]": f, "limit": 1})) for f in field_ids]
+        return math.ceil(every / 100) <= sum(math.ceil(t / 100) for t in mapped)
 
     def _stage(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
         positions = state.setdefault("stage", {})
+        if "all_fields" not in state:
+            state["all_fields"] = self._read_all_fields(ctx, needs["field_ids"])
         sources = staging.stage_sources(
-            field_ids=needs["field_ids"], tags=needs["tags"], lists=needs["lists"], deals=needs["deals"]
+            field_ids=needs["field_ids"],
+            tags=needs["tags"],
+            lists=needs["lists"],
+            deals=needs["deals"],
+            all_fields=state["all_fields"],
         )
         for source in sources:
             position = positions.get(source.key, 0)
@@ -516,6 +535,10 @@ class ContactsResource(Resource):
                     message=written.message,
                     sent=body,
                 )
+
+
+def _total(body: dict[str, Any]) -> int:
+    return int((body.get("meta") or {}).get("total") or 0)
 
 
 def _int_or_zero(value: str) -> int:

@@ -39,10 +39,19 @@ class StageSource:
     key: str
     kind: str
     field_id: int | None = None
+    keep_fields: frozenset[int] | None = None  # with an unfiltered field-value listing
 
 
-def stage_sources(*, field_ids: Iterable[int], tags: bool, lists: bool, deals: bool) -> list[StageSource]:
-    sources = [StageSource(f"field:{fid}", FIELD, fid) for fid in sorted(set(field_ids))]
+def stage_sources(
+    *, field_ids: Iterable[int], tags: bool, lists: bool, deals: bool, all_fields: bool = False
+) -> list[StageSource]:
+    """The bulk reads a backfill needs. `all_fields`: read every field value in one listing (and
+    keep the mapped ones) instead of one filtered listing per mapped field."""
+    wanted = sorted(set(field_ids))
+    if all_fields and wanted:
+        sources = [StageSource("fieldValues", FIELD, None, frozenset(wanted))]
+    else:
+        sources = [StageSource(f"field:{fid}", FIELD, fid) for fid in wanted]
     if tags:
         sources.append(StageSource("contactTags", TAG))
     if lists:
@@ -54,8 +63,10 @@ def stage_sources(*, field_ids: Iterable[int], tags: bool, lists: bool, deals: b
 
 def _rows_for(source: StageSource, page: Any) -> Iterator[tuple[str, int, int, str | None]]:
     if source.kind == FIELD:
+        keep = source.keep_fields
         for fv in page.items:
-            yield FIELD, fv.contact_id, fv.field_id, fv.value
+            if keep is None or fv.field_id in keep:
+                yield FIELD, fv.contact_id, fv.field_id, fv.value
     elif source.kind == TAG:
         for ct in page.items:
             yield TAG, ct.contact_id, ct.tag_id, None
