@@ -47,7 +47,9 @@ import yaml
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import SandboxServer
 
-SPEC_PATH = Path(os.environ.get("TAJO_AC_OPENAPI", "/work/shared/reference/activecampaign-openapi.yaml"))
+# The shared API references sit beside the project's checkout (../shared/reference).
+REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference"
+SPEC_PATH = Path(os.environ.get("TAJO_AC_OPENAPI", REFERENCE / "activecampaign-openapi.yaml"))
 
 ISO_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d{1,2}:\d\d:\d\d[+-]\d\d:\d\d$")
 WALL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")

@@ -37,7 +37,8 @@ from starlette.testclient import TestClient
 
 from connectors.sandbox.brevo import BrevoSimulator
 
-SPEC_PATH = Path("/work/shared/reference/brevo-openapi.yaml")
+# The shared API references sit beside the project's checkout (../shared/reference).
+SPEC_PATH = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "brevo-openapi.yaml"
 KEY = "xkeysib-sandbox-openapi-not-a-real-key"
 
 # The endpoints BrevoClient calls (connectors/brevo/client.py).
