@@ -31,8 +31,11 @@ ROOT = Path(__file__).resolve().parents[3]
 def _worker(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "tajo-sync", "tajo-short", "--with-scheduler"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-        stderr=open(os.environ.get("TAJO_WORKER_LOG", os.devnull), "a"),  # noqa: SIM115
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("TAJO_WORKER_LOG", os.devnull), "a"),
     )
 
 
@@ -70,7 +73,9 @@ def test_killed_worker_resumes_without_loss(redis_conn) -> None:
         # A paced account keeps the run going for several seconds, long enough to kill its worker.
         connection = connection_for_sandbox(sandbox, ac_rate=25)
         run = SyncRun.objects.create(
-            tenant=connection.tenant, connection=connection, resources=["contacts"],
+            tenant=connection.tenant,
+            connection=connection,
+            resources=["contacts"],
             mapping_snapshot=demo_mapping().model_dump(mode="json"),
         )
         enqueue_slice(run.pk)
@@ -85,8 +90,11 @@ def test_killed_worker_resumes_without_loss(redis_conn) -> None:
             second = _worker(env)
             try:
                 _wait(
-                    lambda: SyncRun.objects.get(pk=run.pk).status not in (RunStatus.QUEUED, RunStatus.RUNNING),
-                    180, "the run to finish on the second worker",
+                    lambda: (
+                        SyncRun.objects.get(pk=run.pk).status not in (RunStatus.QUEUED, RunStatus.RUNNING)
+                    ),
+                    180,
+                    "the run to finish on the second worker",
                 )
             finally:
                 os.killpg(second.pid, signal.SIGTERM)
@@ -97,7 +105,9 @@ def test_killed_worker_resumes_without_loss(redis_conn) -> None:
 
         run.refresh_from_db()
         assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), run.error
-        assert killed.status == RunStatus.RUNNING and killed_at < run.progress_done, "killed after the run ended"
+        assert killed.status == RunStatus.RUNNING and killed_at < run.progress_done, (
+            "killed after the run ended"
+        )
         assert run.state.get("_recovered", 0) >= 1 or run.state.get("contacts", {}).get("done")
 
         # Nothing lost: every AC contact has an outcome.
@@ -116,12 +126,17 @@ def test_killed_worker_resumes_without_loss(redis_conn) -> None:
         written = (
             SyncRecord.objects.filter(run=run)
             .filter(Q(outcome__in=["created", "updated"]) | Q(error_code="field_rejected"))
-            .values("source_id").distinct().count()
+            .values("source_id")
+            .distinct()
+            .count()
         )
         # ...and rows Brevo refused on resume (e.g. an SMS already used) may exist from the killed import.
         sent_to_brevo = (
-            SyncRecord.objects.filter(run=run).exclude(outcome__in=["skipped", "unchanged"])
+            SyncRecord.objects.filter(run=run)
+            .exclude(outcome__in=["skipped", "unchanged"])
             .exclude(error_code__in=["invalid_email", "duplicate_email", "no_email"])
-            .values("source_id").distinct().count()
+            .values("source_id")
+            .distinct()
+            .count()
         )
         assert written <= sandbox.brevo.counts().get("contacts") <= sent_to_brevo

@@ -63,13 +63,17 @@ def _assert_hidden(response, model: type, obj_b, *, echoed: str = "") -> None:
     body = response.content.decode(errors="replace")
     if echoed:
         body = body.replace(echoed, "")  # a search box repeats the term typed
-    assert B_MARKER not in body, f"{model.__name__}: tenant B's name leaked at {response.request['PATH_INFO']}"
+    assert B_MARKER not in body, (
+        f"{model.__name__}: tenant B's name leaked at {response.request['PATH_INFO']}"
+    )
     change_b = _url(model, "change", obj_b.pk)
-    assert f'href="{change_b}"' not in body, f"{model.__name__}: link to B's object at {response.request['PATH_INFO']}"
+    assert f'href="{change_b}"' not in body, (
+        f"{model.__name__}: link to B's object at {response.request['PATH_INFO']}"
+    )
 
 
 def test_operator_of_a_sees_and_changes_nothing_of_b(world) -> None:
-    tenant_a, tenant_b, objects_a, objects_b, client = world
+    _tenant_a, tenant_b, objects_a, objects_b, client = world
     before = _snapshot(tenant_b)
     for model, model_admin in _tenant_owned_admins():
         obj_b = objects_b[model]
@@ -98,19 +102,27 @@ def test_operator_of_a_sees_and_changes_nothing_of_b(world) -> None:
         except NoReverseMatch:
             continue
         if response.status_code == 200 and "tenant" in response.content.decode():
-            assert f'value="{tenant_b.pk}"' not in response.content.decode().split('name="tenant"', 1)[-1][:2000]
+            assert (
+                f'value="{tenant_b.pk}"' not in response.content.decode().split('name="tenant"', 1)[-1][:2000]
+            )
 
     for model, model_admin in admin.site._registry.items():
         for field_name in getattr(model_admin, "autocomplete_fields", ()):
             remote = model._meta.get_field(field_name).related_model
             response = client.get(
                 reverse("admin:autocomplete"),
-                {"app_label": model._meta.app_label, "model_name": model._meta.model_name,
-                 "field_name": field_name, "term": ""},
+                {
+                    "app_label": model._meta.app_label,
+                    "model_name": model._meta.model_name,
+                    "field_name": field_name,
+                    "term": "",
+                },
             )
             if response.status_code == 200 and remote in objects_b:
                 ids = {row["id"] for row in json.loads(response.content)["results"]}
-                assert str(objects_b[remote].pk) not in ids, f"autocomplete {model.__name__}.{field_name} leaks B"
+                assert str(objects_b[remote].pk) not in ids, (
+                    f"autocomplete {model.__name__}.{field_name} leaks B"
+                )
 
     assert _snapshot(tenant_b) == before, "tenant B's data changed through A's operator"
 
@@ -139,7 +151,9 @@ def test_viewer_reads_but_cannot_change(world) -> None:
         assert client.get(_url(model, "changelist")).status_code == 200
         response = client.get(_url(model, "change", obj.pk))
         assert response.status_code == 200, f"viewer cannot read {model.__name__}"
-        assert 'name="_save"' not in response.content.decode(), f"viewer gets a save button on {model.__name__}"
+        assert 'name="_save"' not in response.content.decode(), (
+            f"viewer gets a save button on {model.__name__}"
+        )
         assert client.post(_url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
         assert model.objects.filter(pk=obj.pk).exists()
 
