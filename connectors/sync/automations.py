@@ -71,11 +71,7 @@ class AutomationsResource(Resource):
             if page.total is not None and ctx.since is None:
                 state["total"] = page.total
             if skip == 0:
-                for raw, reason in page.invalid:
-                    source_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
-                    ctx.recorder.record(
-                        self.name, source_id, Outcome.FAILED, message=reason, code="malformed"
-                    )
+                ctx.recorder.record_invalid(self.name, page.invalid)
             items = page.items[skip:]
             handled = self._process(ctx, items, state)
             if handled < len(items):

@@ -331,9 +331,7 @@ class ContactsResource(Resource):
             for sv in page.score_values:
                 if sv.contact_id is not None and sv.value is not None:
                     scores.setdefault(sv.contact_id, {})[sv.score_id] = sv.value
-            for raw, reason in page.invalid:
-                source_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
-                ctx.recorder.record(self.name, source_id, Outcome.FAILED, message=reason, code="malformed")
+            ctx.recorder.record_invalid(self.name, page.invalid)
             for contact in page.items:
                 extra.discard(contact.id)
                 unit.append((contact, scores.get(contact.id, {})))

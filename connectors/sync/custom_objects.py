@@ -94,15 +94,7 @@ class CustomObjectsResource(Resource):
             for page in ctx.ac.iter_custom_object_record_pages(schema_id, offset=int(position["offset"])):
                 if page.total is not None and ctx.since is None:
                     position["total"] = page.total
-                for raw, reason in page.invalid:
-                    record_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
-                    ctx.recorder.record(
-                        self.name,
-                        f"{schema_id}:{record_id}",
-                        Outcome.FAILED,
-                        message=reason,
-                        code="malformed",
-                    )
+                ctx.recorder.record_invalid(self.name, page.invalid, prefix=f"{schema_id}:")
                 self._process(ctx, schema_id, relationships, page.items, state)
                 position["offset"] = page.next_offset
                 if ctx.out_of_time():

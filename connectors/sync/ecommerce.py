@@ -134,9 +134,7 @@ class EcommerceResource(Resource):
         for page in ctx.ac.iter_ecom_customer_pages(offset=offset):
             if page.total is not None and ctx.since is None:
                 state["customers_total"] = page.total
-            for raw, reason in page.invalid:
-                source_id = f"customer:{raw.get('id', '?') if isinstance(raw, dict) else '?'}"
-                ctx.recorder.record(self.name, source_id, Outcome.FAILED, message=reason, code="malformed")
+            ctx.recorder.record_invalid(self.name, page.invalid, prefix="customer:")
             self._write_customers(ctx, page.items, state)
             state["customers_offset"] = page.next_offset
             if ctx.out_of_time():

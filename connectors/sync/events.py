@@ -183,11 +183,7 @@ class EventsResource(Resource):
         except NotFoundError:
             return  # deleted in AC since the contacts page was read: it has no history to send
         key = (contact.email or "").strip().lower()
-        for raw, reason in page.invalid:
-            log_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
-            ctx.recorder.record(
-                self.name, f"{contact.id}:{log_id}", Outcome.FAILED, key=key, code="malformed", message=reason
-            )
+        ctx.recorder.record_invalid(self.name, page.invalid, prefix=f"{contact.id}:", key=key)
         logs = [(f"{contact.id}:{log.id}", log) for log in page.items]
         if wanted is not None:
             logs = [(sid, log) for sid, log in logs if sid in wanted]

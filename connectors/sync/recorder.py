@@ -82,6 +82,16 @@ class Recorder:
         counters[outcome] += 1
         self.records_in_slice += 1
 
+    def record_invalid(
+        self, resource: str, invalid: list[tuple[Any, str]], *, prefix: str = "", key: str = ""
+    ) -> None:
+        """Rows ActiveCampaign sent that could not be read: each a failed record with the reason."""
+        for raw, reason in invalid:
+            row_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
+            self.record(
+                resource, f"{prefix}{row_id}", Outcome.FAILED, key=key, message=reason, code="malformed"
+            )
+
     def record_refused(self, resource: str, item: Any, written: Any, *, sent: Any = None) -> bool:
         """Record a contact write Brevo refused (`written.outcome` failed); True if it was refused."""
         if written.outcome != Outcome.FAILED:
