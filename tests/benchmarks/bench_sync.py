@@ -63,7 +63,6 @@ def _env(db: str, redis_db: int = 14) -> dict[str, str]:
         "DATABASE_URL": f"{PG}/{db}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
         "LOG_LEVEL": "WARNING",
-        "TAJO_SYNC_SLICE_RECORDS": "1000000",
     }
 
 
