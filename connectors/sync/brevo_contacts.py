@@ -57,7 +57,6 @@ class WriteOutcome:
 class ContactWriter:
     brevo: BrevoClient
     sleep: Callable[[float], None] = time.sleep
-    requests: int = 0
     outcomes: dict[str, WriteOutcome] = field(default_factory=dict)
 
     def write(self, items: list[PendingContact]) -> dict[str, WriteOutcome]:
@@ -82,7 +81,6 @@ class ContactWriter:
         pending = list(chunk)
         while pending:
             try:
-                self.requests += 1
                 result = self.brevo.update_contacts_batch([item.body for item in pending])
             except ValidationFailed as exc:
                 index = _failing_index(exc, len(pending))
@@ -161,7 +159,6 @@ class ContactWriter:
         body = {k: v for k, v in item.body.items() if k not in ("unlinkListIds",)}
         body["updateEnabled"] = True
         try:
-            self.requests += 1
             self.brevo.create_contact(body)
             self.outcomes[item.source_id] = WriteOutcome("created", dropped=item.dropped)
         except ApiError as exc:
@@ -174,7 +171,6 @@ class ContactWriter:
 
     def _submit_import(self, group: list[PendingContact], lists: list[int], blacklisted: bool) -> int:
         rows = [{"email": item.email, "attributes": item.body.get("attributes") or {}} for item in group]
-        self.requests += 1
         return self.brevo.import_contacts(
             json_body=rows, list_ids=lists, update_existing=True, email_blacklist=blacklisted
         )
@@ -188,7 +184,6 @@ class ContactWriter:
                 break
             still: list[tuple[int, list[PendingContact]]] = []
             for process_id, group in waiting:
-                self.requests += 1
                 process = self.brevo.get_process(process_id)
                 if not process.finished:
                     still.append((process_id, group))
