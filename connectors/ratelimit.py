@@ -172,7 +172,8 @@ class MemoryRateLimiter(RateLimiter):
 # KEYS[1] = pause key, KEYS[2..] = one list per window (newest first, capped at its limit).
 # ARGV = limit, window in microseconds, for each window. Returns 0 when a slot was taken,
 # otherwise the microseconds to wait. Timestamps come from the Redis server clock.
-_ACQUIRE_LUA = """
+# How long until every window has a free slot (0: now); shared by acquire and peek.
+_WAIT_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local paused = redis.call('PTTL', KEYS[1])
@@ -187,6 +188,11 @@ for i = 2, #KEYS do
     if w > wait then wait = w end
   end
 end
+"""
+
+_ACQUIRE_LUA = (
+    _WAIT_LUA
+    + """
 if wait > 0 then return math.ceil(wait) end
 local stamp = string.format('%.0f', now)
 for i = 2, #KEYS do
@@ -198,25 +204,10 @@ for i = 2, #KEYS do
 end
 return 0
 """
+)
 
-# The same computation as _ACQUIRE_LUA without taking the slot.
-_PEEK_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local paused = redis.call('PTTL', KEYS[1])
-if paused > 0 then return paused * 1000 end
-local wait = 0
-for i = 2, #KEYS do
-  local limit = tonumber(ARGV[2 * i - 3])
-  local window = tonumber(ARGV[2 * i - 2])
-  local oldest = redis.call('LINDEX', KEYS[i], limit - 1)
-  if oldest then
-    local w = tonumber(oldest) + window - now
-    if w > wait then wait = w end
-  end
-end
-return math.ceil(wait)
-"""
+# The same computation without taking the slot.
+_PEEK_LUA = _WAIT_LUA + "return math.ceil(wait)\n"
 
 _PAUSE_LUA = """
 local ms = tonumber(ARGV[1])

@@ -744,6 +744,16 @@ class EventResult(BaseModel):
     source_id: str | None = None
 
 
+# Reasons a record is not sent that are nobody's mistake to fix (it simply has no place in
+# Brevo); every other reason is a failure an operator should look at.
+NOT_APPLICABLE_CODES = frozenset({"no_email", "unmapped_stage", "unmapped_event", "abandoned_cart"})
+
+
+def not_sent_outcome(skip_code: str | None) -> str:
+    """ "skipped" or "failed" for a result without payload: one rule for every resource."""
+    return "skipped" if skip_code in NOT_APPLICABLE_CODES else "failed"
+
+
 # --------------------------------------------------------------------------- hashing
 
 

@@ -23,7 +23,14 @@ from connectors.sync.estimate import contact_writes, list_sets, pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceContact
-from mappings.transforms import CompiledMapping, ContactResult, MappingSet, content_hash, transform_contact
+from mappings.transforms import (
+    CompiledMapping,
+    ContactResult,
+    MappingSet,
+    content_hash,
+    not_sent_outcome,
+    transform_contact,
+)
 
 if TYPE_CHECKING:
     from connectors.activecampaign.client import ActiveCampaignClient
@@ -139,7 +146,7 @@ def plan_contact(
     result = transform_contact(source, compiled)
     key = (source.email or "").strip().lower()
     if result.payload is None:
-        outcome = Outcome.SKIPPED if result.skip_code == "no_email" else Outcome.FAILED
+        outcome = not_sent_outcome(result.skip_code)
         return ContactPlan(
             source_id, key, result, outcome, code=result.skip_code or "", message=result.skip_reason or ""
         )

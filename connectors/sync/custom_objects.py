@@ -264,15 +264,7 @@ class CustomObjectsResource(Resource):
             result = transform_contact(_source(contact, schema_id, record), mapping)
             key = (contact.email or "").strip().lower()
             if result.payload is None:
-                outcome = Outcome.SKIPPED if result.skip_code == "no_email" else Outcome.FAILED
-                ctx.recorder.record(
-                    self.name,
-                    source_id,
-                    outcome,
-                    key=key,
-                    code=result.skip_code or "",
-                    message=result.skip_reason or "",
-                )
+                ctx.recorder.record_not_sent(self.name, source_id, result, key=key)
                 continue
             body = result.payload.to_brevo()
             problems = "; ".join(f"{e.field}: {e.reason}" for e in result.errors)

@@ -252,15 +252,7 @@ class DealsResource(Resource):
             return
         result = transform_deal(source_deal(deal, contact), ctx.compiled)
         if result.payload is None:
-            outcome = Outcome.SKIPPED if result.skip_code == "unmapped_stage" else Outcome.FAILED
-            ctx.recorder.record(
-                self.name,
-                source_id,
-                outcome,
-                key=key,
-                code=result.skip_code or "",
-                message=result.skip_reason or "",
-            )
+            ctx.recorder.record_not_sent(self.name, source_id, result, key=key)
             return
         payload = result.payload
         sent, digest = deal_sent(payload)

@@ -48,7 +48,7 @@ from connectors.sync.estimate import contact_writes, pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceOrder, SourceOrderProduct
-from mappings.transforms import content_hash, normalize_email, transform_order
+from mappings.transforms import content_hash, normalize_email, not_sent_outcome, transform_order
 
 ORDER_LINE = "o"  # StagedRow.kind of a parked order line; its contact_id column holds the order id
 MAX_BATCH = 1000  # Brevo's cap per order batch
@@ -319,11 +319,10 @@ class EcommerceResource(Resource):
                 continue
             result = transform_order(_source(order, lines), ctx.compiled)
             if result.payload is None:
-                soft = result.skip_code in ("abandoned_cart", "no_email")
                 buffer.records.append(
                     {
                         "source_id": source_id,
-                        "outcome": Outcome.SKIPPED if soft else Outcome.FAILED,
+                        "outcome": not_sent_outcome(result.skip_code),
                         "key": key,
                         "code": result.skip_code or "",
                         "message": result.skip_reason or "",

@@ -49,16 +49,7 @@ def deliver_event(
         ctx.recorder.record(resource, source_id, Outcome.UNCHANGED, key=key, message="already sent to Brevo")
         return Outcome.UNCHANGED
     if result.payload is None:
-        outcome = Outcome.FAILED if result.skip_code == "invalid_email" else Outcome.SKIPPED
-        ctx.recorder.record(
-            resource,
-            source_id,
-            outcome,
-            key=key,
-            code=result.skip_code or "",
-            message=result.skip_reason or "",
-        )
-        return outcome
+        return ctx.recorder.record_not_sent(resource, source_id, result, key=key)
     payload = result.payload
     key = payload.email or key
     body = payload.to_brevo()

@@ -40,6 +40,7 @@ from mappings.transforms import (
     MappingError,
     MappingSet,
     compile_mapping,
+    not_sent_outcome,
     transform_deal,
 )
 from mappings.values import ValueRejected
@@ -581,7 +582,7 @@ def _deals(
         item.errors = [f"{error.field}: {error.reason}" for error in result.errors]
         if result.payload is None:
             item.skip_reason = result.skip_reason or ""
-            item.verdict = "would skip" if result.skip_code == "unmapped_stage" else "would fail"
+            item.verdict = f"would {'skip' if not_sent_outcome(result.skip_code) == 'skipped' else 'fail'}"
             continue
         item.payload, digest = deal_sent(result.payload)
         previous = states.get(str(deal.id))

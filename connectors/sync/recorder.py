@@ -11,6 +11,7 @@ import orjson
 from django.utils import timezone
 
 from connectors.models import Outcome, RecordState, SyncRecord, SyncRun
+from mappings.transforms import not_sent_outcome
 
 SENT_MAX_BYTES = 2048
 MESSAGE_MAX_CHARS = 1000
@@ -91,6 +92,19 @@ class Recorder:
             self.record(
                 resource, f"{prefix}{row_id}", Outcome.FAILED, key=key, message=reason, code="malformed"
             )
+
+    def record_not_sent(self, resource: str, source_id: object, result: Any, *, key: str = "") -> str:
+        """A transform result without payload: skipped or failed by its reason; returns the outcome."""
+        outcome = not_sent_outcome(result.skip_code)
+        self.record(
+            resource,
+            source_id,
+            outcome,
+            key=key,
+            code=result.skip_code or "",
+            message=result.skip_reason or "",
+        )
+        return outcome
 
     def record_refused(self, resource: str, item: Any, written: Any, *, sent: Any = None) -> bool:
         """Record a contact write Brevo refused (`written.outcome` failed); True if it was refused."""
