@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import ipaddress
 import logging
 import random
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -248,8 +250,14 @@ class _GuardedBackend(httpcore.SyncBackend):
         return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building one loads the CA bundle (milliseconds); every client shares this read-only one.
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def _guarded_transport() -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport(trust_env=False)
+    transport = httpx.HTTPTransport(trust_env=False, verify=_tls_context())
     # httpx has no public hook for the network backend; the pool attribute is stable since 0.18.
     transport._pool._network_backend = _GuardedBackend()
     return transport
@@ -271,7 +279,12 @@ def build_client(
     """
     check_url(base_url, allow_private=allow_private, resolve=False)
     if transport is None:
-        transport = httpx.HTTPTransport(trust_env=False) if allow_private else _guarded_transport()
+        transport = (
+            httpx.HTTPTransport(trust_env=False, verify=_tls_context())
+            if allow_private
+            else _guarded_transport()
+        )
+    counter = RequestCounter()
     client = httpx.Client(
         base_url=base_url,
         headers={**headers, "User-Agent": USER_AGENT},
@@ -279,20 +292,28 @@ def build_client(
         transport=transport,
         follow_redirects=False,
         trust_env=False,
-        event_hooks={"request": [lambda request: _count_request(client)]},
+        event_hooks={"request": [lambda request: counter.add()]},
     )
-    client.tajo_requests = 0  # type: ignore[attr-defined]  # every request sent, retries included
+    client.tajo_requests = counter  # type: ignore[attr-defined]  # every request sent, retries included
     return client
 
 
-def _count_request(client: httpx.Client) -> None:
-    client.tajo_requests += 1  # type: ignore[attr-defined]
+class RequestCounter:
+    """Requests sent by one client; read-ahead threads send on it too, hence the lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
 
 
 def requests_sent(client: object) -> int:
     """How many HTTP requests a provider client has sent so far (for the run's cost figures)."""
-    http = getattr(client, "_http", None)
-    return int(getattr(http, "tajo_requests", 0))
+    counter = getattr(getattr(client, "_http", None), "tajo_requests", None)
+    return counter.value if isinstance(counter, RequestCounter) else 0
 
 
 # ---------------------------------------------------------------------------------------------

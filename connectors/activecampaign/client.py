@@ -32,12 +32,15 @@ from connectors.activecampaign.pagination import (
     sideload,
 )
 from connectors.activecampaign.schemas import (
+    AcModel,
     Automation,
     Contact,
     ContactAutomation,
     ContactDetail,
     ContactList,
+    ContactListRef,
     ContactTag,
+    ContactTagRef,
     CustomField,
     CustomObjectRecord,
     CustomObjectSchema,
@@ -51,6 +54,7 @@ from connectors.activecampaign.schemas import (
     FieldOption,
     FieldRel,
     FieldValue,
+    FieldValueRef,
     MailingList,
     Pipeline,
     Score,
@@ -70,6 +74,14 @@ DEFAULT_RATE = 5.0  # requests per second per account (reference §15)
 WEBHOOK_SOURCES = ("public", "admin", "api", "system")
 
 M = TypeVar("M", bound=BaseModel)
+
+
+# `/contacts?include=` sideloads Tajo reads, with their row models.
+SIDELOADS: dict[str, type[AcModel]] = {
+    "fieldValues": FieldValueRef,
+    "contactTags": ContactTagRef,
+    "contactLists": ContactListRef,
+}
 
 
 def _date_param(value: datetime | date) -> str:
@@ -227,18 +239,30 @@ class ActiveCampaignClient:
     # -- contacts -------------------------------------------------------------------------------
 
     def iter_contact_pages(
-        self, *, updated_after: datetime | date | None = None, id_greater: int = 0
+        self,
+        *,
+        updated_after: datetime | date | None = None,
+        id_greater: int = 0,
+        include: Iterable[str] = (),
+        limit: int | None = None,
     ) -> Iterator[ContactPage[Contact]]:
         """All contacts (or those updated since `updated_after`) in ascending id order, by keyset.
 
-        Resume a stopped read by passing the last page's `last_id` as `id_greater`.
+        Resume a stopped read by passing the last page's `last_id` as `id_greater`. `include`
+        asks for sideloads (`fieldValues`, `contactTags`, `contactLists`); those the server sent
+        are in `page.included`.
         """
         path = "/contacts"
-        paginator = KeysetPaginator(limit=self.page_size, id_greater=id_greater, where=path)
-        filters = {"filters[updated_after]": _date_param(updated_after) if updated_after else None}
+        wanted = [name for name in include if name in SIDELOADS]
+        paginator = KeysetPaginator(limit=limit or self.page_size, id_greater=id_greater, where=path)
+        filters = {
+            "filters[updated_after]": _date_param(updated_after) if updated_after else None,
+            "include": ",".join(wanted) or None,
+        }
+        where = f"GET {path}"
         while True:
             body = self._request("GET", path, params={**_clean(filters), **paginator.params()})
-            rows = envelope_rows(body, "contacts", where=f"GET {path}")
+            rows = envelope_rows(body, "contacts", where=where)
             items, invalid = parse_rows(rows, Contact)
             last_id = max_id(rows)
             yield ContactPage(
@@ -247,11 +271,30 @@ class ActiveCampaignClient:
                 total=parse_total(body.get("meta")),
                 offset=0,
                 row_count=len(rows),
-                score_values=self._sideloaded(body, "scoreValues", ScoreValue, f"GET {path}"),
+                score_values=self._sideloaded(body, "scoreValues", ScoreValue, where),
                 last_id=last_id,
+                included={
+                    name: self._sideloaded(body, name, SIDELOADS[name], where)
+                    for name in wanted
+                    if isinstance(body.get(name), list)
+                },
             )
             if not paginator.advance(len(rows), last_id):
                 return
+
+    def sideloads_supported(self, include: Iterable[str]) -> bool:
+        """Whether `/contacts?include=...` returns these sideloads (one request of one contact).
+
+        AC's own code and public clients use it, but it is undocumented: a server that ignores
+        it leaves the arrays out, and callers then read the associations another way.
+        """
+        wanted = [name for name in include if name in SIDELOADS]
+        if not wanted:
+            return True
+        page = next(self.iter_contact_pages(include=wanted, limit=1), None)
+        if page is None or not page.row_count:
+            return True
+        return all(name in page.included for name in wanted)
 
     def find_contact_by_email(self, email: str) -> Contact | None:
         """The contact with exactly this email, or None."""

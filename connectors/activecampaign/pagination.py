@@ -53,6 +53,9 @@ class ContactPage(Page[T]):
 
     score_values: list = field(default_factory=list)
     last_id: int | None = None
+    # Sideloads asked for with `include=` that came back (name -> parsed rows). A name that is
+    # missing was not honoured by the server: `include` is undocumented (reference §2.5).
+    included: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass

@@ -151,16 +151,23 @@ class Contact(AcModel):
         return self.bounced_hard or self.bounced_soft
 
 
-class FieldValue(AcModel):
+# The *Ref models read only what a sync joins on; a contacts page sideloads hundreds of these
+# rows, and parsing their timestamps would cost more than the rest of the page.
+
+
+class FieldValueRef(AcModel):
     id: int
     contact_id: int = Field(alias="contact")
     field_id: int = Field(alias="field")
     value: OptText = None
+
+
+class FieldValue(FieldValueRef):
     cdate: OptDatetime = None
     udate: OptDatetime = None
 
 
-class ContactList(AcModel):
+class ContactListRef(AcModel):
     """A contact's membership of a list. Status: 0 unconfirmed, 1 active, 2 unsubscribed,
     3 bounced, 91 removed (legacy overwrite)."""
 
@@ -168,16 +175,22 @@ class ContactList(AcModel):
     contact_id: int = Field(alias="contact")
     list_id: int = Field(alias="list")
     status: int
+
+
+class ContactList(ContactListRef):
     sdate: OptDatetime = None
     udate: OptDatetime = None
     unsubreason: OptText = None
     updated_timestamp: OptDatetime = None
 
 
-class ContactTag(AcModel):
+class ContactTagRef(AcModel):
     id: int
     contact_id: int = Field(alias="contact")
     tag_id: int = Field(alias="tag")
+
+
+class ContactTag(ContactTagRef):
     cdate: OptDatetime = None
     updated_timestamp: OptDatetime = None
 

@@ -1,10 +1,11 @@
 """Contacts with custom fields (by field id), tags, list memberships (with consent), scores, deal data.
 
-Full backfill: stage the associations the mapping needs from bulk endpoints, then walk contacts
-by id (keyset) and join each page locally. Incremental: contacts changed since the cursor
-(minus an overlap window; content hashes skip the overlap's duplicates) plus contacts whose
-deals changed; their associations come from per-contact reads when few changed (2 requests a
-contact) and from staging when many did, whichever costs fewer requests.
+Full backfill: walk contacts by id (keyset), each page of 100 carrying its field values, tags and
+list memberships as `include=` sideloads; deals (and, on a server that ignores `include`, the
+other associations) are staged from bulk endpoints first and joined to each page locally.
+Incremental: contacts changed since the cursor (minus an overlap window; content hashes skip the
+overlap's duplicates) plus contacts whose deals changed; associations not sideloaded come from
+per-contact reads when few changed and from staging when many did, whichever costs fewer requests.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from connectors.sync import staging
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import ContactWriter, PendingContact
 from connectors.sync.estimate import contact_writes, list_sets, pages
+from connectors.sync.readahead import ReadAhead
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceContact
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from connectors.models import Connection
 
 UNIT = 500  # contacts transformed and written together
+READ_AHEAD = UNIT // 100 + 1  # pages: reading goes on while a whole unit is written
+DETAIL_UNIT = 100  # with per-contact reads (2 requests each): a unit stays within a slice's time
 NEW_CONTACTS_PER_IMPORT = 5000
 STANDARD = ("orgname",)
 
@@ -58,6 +62,39 @@ def contact_needs(connection: Connection, mapping: MappingSet) -> dict[str, Any]
 
 def _needs(ctx: SyncContext) -> dict[str, Any]:
     return contact_needs(ctx.connection, ctx.mapping)
+
+
+def sideload_names(needs: dict[str, Any]) -> list[str]:
+    """The `/contacts?include=` sideloads that carry what the mapping uses."""
+    names = []
+    if needs["field_ids"]:
+        names.append("fieldValues")
+    if needs["tags"]:
+        names.append("contactTags")
+    if needs["lists"]:
+        names.append("contactLists")
+    return names
+
+
+def included_associations(page: Any, needs: dict[str, Any]) -> dict[int, staging.Associations] | None:
+    """Each contact's associations from the page's sideloads; None when the server left one out."""
+    if any(name not in page.included for name in sideload_names(needs)):
+        return None
+    found = {contact.id: staging.Associations() for contact in page.items}
+    keep = set(needs["field_ids"])
+    for fv in page.included.get("fieldValues", ()):
+        assoc = found.get(fv.contact_id)
+        if assoc is not None and fv.field_id in keep:
+            assoc.field_values[fv.field_id] = fv.value
+    for ct in page.included.get("contactTags", ()):
+        assoc = found.get(ct.contact_id)
+        if assoc is not None:
+            assoc.tags.add(ct.tag_id)
+    for cl in page.included.get("contactLists", ()):
+        assoc = found.get(cl.contact_id)
+        if assoc is not None:
+            assoc.lists[cl.list_id] = cl.status
+    return found
 
 
 def build_source(contact: Any, assoc: staging.Associations | None, scores: dict[int, float]) -> SourceContact:
@@ -102,6 +139,10 @@ def detail_associations(
             if sv.value is not None
         }
     return assoc, scores
+
+
+# One contact read: the row, its scores from the page, its sideloaded associations (or None).
+Unit = tuple[Any, dict[int, float], "staging.Associations | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +251,11 @@ class ContactsResource(Resource):
         self._seen_phones: dict[str, str] = {}  # phone -> AC contact id, across the slice
 
     def estimate_requests(self, counts: Volumes) -> RequestEstimate:
-        """Staged bulk reads, then batch updates and imports into a Brevo account without these contacts."""
+        """Contact pages with their sideloads plus staged deals, then batch updates and imports
+        into a Brevo account without these contacts."""
         needs = contact_needs(counts.connection, counts.mapping)
         rows = counts.total("contacts")
-        ac = pages(rows) + sum(pages(counts.total(f"fieldValues:{fid}")) for fid in needs["field_ids"])
-        for flag, collection in (("tags", "contactTags"), ("lists", "contactLists"), ("deals", "deals")):
-            if needs[flag]:
-                ac += pages(counts.total(collection))
+        ac = pages(rows) + (pages(counts.total("deals")) if needs["deals"] else 0)
         writes = contact_writes(rows, new=True, list_sets=list_sets(counts.mapping))
         return RequestEstimate(ac=ac, brevo=writes)
 
@@ -231,6 +270,9 @@ class ContactsResource(Resource):
         if ctx.mode == RunMode.RETRY:
             return self._retry_slice(ctx, state)
         needs = _needs(ctx)
+        if "sideload" not in state:
+            names = sideload_names(needs)
+            state["sideload"] = bool(names) and ctx.ac.sideloads_supported(names)
         phase = state.get("phase") or ("plan" if ctx.since else "stage")
         if phase == "plan":
             phase = self._plan_incremental(ctx, state, needs)
@@ -272,17 +314,22 @@ class ContactsResource(Resource):
                     break
         state["extra_ids"] = sorted(extra)
         state["total"] = changed + len(extra)
+        sideload = state["sideload"]
+        if sideload and not needs["deals"]:
+            return "main"  # a page of 100 changed contacts carries all they need
         per_contact = 2 * (changed + len(extra))
-        bulk = sum(math.ceil(t / 100) for t in self._association_totals(ctx, needs))
+        bulk = sum(math.ceil(t / 100) for t in self._association_totals(ctx, needs, sideload=sideload))
         return "stage" if bulk < per_contact else "main_detail"
 
     @staticmethod
-    def _association_totals(ctx: SyncContext, needs: dict[str, Any]) -> Iterable[int]:
-        probes = [("/fieldValues", {"filters[fieldid]": fid}) for fid in needs["field_ids"]]
-        if needs["tags"]:
-            probes.append(("/contactTags", {}))
-        if needs["lists"]:
-            probes.append(("/contactLists", {}))
+    def _association_totals(ctx: SyncContext, needs: dict[str, Any], *, sideload: bool) -> Iterable[int]:
+        probes = []
+        if not sideload:
+            probes = [("/fieldValues", {"filters[fieldid]": fid}) for fid in needs["field_ids"]]
+            if needs["tags"]:
+                probes.append(("/contactTags", {}))
+            if needs["lists"]:
+                probes.append(("/contactLists", {}))
         if needs["deals"]:
             probes.append(("/deals", {}))
         for path, params in probes:
@@ -304,12 +351,13 @@ class ContactsResource(Resource):
 
     def _stage(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
         positions = state.setdefault("stage", {})
+        sideload = state.get("sideload", False)
         if "all_fields" not in state:
-            state["all_fields"] = self._read_all_fields(ctx, needs["field_ids"])
+            state["all_fields"] = not sideload and self._read_all_fields(ctx, needs["field_ids"])
         sources = staging.stage_sources(
-            field_ids=needs["field_ids"],
-            tags=needs["tags"],
-            lists=needs["lists"],
+            field_ids=[] if sideload else needs["field_ids"],
+            tags=needs["tags"] and not sideload,
+            lists=needs["lists"] and not sideload,
             deals=needs["deals"],
             all_fields=state["all_fields"],
         )
@@ -329,8 +377,26 @@ class ContactsResource(Resource):
     def _main(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any], *, detail: bool) -> bool:
         last_id = int(state.get("last_id") or 0)
         extra = set(state.get("extra_ids") or [])
-        unit: list[tuple[Any, dict[int, float]]] = []
-        pages = ctx.ac.iter_contact_pages(updated_after=ctx.since, id_greater=last_id)
+        unit: list[Unit] = []
+        sideload = bool(state.get("sideload")) and not detail
+        budget = ctx.max_records - self._handled(ctx)
+        read = 0
+
+        def more(page: Any) -> bool:
+            # Runs in the read-ahead thread: stop reading where this slice's budget ends.
+            nonlocal read
+            read += page.row_count
+            return read < budget and not ctx.out_of_time()
+
+        pages = ReadAhead(
+            ctx.ac.iter_contact_pages(
+                updated_after=ctx.since,
+                id_greater=last_id,
+                include=sideload_names(needs) if sideload else (),
+            ),
+            depth=READ_AHEAD,
+            more=more,
+        )
         for page in pages:
             if state.get("total") is None and page.total is not None:
                 state["total"] = page.total
@@ -339,23 +405,27 @@ class ContactsResource(Resource):
                 if sv.contact_id is not None and sv.value is not None:
                     scores.setdefault(sv.contact_id, {})[sv.score_id] = sv.value
             ctx.recorder.record_invalid(self.name, page.invalid)
+            included = included_associations(page, needs) if sideload else None
             for contact in page.items:
                 extra.discard(contact.id)
-                unit.append((contact, scores.get(contact.id, {})))
+                # A page whose sideloads did not come back is read contact by contact.
+                assoc = included.get(contact.id) if included is not None else None
+                unit.append((contact, scores.get(contact.id, {}), assoc))
             if page.last_id is not None:
                 last_id = page.last_id
-            room = max(1, ctx.max_records - self._handled(ctx))
-            if len(unit) >= min(UNIT, room) or self._slice_full(ctx):
+            if len(unit) >= (DETAIL_UNIT if detail else UNIT):
                 self._process(ctx, unit, needs, detail=detail, state=state)
                 unit = []
                 state["last_id"] = last_id
                 state["extra_ids"] = sorted(extra)
-                if self._slice_full(ctx):
+                # Per-contact reads are slow: stop at the deadline even if a page read ahead is
+                # dropped (one request against the hundreds the next unit would cost).
+                if detail and self._slice_full(ctx):
                     return False
         self._process(ctx, unit, needs, detail=detail, state=state)
         state["last_id"] = last_id
         state["extra_ids"] = sorted(extra)
-        return True
+        return not pages.stopped
 
     def _extra(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
         """Contacts whose deals changed although the contact itself did not."""
@@ -371,7 +441,7 @@ class ContactsResource(Resource):
                         self.name, contact_id, Outcome.FAILED, message=_reason(exc), code="ac_read"
                     )
                     continue
-                unit.append((detail.contact, {}))
+                unit.append((detail.contact, {}, None))
             self._process(ctx, unit, needs, detail=True, state=state)
             state["extra_ids"] = remaining
             if self._slice_full(ctx):
@@ -387,7 +457,7 @@ class ContactsResource(Resource):
             unit = []
             for source_id in batch:
                 try:
-                    unit.append((ctx.ac.get_contact(int(source_id)).contact, {}))
+                    unit.append((ctx.ac.get_contact(int(source_id)).contact, {}, None))
                 except Exception as exc:
                     ctx.recorder.record(
                         self.name, source_id, Outcome.FAILED, message=_reason(exc), code="ac_read"
@@ -400,19 +470,31 @@ class ContactsResource(Resource):
 
     def sync_one(self, ctx: SyncContext, source_id: str) -> None:
         contact = ctx.ac.get_contact(int(source_id)).contact
-        self._process(ctx, [(contact, {})], _needs(ctx), detail=True, state={})
+        self._process(ctx, [(contact, {}, None)], _needs(ctx), detail=True, state={})
         self._create_new(ctx)
 
     # -- one unit -----------------------------------------------------------------------------
 
     def _associations(
-        self, ctx: SyncContext, contacts: list[Any], needs: dict[str, Any], *, detail: bool
+        self, ctx: SyncContext, unit: list[Unit], needs: dict[str, Any], *, detail: bool, sideload: bool
     ) -> tuple[dict[int, staging.Associations], dict[int, dict[int, float]]]:
-        if not detail:
-            return staging.load_associations(ctx.run.pk, [c.id for c in contacts]), {}
+        """Associations per contact: sideloaded (plus staged deals), staged, or read one by one."""
         found: dict[int, staging.Associations] = {}
         scores: dict[int, dict[int, float]] = {}
-        for contact in contacts:
+        if detail:
+            one_by_one = [contact for contact, _, _ in unit]
+        elif sideload:
+            given = {contact.id: assoc for contact, _, assoc in unit if assoc is not None}
+            if needs["deals"] and given:
+                staged = staging.load_associations(ctx.run.pk, list(given))
+                for contact_id, assoc in given.items():
+                    if contact_id in staged:
+                        assoc.deals = staged[contact_id].deals
+            found.update(given)
+            one_by_one = [contact for contact, _, assoc in unit if assoc is None]
+        else:
+            return staging.load_associations(ctx.run.pk, [contact.id for contact, _, _ in unit]), {}
+        for contact in one_by_one:
             assoc, contact_scores = detail_associations(ctx.ac, ctx.ac.get_contact(contact.id), needs)
             found[contact.id] = assoc
             if contact_scores is not None:
@@ -422,7 +504,7 @@ class ContactsResource(Resource):
     def _process(
         self,
         ctx: SyncContext,
-        unit: list[tuple[Any, dict[int, float]]],
+        unit: list[Unit],
         needs: dict[str, Any],
         *,
         detail: bool,
@@ -431,14 +513,15 @@ class ContactsResource(Resource):
     ) -> None:
         if not unit:
             return
-        contacts = [c for c, _ in unit]
-        assocs, detail_scores = self._associations(ctx, contacts, needs, detail=detail)
-        states = load_states(ctx.connection.pk, self.name, [str(c.id) for c in contacts])
+        assocs, detail_scores = self._associations(
+            ctx, unit, needs, detail=detail, sideload=bool(state.get("sideload"))
+        )
+        states = load_states(ctx.connection.pk, self.name, [str(c.id) for c, _, _ in unit])
         pending: list[PendingContact] = []
         meta: dict[str, tuple[Any, str, str, datetime | None]] = {}
         seen_emails: dict[str, str] = {}
         max_udate = state.get("max_udate")
-        for contact, page_scores in unit:
+        for contact, page_scores, _ in unit:
             source_id = str(contact.id)
             if contact.udate and (max_udate is None or contact.udate.isoformat() > max_udate):
                 max_udate = contact.udate.isoformat()
@@ -489,7 +572,8 @@ class ContactsResource(Resource):
             return
         writer = ContactWriter(ctx.brevo)
         new = writer.update(pending)
-        self._record_written(ctx, writer, [item for item in pending if item not in new], meta)
+        created_later = {id(item) for item in new}
+        self._record_written(ctx, writer, [item for item in pending if id(item) not in created_later], meta)
         # New contacts are created by imports; gathering them across units means fewer imports
         # (one per distinct list set) and fewer polls of Brevo's hourly-budgeted process endpoint.
         self._new.extend(new)

@@ -9,6 +9,7 @@ short and never held open across an HTTP call.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from datetime import timedelta
@@ -37,6 +38,22 @@ from connectors.sync.recorder import Recorder
 from connectors.sync.registry import get_resource
 
 logger = logging.getLogger(__name__)
+
+GC_THRESHOLD = 50_000  # allocations between young-generation collections (Python's default: 700)
+
+
+def tune_gc() -> None:
+    """Collect garbage less often in a sync worker; call once the process is set up.
+
+    A slice allocates millions of short-lived objects (parsed pages, bodies, outcomes) while it
+    holds a few pages in memory; with Python's defaults the collector keeps walking those, and a
+    profile showed JSON parsing three times slower for it. Freezing what setup loaded also keeps
+    it out of every collection (and shared, not copied, with RQ's forked work horses).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
+
 
 OVERLAP = timedelta(minutes=5)  # incremental re-reads this much before the cursor (clock skew, late commits)
 MAX_SLICE_FAILURES = 5

@@ -19,6 +19,7 @@ from django.db import connection as db_connection
 from django.db import transaction
 
 from connectors.models import StagedRow
+from connectors.sync.recorder import copy_rows
 from mappings.records import DealSummary
 
 FIELD, TAG, LIST, DEAL = "f", "t", "l", "d"
@@ -111,11 +112,11 @@ def write_rows(run_id: int, rows: list[tuple[str, int, int, str | None]]) -> Non
     table = StagedRow._meta.db_table
     with transaction.atomic():
         if db_connection.vendor == "postgresql":
-            with db_connection.cursor() as cursor:
-                raw = cursor.cursor
-                with raw.copy(f"COPY {table} (run_id, kind, contact_id, key, value) FROM STDIN") as copy:
-                    for kind, contact_id, key, value in rows:
-                        copy.write_row((run_id, kind, contact_id, key, value))
+            copy_rows(
+                table,
+                ("run_id", "kind", "contact_id", "key", "value"),
+                ((run_id, kind, contact_id, key, value) for kind, contact_id, key, value in rows),
+            )
         else:
             with db_connection.cursor() as cursor:
                 cursor.executemany(

@@ -138,3 +138,58 @@ def test_incremental_reads_only_changes(sandbox, redis_conn) -> None:
     full_reads = run.counters.get("contacts", {}).get("read", 0)
     assert full_reads < 50, "an incremental run with nothing changed re-read the account"
     assert _requests(after, "/api/3/") - _requests(before, "/api/3/") < 30
+
+
+def _sent_by_contact(run: SyncRun) -> dict[str, tuple[str, object]]:
+    """What each contact's record says was sent (created and updated both count as written)."""
+    rows = SyncRecord.objects.filter(run=run).values_list("source_id", "outcome", "error_code", "sent")
+    written = {Outcome.CREATED, Outcome.UPDATED}
+    return {sid: ("written" if o in written else f"{o}:{code}", sent) for sid, o, code, sent in rows}
+
+
+def _stripping_include(monkeypatch, *, only_request: int | None = None) -> None:
+    """Make the AC server look like one that ignores `include` (on every contacts page, or one)."""
+    from connectors.activecampaign.client import ActiveCampaignClient
+
+    original = ActiveCampaignClient._request
+    seen = {"pages": 0}
+
+    def request(self, method, path, *, params=None, **kwargs):
+        if path == "/contacts" and params and "include" in params and params.get("limit") != 1:
+            seen["pages"] += 1
+            if only_request is None or seen["pages"] == only_request:
+                params = {k: v for k, v in params.items() if k != "include"}
+        elif path == "/contacts" and params and params.get("limit") == 1 and only_request is None:
+            params = {k: v for k, v in params.items() if k != "include"}
+        return original(self, method, path, params=params, **kwargs)
+
+    monkeypatch.setattr(ActiveCampaignClient, "_request", request)
+
+
+def test_a_server_ignoring_include_gets_the_same_contacts_through_staging(
+    sandbox, redis_conn, monkeypatch
+) -> None:
+    sideloaded = drive(_new_run(connection_for_sandbox(sandbox)))
+    assert sideloaded.state["contacts"]["sideload"] is True
+
+    _stripping_include(monkeypatch)
+    before = _stats(sandbox)
+    staged = drive(_new_run(connection_for_sandbox(sandbox)))
+    after = _stats(sandbox)
+    assert staged.state["contacts"]["sideload"] is False
+    # The associations came from the bulk listings instead.
+    for listing in ("/api/3/fieldValues", "/api/3/contactTags", "/api/3/contactLists"):
+        assert _requests(after, listing) > _requests(before, listing), listing
+    assert _sent_by_contact(staged) == _sent_by_contact(sideloaded)
+
+
+def test_a_page_without_its_sideloads_is_read_contact_by_contact(sandbox, redis_conn, monkeypatch) -> None:
+    reference = drive(_new_run(connection_for_sandbox(sandbox)))
+    _stripping_include(monkeypatch, only_request=2)
+    before = _stats(sandbox)
+    run = drive(_new_run(connection_for_sandbox(sandbox)))
+    after = _stats(sandbox)
+    # Page 2's hundred contacts were read one by one (plus their tags); the rest rode on pages.
+    detail_reads = _requests(after, "/api/3/contacts/") - _requests(before, "/api/3/contacts/")
+    assert 100 <= detail_reads <= 2 * 100
+    assert _sent_by_contact(run) == _sent_by_contact(reference)

@@ -1,0 +1,81 @@
+"""Read the next pages while the current one is mapped and written.
+
+A sync alternates between waiting for ActiveCampaign and working (mapping, Brevo writes, the
+per-record log). Reading one or two pages ahead in a thread overlaps the two: the socket wait
+releases the GIL, so the thread costs almost nothing while it waits. Pages still reach the
+caller in order, and errors are raised where the caller would have met them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_END = object()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class ReadAhead(Generic[T]):
+    """Iterate `items` with up to `depth` of them read ahead in a background thread.
+
+    `more(item)` runs in the thread after each item and decides whether to read another: a
+    slice's time and record budget belong there, so that every page read is also used (a
+    dropped page would be a request wasted against the account's rate limit). `stopped` says
+    whether `more` ended the read before `items` ran out.
+
+    If the caller breaks off anyway, the thread stops before its next read and its request in
+    flight is waited for, so nothing uses the caller's client once iteration has ended.
+    """
+
+    def __init__(
+        self, items: Iterator[T], *, depth: int = 2, more: Callable[[T], bool] | None = None
+    ) -> None:
+        self._items = items
+        self._depth = max(1, depth)
+        self._more = more or (lambda _item: True)
+        self.stopped = False
+
+    def __iter__(self) -> Iterator[T]:
+        ready: queue.Queue = queue.Queue(maxsize=self._depth)
+        quit_ = threading.Event()
+
+        def produce() -> None:
+            try:
+                for item in self._items:
+                    if quit_.is_set():
+                        return
+                    ready.put(item)
+                    if not self._more(item):
+                        self.stopped = True
+                        break
+                    if quit_.is_set():
+                        return
+                ready.put(_END)
+            except BaseException as exc:  # handed to the caller, raised there
+                ready.put(_Failure(exc))
+
+        worker = threading.Thread(target=produce, name="tajo-read-ahead", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = ready.get()
+                if item is _END:
+                    return
+                if isinstance(item, _Failure):
+                    raise item.exc
+                yield item
+        finally:
+            quit_.set()
+            while worker.is_alive():  # unblock a producer waiting on a full queue
+                with contextlib.suppress(queue.Empty):
+                    ready.get(timeout=0.05)
+            worker.join()
