@@ -20,25 +20,49 @@ class AccountClock:
         minutes = int(m[2]) * 60 + int(m[3])
         self.offset = offset
         self.tz = timezone(timedelta(minutes=-minutes if m[1] == "-" else minutes))
+        # Formatting is hot (several timestamps per generated row): the offset is fixed, so local
+        # time is plain arithmetic and only the date part needs datetime, once per local day.
+        self._shift = (-minutes if m[1] == "-" else minutes) * 60
+        self._suffix = datetime.fromtimestamp(0, self.tz).isoformat()[19:]
+        self._days: dict[int, tuple[str, str]] = {}  # local day -> (isoformat date, strftime date)
+        self._times: dict[int, str] = {}  # second of the day -> "HH:MM:SS"
 
     @staticmethod
     def now() -> float:
         return time.time()
 
+    def _date(self, day: int, whole: int) -> tuple[str, str]:
+        dt = datetime.fromtimestamp(whole, self.tz)
+        dates = self._days[day] = (dt.isoformat()[:10], dt.strftime("%Y-%m-%d"))
+        return dates
+
+    def _time(self, second: int) -> str:
+        hours, rest = divmod(second, 3600)
+        text = self._times[second] = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+        return text
+
     def iso(self, epoch: float | None) -> str | None:
         """``2023-03-14T09:21:07-05:00`` (cdate, udate, mdate, ...)."""
         if epoch is None:
             return None
-        return datetime.fromtimestamp(int(epoch), self.tz).isoformat()
+        whole = int(epoch)
+        day, second = divmod(whole + self._shift, 86400)
+        dates = self._days.get(day) or self._date(day, whole)
+        return f"{dates[0]}T{self._times.get(second) or self._time(second)}{self._suffix}"
 
     def wall(self, epoch: float | None) -> str | None:
         """``2023-03-14 09:21:07``: account wall clock without offset (``*_timestamp``)."""
         if epoch is None:
             return None
-        return datetime.fromtimestamp(int(epoch), self.tz).strftime("%Y-%m-%d %H:%M:%S")
+        whole = int(epoch)
+        day, second = divmod(whole + self._shift, 86400)
+        dates = self._days.get(day) or self._date(day, whole)
+        return f"{dates[1]} {self._times.get(second) or self._time(second)}"
 
     def date(self, epoch: float) -> str:
-        return datetime.fromtimestamp(int(epoch), self.tz).strftime("%Y-%m-%d")
+        whole = int(epoch)
+        day = (whole + self._shift) // 86400
+        return (self._days.get(day) or self._date(day, whole))[1]
 
     @staticmethod
     def utc_nanos(epoch: float, nanos: int = 0) -> str:

@@ -358,6 +358,14 @@ GROUP_OF = {kind: kind for kind in CHILD_KINDS} | {
     "ecomOrderProducts": "ecom",
 }
 
+# Kinds of each group, in CHILD_KINDS order.
+GROUP_KINDS: dict[str, tuple[str, ...]] = {
+    grp: tuple(kind for kind in CHILD_KINDS if GROUP_OF[kind] == grp)
+    for grp in dict.fromkeys(GROUP_OF.values())
+}
+# List membership status weights 75/12/8/5 as running sums: choices() draws the same either way.
+_LIST_STATUS_CUM = (75, 87, 95, 100)
+
 # Realistic spreads: weights for count 0, 1, 2, ...
 _SPREADS: dict[str, list[int]] = {
     "fields": [4, 8, 14, 18, 16, 12, 9, 7, 5, 3, 2, 1, 1],
@@ -606,6 +614,7 @@ class AccountGenerator:
         cdate, udate = self.cdate[i], self.udate[i]
         adate = udate + rng.randint(0, 86400 * 30) if rng.random() < 0.6 else None
         zero = mess == "zero_dates"
+        created_wall, updated_wall = clock.wall(cdate), clock.wall(udate)
         return {
             "cdate": clock.iso(cdate),
             "email": email,
@@ -633,10 +642,10 @@ class AccountGenerator:
             "udate": clock.iso(udate),
             "edate": None,
             "deleted_at": "0000-00-00 00:00:00" if zero else None,
-            "created_utc_timestamp": clock.wall(cdate),
-            "updated_utc_timestamp": clock.wall(udate),
-            "created_timestamp": clock.wall(cdate),
-            "updated_timestamp": clock.wall(udate),
+            "created_utc_timestamp": created_wall,
+            "updated_utc_timestamp": updated_wall,
+            "created_timestamp": created_wall,
+            "updated_timestamp": updated_wall,
             "created_by": None,
             "updated_by": None,
             "mpp_tracking": "0",
@@ -659,10 +668,14 @@ class AccountGenerator:
         """
         c = contact or self.contact(i)
         cid = c["id"]
-        rng = self._rng(i, 0)
         clock = self.clock
         cdate, udate = self.cdate[i], self.udate[i]
-        ids = {kind: self.prefix[kind][i] for kind in CHILD_KINDS}
+        counts = self.counts
+        kinds = CHILD_KINDS if group is None else GROUP_KINDS.get(group, ())
+        ids = {kind: self.prefix[kind][i] for kind in kinds}
+        # Seeding a stream costs more than most rows, and a group without rows draws nothing,
+        # so each block below seeds its own stream only when the contact has rows of it.
+        rng: random.Random
 
         def next_id(kind: str) -> str:
             ids[kind] += 1
@@ -674,7 +687,7 @@ class AccountGenerator:
         out: dict[str, list[Row]] = {kind: [] for kind in CHILD_KINDS}
 
         # custom field values
-        if group in (None, "fieldValues"):
+        if group in (None, "fieldValues") and counts["fieldValues"][i]:
             rng = self._rng(i, 0)
             long_values = self.identity(i)[4] == "long_value"
             chosen = sorted(rng.sample(range(len(FIELDS)), self.counts["fieldValues"][i]))
@@ -697,7 +710,7 @@ class AccountGenerator:
                 )
 
         # tags
-        if group in (None, "contactTags"):
+        if group in (None, "contactTags") and counts["contactTags"][i]:
             rng = self._rng(i, 1)
             for t in sorted(rng.sample(range(len(CONTACT_TAGS)), self.counts["contactTags"][i])):
                 at = between(cdate, udate)
@@ -715,10 +728,10 @@ class AccountGenerator:
                 )
 
         # list memberships, statuses 0 unconfirmed, 1 active, 2 unsubscribed, 3 bounced
-        if group in (None, "contactLists"):
+        if group in (None, "contactLists") and counts["contactLists"][i]:
             rng = self._rng(i, 2)
             for li in sorted(rng.sample(range(len(LISTS)), self.counts["contactLists"][i])):
-                status = rng.choices(("1", "2", "0", "3"), weights=(75, 12, 8, 5))[0]
+                status = rng.choices(("1", "2", "0", "3"), cum_weights=_LIST_STATUS_CUM)[0]
                 sdate = between(cdate, udate)
                 ldate = between(sdate, udate)
                 out["contactLists"].append(
@@ -753,7 +766,7 @@ class AccountGenerator:
                 )
 
         # contact score values
-        if group in (None, "scoreValues"):
+        if group in (None, "scoreValues") and counts["scoreValues"][i]:
             rng = self._rng(i, 3)
             for sid in CONTACT_SCORES[: self.counts["scoreValues"][i]]:
                 at = between(cdate, udate)
@@ -770,7 +783,7 @@ class AccountGenerator:
                 )
 
         # automations: 1 = in the automation, 2 = completed
-        if group in (None, "contactAutomations"):
+        if group in (None, "contactAutomations") and counts["contactAutomations"][i]:
             rng = self._rng(i, 4)
             for ai in sorted(rng.sample(range(len(AUTOMATIONS)), self.counts["contactAutomations"][i])):
                 status = rng.choice(("1", "2"))
@@ -802,7 +815,7 @@ class AccountGenerator:
                 )
 
         # tracked events of this contact
-        if group in (None, "trackingLogs"):
+        if group in (None, "trackingLogs") and counts["trackingLogs"][i]:
             rng = self._rng(i, 5)
             for _ in range(self.counts["trackingLogs"][i]):
                 name = rng.choice(EVENT_NAMES)
@@ -820,7 +833,7 @@ class AccountGenerator:
                 )
 
         # deals
-        if group in (None, "deals"):
+        if group in (None, "deals") and counts["deals"][i]:
             rng = self._rng(i, 6)
             for _ in range(self.counts["deals"][i]):
                 pid, _ptitle, _currency, _auto, stages = rng.choice(PIPELINES)
@@ -868,7 +881,7 @@ class AccountGenerator:
                 )
 
         # e-commerce: one customer, its orders, their products
-        if group in (None, "ecom"):
+        if group in (None, "ecom") and counts["ecomCustomers"][i]:
             rng = self._rng(i, 7)
             if self.counts["ecomCustomers"][i]:
                 cust_id = next_id("ecomCustomers")
@@ -966,7 +979,7 @@ class AccountGenerator:
                 )
 
         # custom object records related to this contact
-        if group in (None, "records"):
+        if group in (None, "records") and counts["records"][i]:
             rng = self._rng(i, 8)
             for _ in range(self.counts["records"][i]):
                 seq = next_id("records")
