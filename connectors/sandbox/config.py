@@ -55,6 +55,7 @@ class SandboxConfig:
     tz_offset: str = "-05:00"  # AC account time zone, fixed offset
     request_log_size: int = 200_000  # ring buffer for /_sandbox/requests
     access_log: bool = False
+    warm: bool = False  # generate the AC account before serving
 
     def __post_init__(self) -> None:
         if self.fault_scope not in ("ac", "brevo", "both"):

@@ -85,6 +85,7 @@ def start_sandbox(
         PROFILE,
         "--ac-rate",
         str(ac_rate),
+        "--warm",
         *extra,
     ]
     if fast_brevo:
