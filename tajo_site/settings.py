@@ -158,7 +158,7 @@ LOGGING = {
 LOGIN_URL = "admin:login"
 
 # Tajo's own knobs.
-TAJO_SYNC_SLICE_RECORDS = env.int("TAJO_SYNC_SLICE_RECORDS", default=5000)
+TAJO_SYNC_SLICE_RECORDS = env.int("TAJO_SYNC_SLICE_RECORDS", default=10_000)
 # A slice works this long before committing and handing over to the next job.
 TAJO_SLICE_SECONDS = env.float("TAJO_SLICE_SECONDS", default=20.0)
 # A running run whose heartbeat is older than this lost its worker; the watchdog resumes it.

@@ -45,6 +45,7 @@ IP_BLOCKED = (
 )
 ACCOUNT_NOT_READY = "The Brevo account is still being set up (425 account_in_process); retrying later"
 ACCOUNT_IN_PROCESS_RETRIES = 4
+PROVIDER_MESSAGE_MAX = 20_000
 
 
 def _body_parts(body: Any) -> tuple[str | None, str, dict[str, Any]]:
@@ -55,8 +56,9 @@ def _body_parts(body: Any) -> tuple[str | None, str, dict[str, Any]]:
     metadata = body.get("metadata")
     return (
         str(code) if code not in (None, "") else None,
-        # Brevo could echo what it received; registered secrets never reach a message.
-        mask_text(truncate(str(message))) if message not in (None, "") else "",
+        # Brevo could echo what it received; registered secrets never reach a message. The
+        # limit leaves room for a 404 naming every unknown index of a 500-contact batch.
+        mask_text(truncate(str(message), PROVIDER_MESSAGE_MAX)) if message not in (None, "") else "",
         metadata if isinstance(metadata, dict) else {},
     )
 
@@ -101,6 +103,7 @@ class BrevoErrors(ErrorClassifier):
         where = f"{request.method} {request.url.path}"
         body = decode_json(response)
         code, text, metadata = _body_parts(body)
+        text = truncate(text)  # what operators read stays short; `provider_message` keeps it all
         kwargs: dict[str, Any] = {"status": status, "url": url, "code": code}
 
         if status == 429:

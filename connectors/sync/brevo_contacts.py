@@ -8,10 +8,11 @@ Strategy (docs/write-strategy.md has the reasoning and the cost per 1,000 contac
    The rest is sent again and is truly "updated".
 3. A batch refused with 400 is split in halves until the offending rows are isolated
    (log2(n) extra calls, not one per contact); each such row fails with Brevo's own message.
-4. New contacts are imported (`POST /contacts/import`, one call per distinct set of lists), and
-   the import process is polled sparingly (it sits in Brevo's 100-per-hour bucket). If its
-   counters report rejected rows, a batch update of the imported rows finds exactly which ones
-   Brevo did not create. New contacts without any list are created one by one (`POST /contacts`).
+4. New contacts are imported (`POST /contacts/import`, one call per first list: an import puts
+   every row in the same lists). A batch update of the imported contacts then confirms them and
+   adds their other lists; the rows it does not find are the only reason to ask the import
+   process (Brevo's 100-per-hour bucket) whether they are still coming or were refused. New
+   contacts without any list are created one by one (`POST /contacts`).
 """
 
 from __future__ import annotations
@@ -54,10 +55,18 @@ class WriteOutcome:
 
 
 @dataclass
+class SubmittedImport:
+    process_id: int
+    items: list[PendingContact]
+    at: float  # time.monotonic() when submitted
+
+
+@dataclass
 class ContactWriter:
     brevo: BrevoClient
     sleep: Callable[[float], None] = time.sleep
     outcomes: dict[str, WriteOutcome] = field(default_factory=dict)
+    imports: list[SubmittedImport] = field(default_factory=list)  # submitted, not settled
 
     def write(self, items: list[PendingContact]) -> dict[str, WriteOutcome]:
         """Update what exists, create the rest; outcomes by source id."""
@@ -138,22 +147,115 @@ class ContactWriter:
     # -- new contacts -------------------------------------------------------------------------
 
     def create(self, items: list[PendingContact]) -> None:
-        """Create new contacts: imports per distinct list set, all submitted first, then awaited."""
-        groups: dict[tuple[tuple[int, ...], bool], list[PendingContact]] = defaultdict(list)
+        """Create new contacts and wait until Brevo has them (or says why not)."""
+        self.submit(items)
+        self.settle(wait=True)
+
+    def submit(self, items: list[PendingContact]) -> list[PendingContact]:
+        """Start creating new contacts: imports, one per first list, settled later by `settle()`.
+
+        Contacts without a list are created one by one now (an import needs a list); they are
+        returned, settled.
+        """
+        groups: dict[tuple[int, bool], list[PendingContact]] = defaultdict(list)
+        created_now: list[PendingContact] = []
         for item in items:
-            lists = tuple(sorted(item.body.get("listIds") or ()))
-            groups[(lists, bool(item.body.get("emailBlacklisted")))].append(item)
-        submitted: list[tuple[int, list[PendingContact]]] = []
-        for (lists, blacklisted), group in groups.items():
+            lists = sorted(item.body.get("listIds") or ())
             if not lists:
-                for item in group:
-                    self._create_one(item)
+                self._create_one(item)
+                created_now.append(item)
                 continue
+            groups[(lists[0], bool(item.body.get("emailBlacklisted")))].append(item)
+        for (first_list, blacklisted), group in groups.items():
             for start in range(0, len(group), IMPORT_MAX_ROWS):
                 chunk = group[start : start + IMPORT_MAX_ROWS]
-                submitted.append((self._submit_import(chunk, list(lists), blacklisted), chunk))
-        if submitted:
-            self._await_imports(submitted)
+                process_id = self._submit_import(chunk, [first_list], blacklisted)
+                self.imports.append(SubmittedImport(process_id, chunk, time.monotonic()))
+        return created_now
+
+    def pending(self) -> int:
+        """Contacts in imports not settled yet."""
+        return sum(len(i.items) for i in self.imports)
+
+    def settle(self, *, wait: bool, min_age: float = IMPORT_POLL_DELAYS[0]) -> list[PendingContact]:
+        """Confirm submitted imports; returns the contacts settled (outcomes in `self.outcomes`).
+
+        A batch update of the imported contacts (email and lists only: it adds the lists the
+        import could not) is the confirmation: Brevo applies it to the contacts it has and names
+        the others. Only then is the import process asked (Brevo's scarce hourly bucket) whether
+        those are still coming or were refused. Imports younger than `min_age` seconds are left
+        for later; with `wait`, the rest is then awaited with growing pauses, and what Brevo has
+        not finished by then is reported as created but unconfirmed, so the next run checks it.
+        """
+        settled: list[PendingContact] = []
+        target = 0.0  # how old the youngest import should be before the next attempt
+        for delay in (0.0, *IMPORT_POLL_DELAYS) if wait else (0.0,):
+            if not self.imports:
+                break
+            if delay:
+                target += delay
+                pause = target - (time.monotonic() - max(i.at for i in self.imports))
+                if pause > 0:
+                    self.sleep(pause)
+            still: list[SubmittedImport] = []
+            for submitted in self.imports:
+                if not delay and time.monotonic() - submitted.at < min_age:
+                    still.append(submitted)
+                    continue
+                done, missing = self._confirm(submitted)
+                settled.extend(done)
+                if missing:
+                    still.append(SubmittedImport(submitted.process_id, missing, submitted.at))
+            self.imports = still
+        if wait:
+            for submitted in self.imports:
+                for item in submitted.items:
+                    self.outcomes[item.source_id] = WriteOutcome(
+                        "created",
+                        f"queued in Brevo import {submitted.process_id}; not yet confirmed (Brevo had not "
+                        "finished it, or its hourly budget for status checks was used up): the next run "
+                        "confirms it",
+                        confirmed=False,
+                    )
+                settled.extend(submitted.items)
+            self.imports = []
+        return settled
+
+    def _confirm(self, submitted: SubmittedImport) -> tuple[list[PendingContact], list[PendingContact]]:
+        """(settled, still missing) for one import's contacts."""
+        items = submitted.items
+        by_id = {item.source_id: item for item in items}
+        missing: list[PendingContact] = []
+        for start in range(0, len(items), BATCH_SIZE):
+            chunk = [_lists_only(item) for item in items[start : start + BATCH_SIZE]]
+            not_found = [by_id[item.source_id] for item in self._update_existing(chunk, success="created")]
+            missing.extend(not_found)
+            if start == 0 and len(not_found) == len(chunk) and not self._poll_would_block():
+                # Nothing of it there yet: most likely still importing. Ask before sending the rest.
+                process = self.brevo.get_process(submitted.process_id)
+                if not process.finished:
+                    return [], items
+        if not missing:
+            return submitted.items, []
+        if self._poll_would_block():
+            return _without(submitted.items, missing), missing
+        process = self.brevo.get_process(submitted.process_id)
+        if not process.finished:
+            return _without(submitted.items, missing), missing
+        if process.status != "completed":
+            reason, code = (
+                f"Brevo import {process.id} ended '{process.error or process.status}'",
+                "brevo_import_failed",
+            )
+        else:
+            reason = (
+                f"Brevo import {process.id} did not create this contact (invalid or duplicate identifier: "
+                "see the import report in Brevo)"
+            )
+            code = "brevo_import_rejected"
+        for item in missing:
+            self.outcomes[item.source_id] = WriteOutcome("failed", reason, code)
+        return submitted.items, []
 
     def _create_one(self, item: PendingContact) -> None:
         body = {k: v for k, v in item.body.items() if k not in ("unlinkListIds",)}
@@ -175,69 +277,21 @@ class ContactWriter:
             json_body=rows, list_ids=lists, update_existing=True, email_blacklist=blacklisted
         )
 
-    def _await_imports(self, submitted: list[tuple[int, list[PendingContact]]]) -> None:
-        """Poll the import processes sparingly (Brevo's 100-per-hour bucket), oldest first."""
-        waiting = list(submitted)
-        for delay in IMPORT_POLL_DELAYS:
-            self.sleep(delay)
-            if self._poll_would_block():
-                break
-            still: list[tuple[int, list[PendingContact]]] = []
-            for process_id, group in waiting:
-                process = self.brevo.get_process(process_id)
-                if not process.finished:
-                    still.append((process_id, group))
-                    # Imports finish in submission order: no need to ask about the younger ones yet.
-                    still.extend(waiting[waiting.index((process_id, group)) + 1 :])
-                    break
-                self._settle(process, group)
-            waiting = still
-            if not waiting:
-                return
-        for process_id, group in waiting:
-            for item in group:
-                self.outcomes[item.source_id] = WriteOutcome(
-                    "created",
-                    f"queued in Brevo import {process_id}; not yet confirmed (Brevo had not finished it, or "
-                    "its hourly budget for status checks was used up): the next run confirms it",
-                    confirmed=False,
-                )
-
     def _poll_would_block(self) -> bool:
         """True when Brevo's hourly bucket has no slot soon: better to report than to sleep for it."""
         limiter = self.brevo.bucket_limiter("other") if hasattr(self.brevo, "bucket_limiter") else None
         return limiter is not None and limiter.peek() > POLL_MAX_WAIT
 
-    def _settle(self, process: Any, group: list[PendingContact]) -> None:
-        if process.status != "completed":
-            reason = process.error or process.status
-            for item in group:
-                self.outcomes[item.source_id] = WriteOutcome(
-                    "failed", f"Brevo import {process.id} ended '{reason}'", "brevo_import_failed"
-                )
-            return
-        counters = process.import_counters
-        suspicious = counters is not None and any(
-            int(getattr(counters, name) or 0)
-            for name in ("invalid_emails", "duplicate_contact_id", "duplicate_ext_id", "duplicate_phone_id")
-        )
-        if suspicious:
-            self._confirm(group, process.id)
-        else:
-            for item in group:
-                self.outcomes[item.source_id] = WriteOutcome("created", dropped=item.dropped)
 
-    def _confirm(self, group: list[PendingContact], process_id: int) -> None:
-        """Find exactly which imported rows Brevo did not create: a batch update names them."""
-        for start in range(0, len(group), BATCH_SIZE):
-            not_created = self._update_existing(group[start : start + BATCH_SIZE], success="created")
-            for item in not_created:
-                self.outcomes[item.source_id] = WriteOutcome(
-                    "failed",
-                    f"Brevo import {process_id} did not create this contact (invalid or duplicate "
-                    "identifier: see the import report in Brevo)",
-                    "brevo_import_rejected",
-                )
+def _lists_only(item: PendingContact) -> PendingContact:
+    """The confirmation of an imported contact: its lists (the import set its attributes)."""
+    body = {"email": item.email, "listIds": sorted(item.body.get("listIds") or ())}
+    return PendingContact(item.source_id, item.email, body, dropped=item.dropped)
+
+
+def _without(items: list[PendingContact], missing: list[PendingContact]) -> list[PendingContact]:
+    gone = {id(item) for item in missing}
+    return [item for item in items if id(item) not in gone]
 
 
 _ROW_INDEX = re.compile(r"contacts\[(\d+)\]")

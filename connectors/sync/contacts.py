@@ -10,6 +10,7 @@ per-contact reads when few changed and from staging when many did, whichever cos
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,10 +40,13 @@ if TYPE_CHECKING:
     from connectors.activecampaign.schemas import ContactDetail
     from connectors.models import Connection
 
+logger = logging.getLogger(__name__)
+
 UNIT = 500  # contacts transformed and written together
-READ_AHEAD = UNIT // 100 + 1  # pages: reading goes on while a whole unit is written
+READ_AHEAD = 20  # pages (about 12 MB): reading goes on while Brevo writes catch up
 DETAIL_UNIT = 100  # with per-contact reads (2 requests each): a unit stays within a slice's time
-NEW_CONTACTS_PER_IMPORT = 5000
+NEW_CONTACTS_PER_IMPORT = 2000  # imports start as the slice goes, and are confirmed at the next flush
+SETTLE_AFTER = 1.0  # seconds: a younger import is confirmed at a later flush (or the slice's end)
 STANDARD = ("orgname",)
 
 
@@ -246,6 +250,7 @@ class ContactsResource(Resource):
     # -- slices -------------------------------------------------------------------------------
 
     def __init__(self) -> None:
+        self._writer: ContactWriter | None = None  # one per slice: it holds the imports in flight
         self._new: list[PendingContact] = []
         self._new_meta: dict[str, Any] = {}
         self._seen_phones: dict[str, str] = {}  # phone -> AC contact id, across the slice
@@ -264,7 +269,7 @@ class ContactsResource(Resource):
             return self._run_slice(ctx, state)
         finally:
             # The slice's position is committed after this returns: create what it read first.
-            self._create_new(ctx)
+            self._flush_new(ctx, final=True)
 
     def _run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         if ctx.mode == RunMode.RETRY:
@@ -294,8 +299,9 @@ class ContactsResource(Resource):
         return SliceResult(state, done=True, total=state.get("total"), next_cursor=next_cursor)
 
     def _handled(self, ctx: SyncContext) -> int:
-        # New contacts wait for their import and are recorded at the end of the slice: count them.
-        return ctx.recorder.records_in_slice + len(self._new)
+        # New contacts wait for their import and are recorded once it is confirmed: count them.
+        in_flight = self._writer.pending() if self._writer else 0
+        return ctx.recorder.records_in_slice + len(self._new) + in_flight
 
     def _slice_full(self, ctx: SyncContext) -> bool:
         return ctx.out_of_time() or self._handled(ctx) >= ctx.max_records
@@ -471,7 +477,7 @@ class ContactsResource(Resource):
     def sync_one(self, ctx: SyncContext, source_id: str) -> None:
         contact = ctx.ac.get_contact(int(source_id)).contact
         self._process(ctx, [(contact, {}, None)], _needs(ctx), detail=True, state={})
-        self._create_new(ctx)
+        self._flush_new(ctx, final=True)
 
     # -- one unit -----------------------------------------------------------------------------
 
@@ -570,24 +576,38 @@ class ContactsResource(Resource):
                     sent=body,
                 )
             return
-        writer = ContactWriter(ctx.brevo)
+        writer = self._slice_writer(ctx)
         new = writer.update(pending)
         created_later = {id(item) for item in new}
         self._record_written(ctx, writer, [item for item in pending if id(item) not in created_later], meta)
-        # New contacts are created by imports; gathering them across units means fewer imports
-        # (one per distinct list set) and fewer polls of Brevo's hourly-budgeted process endpoint.
+        # Contacts without a list are created one by one (an import needs a list): now, so that
+        # they spread over the slice instead of piling up at its end.
+        without_lists = [item for item in new if not item.body.get("listIds")]
+        self._record_written(ctx, writer, writer.submit(without_lists), meta)
+        # The others are created by imports; gathering them across units means fewer imports
+        # (one per first list), and confirming them a flush later means nobody waits for Brevo.
+        new = [item for item in new if item.body.get("listIds")]
         self._new.extend(new)
         self._new_meta.update({item.source_id: meta[item.source_id] for item in new})
         if len(self._new) >= NEW_CONTACTS_PER_IMPORT:
-            self._create_new(ctx)
+            self._flush_new(ctx, final=False)
 
-    def _create_new(self, ctx: SyncContext) -> None:
-        if not self._new:
+    def _slice_writer(self, ctx: SyncContext) -> ContactWriter:
+        if self._writer is None:
+            self._writer = ContactWriter(ctx.brevo)
+        return self._writer
+
+    def _flush_new(self, ctx: SyncContext, *, final: bool) -> None:
+        """Import the gathered new contacts; record those Brevo has confirmed (all, if `final`)."""
+        if not self._new and (self._writer is None or not self._writer.imports):
             return
-        writer = ContactWriter(ctx.brevo)
-        writer.create(self._new)
-        self._record_written(ctx, writer, self._new, self._new_meta)
-        self._new, self._new_meta = [], {}
+        writer = self._slice_writer(ctx)
+        settled = writer.submit(self._new)
+        self._new = []
+        settled += writer.settle(wait=final, min_age=SETTLE_AFTER)
+        self._record_written(ctx, writer, settled, self._new_meta)
+        for item in settled:
+            self._new_meta.pop(item.source_id, None)
 
     def _record_written(
         self, ctx: SyncContext, writer: ContactWriter, items: list[PendingContact], meta: dict[str, Any]
@@ -595,7 +615,16 @@ class ContactsResource(Resource):
         for item in items:
             body, digest, problems, udate = meta[item.source_id]
             written = writer.outcomes.get(item.source_id)
-            if written is None:
+            if written is None:  # a bug, not a Brevo answer: say so instead of losing the record
+                logger.error("No write outcome for contact %s", item.source_id)
+                ctx.recorder.record(
+                    self.name,
+                    item.source_id,
+                    Outcome.FAILED,
+                    key=item.email,
+                    code="internal",
+                    message="Tajo lost track of this write; the next run sends the contact again",
+                )
                 continue
             if written.dropped:
                 problems = "; ".join(filter(None, [problems, written.dropped]))

@@ -148,7 +148,7 @@ def seed(env: dict[str, str], sandbox: Sandbox, rate: float) -> None:
         BREVO_API_URL=sandbox.brevo_url,
         BREVO_API_KEY=sandbox.brevo_key,
         AC_RATE=str(rate),
-        BREVO_BUDGET="general" if rate else "unpaced",
+        BREVO_BUDGET=os.environ.get("BENCH_BREVO_BUDGET") or ("general" if rate else "unpaced"),
     )
     _manage(run_env, "shell", "-c", SEED, stdout=subprocess.DEVNULL)
     config = ROOT / "docs" / "examples" / "benchmark.yaml"

@@ -76,3 +76,87 @@ def test_unknown_contacts_are_imported_as_created() -> None:
     assert outcomes["0"].outcome == "updated"
     assert [outcomes[str(n)].outcome for n in (1, 2, 3)] == ["created"] * 3
     assert {row["email"] for row in brevo.imported} == {i.email for i in items[1:]}
+
+
+class ImportingBrevo(ScriptedBrevo):
+    """Imports land when `finish()` is called; some emails are refused by every import."""
+
+    def __init__(self, *, refused: set[str] = frozenset(), status: str = "completed") -> None:
+        super().__init__(known=set(), taken_sms=set())
+        self.refused, self.status = set(refused), status
+        self.imports: list[tuple[list[int], list[str]]] = []
+        self.waiting: list[list[str]] = []
+        self.polls = 0
+        self.created_one: list[str] = []
+        self.batches: list[list[dict]] = []
+
+    def import_contacts(self, *, json_body, list_ids, **kwargs):
+        emails = [row["email"] for row in json_body]
+        self.imports.append((list(list_ids), emails))
+        self.waiting.append(emails)
+        return len(self.imports)
+
+    def finish(self) -> None:
+        for emails in self.waiting:
+            self.known.update(e for e in emails if e not in self.refused)
+        self.waiting = []
+
+    def update_contacts_batch(self, bodies):
+        self.batches.append(list(bodies))
+        return super().update_contacts_batch(bodies)
+
+    def get_process(self, process_id):
+        self.polls += 1
+        finished = not self.waiting
+        return SimpleNamespace(
+            id=process_id, finished=finished, status=self.status if finished else "in_process", error=None
+        )
+
+    def create_contact(self, body):
+        self.created_one.append(body["email"])
+        self.known.add(body["email"])
+
+
+def test_one_import_per_first_list_and_the_confirmation_adds_the_other_lists() -> None:
+    items = [_item(n, lists=(50, 51) if n % 2 else (50,)) for n in range(6)] + [_item(9, lists=(52,))]
+    brevo = ImportingBrevo()
+    writer = ContactWriter(brevo, sleep=lambda s: brevo.finish())
+    writer.create(items)
+    assert sorted(lists for lists, _ in brevo.imports) == [[50], [52]]
+    assert {o.outcome for o in writer.outcomes.values()} == {"created"}
+    assert all(o.confirmed for o in writer.outcomes.values())
+    confirmed = {body["email"]: body for batch in brevo.batches for body in batch}
+    assert confirmed["p1@example.org"] == {"email": "p1@example.org", "listIds": [50, 51]}
+    assert brevo.polls == 0, "nothing was missing: the import process need not be asked"
+
+
+def test_rows_an_import_refused_fail_with_the_reason_and_the_rest_are_created() -> None:
+    items = [_item(n) for n in range(5)]
+    brevo = ImportingBrevo(refused={"p3@example.org"})
+    writer = ContactWriter(brevo, sleep=lambda s: brevo.finish())
+    writer.create(items)
+    assert writer.outcomes["3"].outcome == "failed"
+    assert writer.outcomes["3"].code == "brevo_import_rejected"
+    assert [writer.outcomes[str(n)].outcome for n in (0, 1, 2, 4)] == ["created"] * 4
+    assert brevo.polls == 1
+
+
+def test_an_unfinished_import_is_reported_unconfirmed_after_the_waits() -> None:
+    brevo = ImportingBrevo()
+    writer = ContactWriter(brevo, sleep=lambda s: None)  # Brevo never finishes
+    writer.create([_item(1), _item(2)])
+    assert {(o.outcome, o.confirmed) for o in writer.outcomes.values()} == {("created", False)}
+    assert "not yet confirmed" in writer.outcomes["1"].message
+
+
+def test_settling_without_waiting_keeps_what_is_still_coming() -> None:
+    brevo = ImportingBrevo()
+    writer = ContactWriter(brevo, sleep=lambda s: None)
+    settled = writer.submit([_item(1), _item(2, lists=())])
+    assert [i.source_id for i in settled] == ["2"], "a contact without lists is created at once"
+    assert brevo.created_one == ["p2@example.org"]
+    assert writer.settle(wait=False) == [], "too young to ask about"
+    assert writer.settle(wait=False, min_age=0) == [] and writer.pending() == 1
+    brevo.finish()
+    assert [i.source_id for i in writer.settle(wait=False, min_age=0)] == ["1"]
+    assert writer.pending() == 0 and writer.outcomes["1"].outcome == "created"
