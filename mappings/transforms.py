@@ -230,6 +230,12 @@ class TagRule(BaseModel):
     def _upper_attribute(cls, value: str | None) -> str | None:
         return None if value is None else _attribute_name(value)
 
+    @field_validator("value", "value_when_absent")
+    @classmethod
+    def _clean_value(cls, value: bool | float | str | None) -> bool | float | str | None:
+        # Typed into a form or a YAML file: control characters (NUL above all) never reach Brevo.
+        return clean_text(value) if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _has_target(self) -> TagRule:
         if self.brevo_list_id is None and self.attribute is None:

@@ -160,7 +160,7 @@ LOGIN_URL = "admin:login"
 # Tajo's own knobs.
 TAJO_SYNC_SLICE_RECORDS = env.int("TAJO_SYNC_SLICE_RECORDS", default=10_000)
 # A slice works this long before committing and handing over to the next job.
-TAJO_SLICE_SECONDS = env.float("TAJO_SLICE_SECONDS", default=20.0)
+TAJO_SLICE_SECONDS = env.float("TAJO_SLICE_SECONDS", default=30.0)
 # A running run whose heartbeat is older than this lost its worker; the watchdog resumes it.
 TAJO_RUN_STALE_SECONDS = env.float("TAJO_RUN_STALE_SECONDS", default=120.0)
 TAJO_WATCHDOG_SECONDS = env.int("TAJO_WATCHDOG_SECONDS", default=60)

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 IMPORT_MAX_ROWS = 5000
+IMPORT_FLUSH_ROWS = 2000  # new contacts gathered per round of imports (confirmed a round later)
 POLL_MAX_WAIT = 30.0  # seconds we may wait for a slot in the hourly bucket to poll an import
 IMPORT_POLL_DELAYS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 30, 30, 30, 30)
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from connectors.models import Outcome, RecordState, RunMode
 from connectors.sync import staging
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
-from connectors.sync.brevo_contacts import ContactWriter, PendingContact
-from connectors.sync.estimate import contact_writes, list_sets, pages
+from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact
+from connectors.sync.estimate import contact_writes, import_lists, pages
 from connectors.sync.readahead import ReadAhead
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
@@ -45,7 +45,6 @@ logger = logging.getLogger(__name__)
 UNIT = 500  # contacts transformed and written together
 READ_AHEAD = 20  # pages (about 12 MB): reading goes on while Brevo writes catch up
 DETAIL_UNIT = 100  # with per-contact reads (2 requests each): a unit stays within a slice's time
-NEW_CONTACTS_PER_IMPORT = 2000  # imports start as the slice goes, and are confirmed at the next flush
 SETTLE_AFTER = 1.0  # seconds: a younger import is confirmed at a later flush (or the slice's end)
 STANDARD = ("orgname",)
 
@@ -261,7 +260,7 @@ class ContactsResource(Resource):
         needs = contact_needs(counts.connection, counts.mapping)
         rows = counts.total("contacts")
         ac = pages(rows) + (pages(counts.total("deals")) if needs["deals"] else 0)
-        writes = contact_writes(rows, new=True, list_sets=list_sets(counts.mapping))
+        writes = contact_writes(rows, new=True, lists=import_lists(counts.mapping))
         return RequestEstimate(ac=ac, brevo=writes)
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
@@ -589,7 +588,7 @@ class ContactsResource(Resource):
         new = [item for item in new if item.body.get("listIds")]
         self._new.extend(new)
         self._new_meta.update({item.source_id: meta[item.source_id] for item in new})
-        if len(self._new) >= NEW_CONTACTS_PER_IMPORT:
+        if len(self._new) >= IMPORT_FLUSH_ROWS:
             self._flush_new(ctx, final=False)
 
     def _slice_writer(self, ctx: SyncContext) -> ContactWriter:

@@ -24,7 +24,7 @@ from connectors.activecampaign.pagination import parse_total
 from connectors.brevo.client import GENERAL_BUDGETS
 from connectors.exceptions import ApiError
 from connectors.sync.base import RequestEstimate, Volumes
-from connectors.sync.brevo_contacts import BATCH_SIZE, IMPORT_MAX_ROWS
+from connectors.sync.brevo_contacts import BATCH_SIZE, IMPORT_FLUSH_ROWS
 
 if TYPE_CHECKING:
     from connectors.activecampaign.client import ActiveCampaignClient
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from mappings.transforms import MappingSet
 
 AC_PAGE = 100
-POLLS_PER_IMPORT = 3  # a small import is usually done by the second or third poll
-MAX_LIST_SETS = 8  # distinct list combinations new contacts are imported with, in practice
 
 BUCKET_NAMES = {
     "contacts": "Brevo contacts",
@@ -51,33 +49,31 @@ def pages(rows: float, size: int = AC_PAGE) -> int:
     return max(1, math.ceil(rows / size))
 
 
-def list_sets(mapping: MappingSet) -> int:
-    """How many distinct sets of Brevo lists new contacts are imported with (one import each)."""
+def import_lists(mapping: MappingSet) -> int:
+    """How many Brevo lists new contacts can be imported into (one import per first list)."""
     targets = {rule.brevo_list_id for rule in mapping.lists}
     targets |= {rule.brevo_list_id for rule in mapping.tags if rule.brevo_list_id}
-    return min(2 ** len(targets), MAX_LIST_SETS) if targets else 0
+    return len(targets)
 
 
-def contact_writes(rows: float, *, new: bool, list_sets: int = 0) -> dict[str, float]:
+def contact_writes(rows: float, *, new: bool, lists: int = 0) -> dict[str, float]:
     """Brevo requests per bucket to write `rows` contacts with the contacts writer.
 
     Every contact goes through `POST /contacts/batch` (500 a call). `new`: Brevo has none of
-    them yet (the first backfill), so they are imported, one import per list set and 5,000
-    rows with about three status polls each in the hourly bucket, or created one by one with
-    `POST /contacts` when no list is mapped.
+    them yet (the first backfill), so they are imported every `IMPORT_FLUSH_ROWS`, one import
+    per first list, and confirmed by a second batch call; or created one by one with
+    `POST /contacts` when no list is mapped. Import processes are asked about only when rows
+    are missing, which a floor does not assume.
     """
     if rows <= 0:
         return {}
-    writes: dict[str, float] = {"contacts": float(math.ceil(rows / BATCH_SIZE))}
+    batches = float(math.ceil(rows / BATCH_SIZE))
     if not new:
-        return writes
-    if list_sets <= 0:
-        writes["contacts"] += rows
-        return writes
-    imports = min(rows, math.ceil(rows / IMPORT_MAX_ROWS) * list_sets)
-    writes["contacts"] += imports
-    writes["other"] = imports * POLLS_PER_IMPORT
-    return writes
+        return {"contacts": batches}
+    if lists <= 0:
+        return {"contacts": batches + rows}
+    imports = min(rows, math.ceil(rows / IMPORT_FLUSH_ROWS) * lists)
+    return {"contacts": 2 * batches + imports}
 
 
 # ----------------------------------------------------------------------------- AC record totals

@@ -136,7 +136,7 @@ Connection.objects.get_or_create(
 """
 
 
-def seed(env: dict[str, str], sandbox: Sandbox, rate: float) -> None:
+def seed(env: dict[str, str], sandbox: Sandbox, rate: float, brevo_budget: str = "unpaced") -> None:
     import redis
 
     # Limiter windows from an earlier run of the same database ids must not carry over.
@@ -148,7 +148,7 @@ def seed(env: dict[str, str], sandbox: Sandbox, rate: float) -> None:
         BREVO_API_URL=sandbox.brevo_url,
         BREVO_API_KEY=sandbox.brevo_key,
         AC_RATE=str(rate),
-        BREVO_BUDGET=os.environ.get("BENCH_BREVO_BUDGET") or ("general" if rate else "unpaced"),
+        BREVO_BUDGET=brevo_budget,
     )
     _manage(run_env, "shell", "-c", SEED, stdout=subprocess.DEVNULL)
     config = ROOT / "docs" / "examples" / "benchmark.yaml"
@@ -183,17 +183,37 @@ def timed_sync(env: dict[str, str], *args: str) -> tuple[float, int, str]:
     return seconds, max(peak, before), result.stdout
 
 
+def last_run_seconds(env: dict[str, str]) -> float:
+    """The last run's own duration (started to finished), without the process start-up."""
+    out = subprocess.run(
+        [
+            "psql",
+            env["DATABASE_URL"],
+            "-Atc",
+            "SELECT EXTRACT(EPOCH FROM finished_at - started_at) FROM connectors_syncrun "
+            "ORDER BY id DESC LIMIT 1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return float(out)
+
+
 def ac_requests(stats: dict) -> int:
     return sum(v["count"] for k, v in stats["requests"].items() if " /api/3/" in k)
 
 
-def scenario_rate_limit(n: int) -> dict:
+def scenario_rate_limit(n: int, brevo_budget: str) -> dict:
+    """AC at 5 requests/s. With `brevo_budget` "unpaced" only AC's limit binds (what the figure
+    is about); with "general" Brevo's 10-a-second contacts bucket is a second limit."""
     sandbox = start_sandbox(n, ac_rate=5.0)
     try:
         env = fresh_db("tajo_bench_rate")
-        seed(env, sandbox, 5.0)
+        seed(env, sandbox, 5.0, brevo_budget)
         before = ac_requests(sandbox.stats())
         seconds, _, _ = timed_sync(env, "--resources", "contacts")
+        run_seconds = last_run_seconds(env)
         stats = sandbox.stats()
         requests = ac_requests(stats) - before
         throttled = sum(v.get("429", 0) for k, v in stats["requests"].items() if " /api/3/" in k)
@@ -202,10 +222,13 @@ def scenario_rate_limit(n: int) -> dict:
     ideal = requests / 5.0
     return {
         "contacts": n,
+        "brevo_budget": brevo_budget,
         "ac_requests": requests,
         "ideal_s": ideal,
         "measured_s": seconds,
+        "run_s": run_seconds,
         "efficiency": ideal / seconds,
+        "efficiency_run": ideal / run_seconds,
         "per_1000": requests / n * 1000,
         "ac_429": throttled,
     }
@@ -217,6 +240,7 @@ def scenario_throughput(n: int) -> dict:
         env = fresh_db("tajo_bench_fast")
         seed(env, sandbox, 0)
         seconds, _, out = timed_sync(env, "--resources", "contacts")
+        run_seconds = last_run_seconds(env)
         records = int(re.search(r"(\d+) read", out).group(1))
         # Incremental after 1% changed.
         changed = max(1, n // 100)
@@ -235,6 +259,8 @@ def scenario_throughput(n: int) -> dict:
         "contacts": n,
         "seconds": seconds,
         "per_second": records / seconds,
+        "run_s": run_seconds,
+        "per_second_run": records / run_seconds,
         "changed": changed,
         "incremental_s": inc_seconds,
         "incremental_requests": inc_requests,
@@ -298,21 +324,24 @@ def main() -> None:
     wanted = set(args.only or ["rate", "throughput", "memory"])
     results: dict[str, dict] = {}
     if "rate" in wanted:
-        results["rate"] = scenario_rate_limit(10_000 // scale)
-        r = results["rate"]
-        print(
-            f"rate limit: {r['contacts']} contacts, {r['ac_requests']} AC requests, "
-            f"ideal {r['ideal_s']:.1f}s, measured {r['measured_s']:.1f}s, "
-            f"efficiency {r['efficiency']:.2f} (target >= 0.90), {r['per_1000']:.0f} AC requests "
-            f"per 1,000 contacts (target <= 120; naive ~2,001), 429s {r['ac_429']}",
-            flush=True,
-        )
+        for budget, key in (("unpaced", "rate"), ("general", "rate_brevo_general")):
+            results[key] = scenario_rate_limit(10_000 // scale, budget)
+            r = results[key]
+            print(
+                f"rate limit (Brevo {budget}): {r['contacts']} contacts, {r['ac_requests']} AC requests, "
+                f"ideal {r['ideal_s']:.1f}s, measured {r['measured_s']:.1f}s (run {r['run_s']:.1f}s), "
+                f"efficiency {r['efficiency']:.2f} (run {r['efficiency_run']:.2f}; target >= 0.90), "
+                f"{r['per_1000']:.0f} AC requests per 1,000 contacts (target <= 120; naive ~2,001), "
+                f"429s {r['ac_429']}",
+                flush=True,
+            )
     if "throughput" in wanted:
         results["throughput"] = scenario_throughput(50_000 // scale)
         r = results["throughput"]
         print(
             f"throughput: {r['contacts']} contacts in {r['seconds']:.1f}s = {r['per_second']:.0f}/s "
-            f"(target >= 3,000/s); incremental after {r['changed']} changed: "
+            f"(run alone {r['run_s']:.1f}s = {r['per_second_run']:.0f}/s; target >= 3,000/s); "
+            f"incremental after {r['changed']} changed: "
             f"{r['incremental_requests']} AC requests in {r['incremental_s']:.1f}s "
             f"vs full backfill {r['full_requests']} requests in {r['seconds']:.1f}s",
             flush=True,

@@ -12,7 +12,7 @@ from connectors.sync.estimate import (
     bucket_seconds,
     contact_writes,
     describe_seconds,
-    list_sets,
+    import_lists,
     pages,
     resource_floor,
 )
@@ -90,19 +90,20 @@ def test_resource_floor_is_the_slower_side() -> None:
 
 
 def test_contact_writes() -> None:
-    assert contact_writes(0, new=True, list_sets=3) == {}
+    assert contact_writes(0, new=True, lists=3) == {}
     assert contact_writes(1000, new=False) == {"contacts": 2}
     # New contacts without any list are created one by one.
-    assert contact_writes(1000, new=True, list_sets=0) == {"contacts": 1002}
-    assert contact_writes(12_000, new=True, list_sets=4) == {"contacts": 24 + 12, "other": 36}
-    assert list_sets(MAPPING) == 8 and list_sets(MappingSet()) == 0
+    assert contact_writes(1000, new=True, lists=0) == {"contacts": 1002}
+    # 24 batch calls finding them new, 6 rounds of imports into 4 first lists, 24 confirmations.
+    assert contact_writes(12_000, new=True, lists=4) == {"contacts": 24 + 24 + 24}
+    assert import_lists(MAPPING) == 3 and import_lists(MappingSet()) == 0
 
 
 def test_contacts_read_each_association_in_bulk() -> None:
     estimate = get_resource("contacts").estimate_requests(_volumes())
     # contact pages carry fields, tags and lists (`include=`); deals are staged: 100 rows a request
     assert estimate.ac == 1000 + 500
-    assert estimate.brevo == contact_writes(100_000, new=True, list_sets=8)
+    assert estimate.brevo == contact_writes(100_000, new=True, lists=3)
     without_deals = MappingSet(
         fields=tuple(r for r in MAPPING.fields if not r.source.startswith("deal.")), lists=MAPPING.lists
     )
