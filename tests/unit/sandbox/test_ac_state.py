@@ -181,3 +181,16 @@ def test_stats_helpers() -> None:
     assert template_for("/api/3/contacts/3/contactTags", {"id": 3}) == "/api/3/contacts/{id}/contactTags"
     assert template_for("/api/3/contacts/77", None) == "/api/3/contacts/{id}"
     assert template_for("/v3/contacts/a%40b.c", {"identifier": "a%40b.c"}) == "/v3/contacts/{identifier}"
+
+
+def test_warming_generates_the_account_once_and_changes_nothing_served() -> None:
+    cold = ACState(seed=9, contacts=40)
+    warm = ACState(seed=9, contacts=40)
+    assert warm.warm() == 40
+    assert warm.contact_row.cache_info().currsize == 40
+    generated = warm.group_rows.cache_info()
+    for cid in (1, 17, 40):
+        assert warm.get_contact(cid) == cold.get_contact(cid)
+        for kind in ("fieldValues", "contactTags", "contactLists", "deals"):
+            assert warm.children_of(cid, kind) == cold.children_of(cid, kind)
+    assert warm.group_rows.cache_info().misses == generated.misses, "served rows were generated again"
