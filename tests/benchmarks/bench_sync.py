@@ -1,6 +1,6 @@
 """Sync benchmarks on the sandbox with PostgreSQL; prints figures and writes docs/benchmarks.md.
 
-    python -m tests.benchmarks.bench_sync            # every scenario (about 15 minutes)
+    python -m tests.benchmarks.bench_sync            # every scenario (about 5 minutes)
     python -m tests.benchmarks.bench_sync --quick    # smaller sizes, for a smoke run
 
 Each scenario starts `manage.py tajo_sandbox` in its own process (so it never competes with the
