@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import time
 from datetime import timedelta
 from typing import Any
@@ -42,8 +43,8 @@ logger = logging.getLogger(__name__)
 GC_THRESHOLD = 50_000  # allocations between young-generation collections (Python's default: 700)
 
 
-def tune_gc() -> None:
-    """Collect garbage less often in a sync worker; call once the process is set up.
+def tune_worker() -> None:
+    """Collect garbage less often and hand the GIL over sooner in a sync worker; call once set up.
 
     A slice allocates millions of short-lived objects (parsed pages, bodies, outcomes) while it
     holds a few pages in memory; with Python's defaults the collector keeps walking those, and a
@@ -53,6 +54,10 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 20, 20)
+    # The page reader hands the GIL back and forth on every socket call while the writer thread
+    # computes; Python's 5 ms switch interval would let a request the limiter has just timed
+    # leave tens of milliseconds late, and arrive in the account's next window too early.
+    sys.setswitchinterval(0.001)
 
 
 OVERLAP = timedelta(minutes=5)  # incremental re-reads this much before the cursor (clock skew, late commits)
@@ -99,7 +104,7 @@ def execute_slice(run_id: int, *, slice_seconds: float | None = None) -> str:
         return _execute_locked(run_id, seconds)
     finally:
         lock.release()
-        # With `tune_gc`'s rare collections, a slice's cyclic leftovers (pages, threads, bodies)
+        # With `tune_worker`'s rare collections, a slice's cyclic leftovers (pages, threads, bodies)
         # would pile up over the next slices: one full collection here keeps every slice's peak
         # the same.
         gc.collect()

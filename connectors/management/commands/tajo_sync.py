@@ -55,9 +55,9 @@ class Command(BaseCommand):
             f"Run #{run.pk} queued: {run.get_mode_display()}, resources {', '.join(run.resources)}"
         )
         if options["inline"]:
-            from connectors.sync.engine import execute_slice, tune_gc
+            from connectors.sync.engine import execute_slice, tune_worker
 
-            tune_gc()
+            tune_worker()
             while execute_slice(run.pk) not in ("finished", "noop"):
                 pass
         if not (options["wait"] or options["inline"]):

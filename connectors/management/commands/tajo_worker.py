@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from connectors.services import SHORT_QUEUE, SYNC_QUEUE, schedule_watchdog
-from connectors.sync.engine import tune_gc
+from connectors.sync.engine import tune_worker
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--worker-class", default=None, help="RQ worker class (dotted path)")
 
     def handle(self, *args, **options) -> None:
-        tune_gc()
+        tune_worker()
         schedule_watchdog()
         extra = {"worker_class": options["worker_class"]} if options["worker_class"] else {}
         call_command(
