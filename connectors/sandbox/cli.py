@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any, TextIO
 
 import uvicorn
@@ -92,9 +91,6 @@ def config_from_options(options: dict[str, Any]) -> SandboxConfig:
 
 def serve(config: SandboxConfig, out: TextIO) -> None:
     """Bind, print the two connection lines, then serve until SIGINT/SIGTERM."""
-    # Brevo requests run in threads: a short switch interval lets the event loop take an
-    # ActiveCampaign request, and time it for the rate window, as soon as it arrives.
-    sys.setswitchinterval(0.001)
     app = build_app(config)
     if config.warm:
         app.sandbox.ac.warm()
