@@ -388,10 +388,12 @@ class ContactsResource(Resource):
         read = 0
 
         def more(page: Any) -> bool:
-            # Runs in the read-ahead thread: stop reading where this slice's budget ends.
+            # Runs in the read-ahead thread: stop reading where this slice's budget ends. A slice
+            # may take one page past it, so an account ending exactly at the budget learns that
+            # it has ended (an empty page) in this slice instead of in a slice of its own.
             nonlocal read
             read += page.row_count
-            return read < budget and not ctx.out_of_time()
+            return read <= budget and not ctx.out_of_time()
 
         pages = ReadAhead(
             ctx.ac.iter_contact_pages(
