@@ -231,11 +231,14 @@ class ContactWriter:
             chunk = [_lists_only(item) for item in items[start : start + BATCH_SIZE]]
             not_found = [by_id[item.source_id] for item in self._update_existing(chunk, success="created")]
             missing.extend(not_found)
-            if start == 0 and len(not_found) == len(chunk) and not self._poll_would_block():
-                # Nothing of it there yet: most likely still importing. Ask before sending the rest.
-                process = self.brevo.get_process(submitted.process_id)
-                if not process.finished:
-                    return [], items
+            # Nothing of it there yet: most likely still importing. Ask before sending the rest,
+            # or, when the hourly bucket has no slot, assume so.
+            if (
+                start == 0
+                and len(not_found) == len(chunk)
+                and (self._poll_would_block() or not self.brevo.get_process(submitted.process_id).finished)
+            ):
+                return [], items
         if not missing:
             return submitted.items, []
         if self._poll_would_block():

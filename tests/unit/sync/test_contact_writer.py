@@ -160,3 +160,17 @@ def test_settling_without_waiting_keeps_what_is_still_coming() -> None:
     brevo.finish()
     assert [i.source_id for i in writer.settle(wait=False, min_age=0)] == ["1"]
     assert writer.pending() == 0 and writer.outcomes["1"].outcome == "created"
+
+
+def test_an_import_not_there_yet_costs_one_batch_call_not_one_per_500() -> None:
+    items = [_item(n) for n in range(1200)]
+    brevo = ImportingBrevo()
+    writer = ContactWriter(brevo, sleep=lambda s: None)
+    writer.submit(items)
+    assert writer.settle(wait=False, min_age=0) == []
+    assert len(brevo.batches) == 1 and brevo.polls == 1
+    writer._poll_would_block = lambda: True  # the hourly bucket is used up
+    assert writer.settle(wait=False, min_age=0) == []
+    assert len(brevo.batches) == 2 and brevo.polls == 1, "no poll, and the rest was not sent"
+    brevo.finish()
+    assert len(writer.settle(wait=False, min_age=0)) == 1200
