@@ -10,7 +10,6 @@ per-contact reads when few changed and from staging when many did, whichever cos
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
     from connectors.activecampaign.client import ActiveCampaignClient
     from connectors.activecampaign.schemas import ContactDetail
     from connectors.models import Connection
-
-logger = logging.getLogger(__name__)
 
 UNIT = 500  # contacts transformed and written together
 READ_AHEAD = 20  # pages (about 12 MB): reading goes on while Brevo writes catch up
@@ -616,44 +613,11 @@ class ContactsResource(Resource):
         for item in items:
             body, digest, problems, udate = meta[item.source_id]
             written = writer.outcomes.get(item.source_id)
-            if written is None:  # a bug, not a Brevo answer: say so instead of losing the record
-                logger.error("No write outcome for contact %s", item.source_id)
-                ctx.recorder.record(
-                    self.name,
-                    item.source_id,
-                    Outcome.FAILED,
-                    key=item.email,
-                    code="internal",
-                    message="Tajo lost track of this write; the next run sends the contact again",
-                )
-                continue
-            if written.dropped:
-                problems = "; ".join(filter(None, [problems, written.dropped]))
-            if ctx.recorder.record_refused(self.name, item, written, sent=body):
-                continue
-            if written.confirmed:
-                # Unconfirmed imports are not remembered, so the next run sends them again (and
-                # then sees whether Brevo has them).
+            recorded = ctx.recorder.record_written(self.name, item, written, problems=problems, sent=body)
+            # Unconfirmed imports are not remembered, so the next run sends them again (and then
+            # sees whether Brevo has them).
+            if recorded and written.confirmed:
                 ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=udate)
-            if problems:
-                ctx.recorder.record(
-                    self.name,
-                    item.source_id,
-                    Outcome.FAILED,
-                    key=item.email,
-                    code="field_rejected",
-                    message=f"{written.outcome}, but these values were not sent: {problems}",
-                    sent=body,
-                )
-            else:
-                ctx.recorder.record(
-                    self.name,
-                    item.source_id,
-                    written.outcome,
-                    key=item.email,
-                    message=written.message,
-                    sent=body,
-                )
 
 
 def _total(body: dict[str, Any]) -> int:

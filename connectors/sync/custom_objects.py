@@ -309,10 +309,12 @@ class CustomObjectsResource(Resource):
         outcomes = writer.write(pending)
         for item in pending:
             written = outcomes.get(item.source_id)
-            if written is None:
-                continue
             digest, problems, contact_id, record = meta[item.source_id]
-            if ctx.recorder.record_refused(self.name, item, written):
+            # As for contacts: an import Brevo has not confirmed is not remembered, so it is re-sent.
+            if (
+                not ctx.recorder.record_written(self.name, item, written, problems=problems)
+                or not written.confirmed
+            ):
                 continue
             stamp = _aware(record.updated_timestamp)
             ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=stamp)
@@ -323,27 +325,6 @@ class CustomObjectsResource(Resource):
                 brevo_id=record.id,
                 modified_at=stamp,
             )
-            # Created when Brevo did not know the contact yet; otherwise its attributes were updated.
-            outcome = Outcome.CREATED if written.outcome == Outcome.CREATED else Outcome.UPDATED
-            if problems:
-                ctx.recorder.record(
-                    self.name,
-                    item.source_id,
-                    Outcome.FAILED,
-                    key=item.email,
-                    code="field_rejected",
-                    message=f"{outcome}, but these values were not sent: {problems}",
-                    sent=item.body,
-                )
-            else:
-                ctx.recorder.record(
-                    self.name,
-                    item.source_id,
-                    outcome,
-                    key=item.email,
-                    message=written.message,
-                    sent=item.body,
-                )
 
 
 def _related_contact(record: CustomObjectRecord, relationships: list[str]) -> int | None:

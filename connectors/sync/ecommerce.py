@@ -207,6 +207,7 @@ class EcommerceResource(Resource):
         for item in pending:
             written = outcomes.get(item.source_id)
             if written is None:
+                ctx.recorder.record_lost(self.name, item)
                 continue
             if ctx.recorder.record_refused(self.name, item, written):
                 continue

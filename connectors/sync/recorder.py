@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from django.utils import timezone
 
 from connectors.models import Outcome, RecordState, SyncRecord, SyncRun
 from mappings.transforms import not_sent_outcome
+
+logger = logging.getLogger(__name__)
 
 SENT_MAX_BYTES = 2048
 MESSAGE_MAX_CHARS = 1000
@@ -39,11 +42,6 @@ def bounded_json(sent: Any) -> str | None:
     if len(data) > SENT_MAX_BYTES:
         data = orjson.dumps({"truncated": data[:SENT_MAX_BYTES].decode(errors="ignore"), "bytes": len(data)})
     return data.decode()
-
-
-def bounded(sent: Any) -> Any:
-    """`bounded_json` decoded: the value `SyncRecord.sent` holds."""
-    return _loads(bounded_json(sent))
 
 
 def _loads(text: str | None) -> Any:
@@ -147,6 +145,48 @@ class Recorder:
             message=result.skip_reason or "",
         )
         return outcome
+
+    def record_written(
+        self, resource: str, item: Any, written: Any, *, problems: str = "", sent: Any = None
+    ) -> bool:
+        """Record what the contacts writer did with one contact; True if Brevo has it now.
+
+        `problems`: values left out before sending; with those (or a value Brevo refused and the
+        writer left out) the record fails with the reason although the contact was written.
+        """
+        sent = item.body if sent is None else sent
+        if written is None:
+            self.record_lost(resource, item)
+            return False
+        if self.record_refused(resource, item, written, sent=sent):
+            return False
+        problems = "; ".join(filter(None, [problems, written.dropped]))
+        if problems:
+            self.record(
+                resource,
+                item.source_id,
+                Outcome.FAILED,
+                key=item.email,
+                code="field_rejected",
+                message=f"{written.outcome}, but these values were not sent: {problems}",
+                sent=sent,
+            )
+        else:
+            message = written.message
+            self.record(resource, item.source_id, written.outcome, key=item.email, message=message, sent=sent)
+        return True
+
+    def record_lost(self, resource: str, item: Any) -> None:
+        """A write the writer gave no outcome for: a bug, not a Brevo answer; said instead of lost."""
+        logger.error("No write outcome for %s %s", resource, item.source_id)
+        self.record(
+            resource,
+            item.source_id,
+            Outcome.FAILED,
+            key=item.email,
+            code="internal",
+            message="Tajo lost track of this write; the next run sends it again",
+        )
 
     def record_refused(self, resource: str, item: Any, written: Any, *, sent: Any = None) -> bool:
         """Record a contact write Brevo refused (`written.outcome` failed); True if it was refused."""
