@@ -14,17 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import resource
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+from tests.benchmarks.report import heading, write_section
 
 ROOT = Path(__file__).resolve().parents[2]
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -359,21 +359,15 @@ def main() -> None:
 
 
 def write_report(results: dict[str, dict]) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    section = [
-        f"\n## Sync benchmarks — {stamp} ({machine})\n",
-        "```json",
-        json.dumps(results, indent=2),
-        "```\n",
-    ]
-    text = (
-        path.read_text()
-        if path.exists()
-        else "# Benchmarks\n\nFigures written by the benchmark commands in the README.\n"
+    write_section(
+        "sync",
+        [
+            f"### {heading('Raw figures of the latest run')}\n",
+            "```json",
+            json.dumps(results, indent=2),
+            "```",
+        ],
     )
-    path.write_text(text + "\n".join(section))
 
 
 if __name__ == "__main__":

@@ -23,18 +23,19 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import platform
 import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+
+from tests.benchmarks.report import heading, write_section
 
 ROOT = Path(__file__).resolve().parents[2]
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -456,10 +457,7 @@ def main() -> None:
 
 
 def write_report(results: dict[str, dict]) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    lines = [f"\n## Webhook benchmarks — {stamp} ({machine})\n"]
+    lines = [f"## {heading('Webhook benchmarks')}\n"]
     if "intake" in results:
         r = results["intake"]
         lines.append(
@@ -480,13 +478,8 @@ def write_report(results: dict[str, dict]) -> None:
             f"a burst of {b['changes']} changes — p50 {b['p50_s']} s, p95 {b['p95_s']} s, max {b['max_s']} s "
             "(the burst queues behind the AC budget).\n"
         )
-    lines += ["```json", json.dumps(results, indent=2), "```\n"]
-    text = (
-        path.read_text()
-        if path.exists()
-        else "# Benchmarks\n\nFigures written by the benchmark commands in the README.\n"
-    )
-    path.write_text(text + "\n".join(lines))
+    lines += ["```json", json.dumps(results, indent=2), "```"]
+    write_section("webhooks", lines)
 
 
 if __name__ == "__main__":
