@@ -49,3 +49,12 @@ def shot(page, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def login(page, live_server, username: str) -> None:
+    """Sign in through the admin's login form (factory users have the password `pw-123456`)."""
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-123456")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content")

@@ -12,7 +12,7 @@ import pytest
 from connectors.models import SyncRun
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import SandboxServer
-from tests.browser.conftest import shot
+from tests.browser.conftest import login, shot
 from tests.factories import ConnectionFactory, MembershipFactory, TenantFactory
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
@@ -25,20 +25,12 @@ def sandbox():
         yield server
 
 
-def _login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-123456")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
-
-
 def test_operator_tests_runs_and_reads_outcomes(browser, live_server, sandbox, redis_conn) -> None:
     member = MembershipFactory(role="operator")
     connection = connection_for_sandbox(sandbox, tenant=member.tenant)
     other = ConnectionFactory(tenant=TenantFactory(name="Other client"), name="hidden-conn")
     page = browser.new_page(viewport={"width": 1400, "height": 900})
-    _login(page, live_server, member.user.username)
+    login(page, live_server, member.user.username)
 
     page.goto(f"{live_server.url}/admin/connectors/connection/")
     assert "hidden-conn" not in page.content()
@@ -82,7 +74,7 @@ def test_viewer_gets_read_only_pages(browser, live_server) -> None:
     member = MembershipFactory(role="viewer")
     connection = ConnectionFactory(tenant=member.tenant)
     page = browser.new_page()
-    _login(page, live_server, member.user.username)
+    login(page, live_server, member.user.username)
     page.goto(f"{live_server.url}/admin/connectors/connection/{connection.pk}/change/")
     assert page.locator("input[name=_save]").count() == 0
     assert "Add connection" not in page.content()

@@ -8,7 +8,7 @@ import pytest
 
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import SandboxServer
-from tests.browser.conftest import shot
+from tests.browser.conftest import login, shot
 from tests.factories import MembershipFactory
 from tests.preview_helpers import import_demo_connection
 
@@ -21,19 +21,11 @@ def sandbox():
         yield server
 
 
-def _login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-123456")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
-
-
 def test_viewer_opens_preview_and_reads_payloads(browser, live_server, sandbox, redis_conn) -> None:
     connection = import_demo_connection(sandbox, tenant_slug="preview-browser", crm_deals=True)
     viewer = MembershipFactory(tenant=connection.tenant, role="viewer")
     page = browser.new_page(viewport={"width": 1400, "height": 900})
-    _login(page, live_server, viewer.user.username)
+    login(page, live_server, viewer.user.username)
 
     page.goto(f"{live_server.url}/admin/connectors/connection/{connection.pk}/change/")
     page.click("#tajo-preview-link")
