@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import socket
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import uvicorn
@@ -89,8 +91,25 @@ def config_from_options(options: dict[str, Any]) -> SandboxConfig:
     )
 
 
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that calls `announce` once it accepts connections, not before."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and not self.should_exit:
+            self._announce()
+
+
 def serve(config: SandboxConfig, out: TextIO) -> None:
-    """Bind, print the two connection lines, then serve until SIGINT/SIGTERM."""
+    """Bind, serve, print the two connection lines once the server accepts, run until SIGINT/SIGTERM.
+
+    Whoever reads the lines may connect at once: they are written only after uvicorn's startup
+    has put the listening socket into service.
+    """
     app = build_app(config)
     if config.warm:
         app.sandbox.ac.warm()
@@ -98,10 +117,13 @@ def serve(config: SandboxConfig, out: TextIO) -> None:
     port = sock.getsockname()[1]
     host = config.host if ":" not in config.host else f"[{config.host}]"
     base = f"http://{host}:{port}"
-    out.write(f"ActiveCampaign: api_url={base} api_key={config.ac_key}\n")
-    out.write(f"Brevo: api_url={base}/v3 api_key={config.brevo_key}\n")
-    out.flush()
-    server = uvicorn.Server(uvicorn_config(app, config))
+
+    def announce() -> None:
+        out.write(f"ActiveCampaign: api_url={base} api_key={config.ac_key}\n")
+        out.write(f"Brevo: api_url={base}/v3 api_key={config.brevo_key}\n")
+        out.flush()
+
+    server = _AnnouncingServer(uvicorn_config(app, config), announce)
     try:
         server.run(sockets=[sock])
     finally:

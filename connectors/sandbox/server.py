@@ -86,12 +86,20 @@ def build_app(config: SandboxConfig | None = None) -> SandboxApp:
     return app
 
 
+BACKLOG = 2048
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind (port 0 = any free port) before serving, so the real port is known up front."""
+    """Bind (port 0 = any free port) and listen before serving, so the real port is known up front.
+
+    Listening here, not only when uvicorn starts, means a client that connects as soon as it
+    learns the port is queued by the kernel instead of refused.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
 
@@ -104,7 +112,7 @@ def uvicorn_config(app: Any, config: SandboxConfig) -> uvicorn.Config:
         lifespan="off",
         timeout_graceful_shutdown=1,
         timeout_keep_alive=30,
-        backlog=2048,
+        backlog=BACKLOG,
     )
 
 
