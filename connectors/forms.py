@@ -7,7 +7,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from connectors.models import PLAN_RATES, ActiveCampaignAccount, BrevoAccount
+from connectors.models import (
+    DEFAULT_AC_RATE,
+    DEFAULT_EVENT_TRACKING_RATE,
+    PLAN_RATES,
+    ActiveCampaignAccount,
+    BrevoAccount,
+)
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url, validate_api_key
 
 
@@ -72,7 +78,11 @@ class ActiveCampaignAccountForm(SecretKeyFormMixin):
             self.fields["requests_per_second"].required = False
             if not self.instance.pk:
                 self.initial["requests_per_second"] = None
-            rate_help = "Empty: the plan's rate (Lite 5, Plus 10, Professional 10, Enterprise 20 a second)."
+            rate_help = (
+                "Empty: 5 a second, ActiveCampaign's limit on every plan. Enter more only if "
+                "ActiveCampaign raised this account's limit; Tajo never paces above the limit "
+                "ActiveCampaign announces."
+            )
             self.fields["requests_per_second"].help_text = rate_help
 
     def clean_api_url(self) -> str:
@@ -86,11 +96,13 @@ class ActiveCampaignAccountForm(SecretKeyFormMixin):
         if plan and plan not in PLAN_RATES:
             self.add_error("plan", f"Unknown plan '{plan}'. Choose Lite, Plus, Professional or Enterprise.")
         if data.get("event_tracking_rate") in (None, ""):
-            data["event_tracking_rate"] = 5.0
+            data["event_tracking_rate"] = DEFAULT_EVENT_TRACKING_RATE
+        elif not 0 < data["event_tracking_rate"] <= 100:
+            self.add_error("event_tracking_rate", "Enter a rate between 0 and 100 requests per second.")
         rate = data.get("requests_per_second")
-        if rate in (None, "") and plan in PLAN_RATES:
-            data["requests_per_second"] = PLAN_RATES[plan]
-        elif rate is not None and not 0 < rate <= 100:
+        if rate in (None, ""):
+            data["requests_per_second"] = DEFAULT_AC_RATE
+        elif not 0 < rate <= 100:
             self.add_error("requests_per_second", "Enter a rate between 0 and 100 requests per second.")
         return data
 

@@ -22,14 +22,14 @@ class AcPlan(models.TextChoices):
     ENTERPRISE = "enterprise", "Enterprise"
 
 
-# Requests per second each plan implies; the account's rate stays editable because
-# ActiveCampaign raises limits per account on request.
-PLAN_RATES: dict[str, float] = {
-    AcPlan.LITE: 5.0,
-    AcPlan.PLUS: 10.0,
-    AcPlan.PROFESSIONAL: 10.0,
-    AcPlan.ENTERPRISE: 20.0,
-}
+# ActiveCampaign allows 5 requests per second per account on every plan (vendor rate-limit page,
+# updated 2026-11-10; reference §15) and says so in `RateLimit-Limit` on every answer. The plan
+# no longer implies a rate: an account above 5 is an explicit override for an account AC itself
+# has raised, and Tajo still never paces above the header (`connectors.ratelimit.FollowingLimiter`).
+DEFAULT_AC_RATE = 5.0
+# Event tracking reads (tracking logs, event-tracking settings) have their own, lower budget.
+DEFAULT_EVENT_TRACKING_RATE = 2.0
+PLAN_RATES: dict[str, float] = dict.fromkeys(AcPlan.values, DEFAULT_AC_RATE)
 
 
 class SecretHolder(models.Model):
@@ -64,11 +64,14 @@ class ActiveCampaignAccount(TenantOwned, SecretHolder):
     )
     plan = models.CharField(max_length=20, choices=AcPlan.choices, default=AcPlan.LITE)
     requests_per_second = models.FloatField(
-        default=5.0,
-        help_text="Shared by every worker that touches this account. Set from the plan; editable.",
+        default=DEFAULT_AC_RATE,
+        help_text="Shared by every worker that touches this account. 5 on every plan; set it higher "
+        "only if ActiveCampaign raised this account's limit. Tajo never paces above the limit "
+        "ActiveCampaign announces (RateLimit-Limit).",
     )
     event_tracking_rate = models.FloatField(
-        default=5.0, help_text="Separate budget for event tracking requests (per second)."
+        default=DEFAULT_EVENT_TRACKING_RATE,
+        help_text="Separate budget for event tracking requests (per second), on top of the account's rate.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["api_key"])

@@ -320,3 +320,145 @@ def get_limiter(
                 limiter = MemoryRateLimiter(key, windows, margin=margin)
             _registry[registry_key] = limiter
         return limiter
+
+
+def parse_limit_header(value: str | None) -> float | None:
+    """The request rate a `RateLimit-Limit` header announces, or None when it says nothing usable.
+
+    ActiveCampaign sends a bare number of requests per second (`RateLimit-Limit: 5`, reference
+    §15); the IETF draft form `5;w=1` (quota and window) is read too, so a vendor moving to it
+    is still followed rather than ignored.
+    """
+    if not value:
+        return None
+    first = value.split(",", 1)[0].strip()
+    quota_text, _, params = first.partition(";")
+    try:
+        quota = float(quota_text.strip())
+    except ValueError:
+        return None
+    window = 1.0
+    for param in params.split(";"):
+        name, _, text = param.strip().partition("=")
+        if name.strip().lower() == "w":
+            try:
+                window = float(text.strip())
+            except ValueError:
+                return None
+    if not (quota > 0 and window > 0 and math.isfinite(quota / window)):
+        return None
+    return quota / window
+
+
+class FollowingLimiter:
+    """An account limiter that follows the limit the provider announces, never going above it.
+
+    It starts at `rate_per_second` (the account's setting) and paces at
+    `min(setting, announced)` once a response has announced a limit through `observe()`: an
+    account configured above what the provider grants slows down to the grant, and a lowered
+    grant is followed at once. It never speeds up past the setting, so a raise by the provider
+    only takes effect when the operator raises the setting as well. Windows are shared through
+    `get_limiter` (Redis when given), so every process keyed on the account uses the same ones.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        rate_per_second: float | None,
+        *,
+        redis_url: str | None = None,
+        margin: float = DEFAULT_MARGIN,
+    ) -> None:
+        self.key = key
+        self.configured = rate_per_second or None
+        self.announced: float | None = None
+        self._redis_url = redis_url
+        self._margin = margin
+        self._lock = threading.Lock()
+        self._current = get_limiter(key, self.configured, redis_url=redis_url, margin=margin)
+
+    @property
+    def rate(self) -> float | None:
+        """The requests per second paced at now (None: unlimited)."""
+        if self.configured is None:
+            return None
+        if self.announced is None:
+            return self.configured
+        return min(self.configured, self.announced)
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._current
+
+    def observe(self, header: str | None) -> None:
+        """Take note of a response's `RateLimit-Limit` header (missing or unreadable: no change)."""
+        announced = parse_limit_header(header)
+        if announced is None or announced == self.announced:
+            return
+        with self._lock:
+            before = self.rate
+            self.announced = announced
+            after = self.rate
+            if after != before:
+                self._current = get_limiter(self.key, after, redis_url=self._redis_url, margin=self._margin)
+                logger.info(
+                    "Pacing %s at %g requests/s: the provider announces %g (setting %s)",
+                    self.key,
+                    after,
+                    announced,
+                    "unlimited" if self.configured is None else f"{self.configured:g}",
+                )
+
+    def acquire(self) -> float:
+        return self._current.acquire()
+
+    def try_acquire(self) -> float:
+        return self._current.try_acquire()
+
+    def peek(self) -> float:
+        return self._current.peek()
+
+    def pause(self, seconds: float) -> None:
+        self._current.pause(seconds)
+
+    def __repr__(self) -> str:
+        return f"FollowingLimiter({self.key!r}, rate={self.rate!r}, announced={self.announced!r})"
+
+
+class CombinedLimiter:
+    """Several budgets at once: a request waits until every one of them has room.
+
+    ActiveCampaign's event-tracking reads count against the account's limit *and* against the
+    account's own, lower event-tracking rate. Slots are taken one budget at a time, slowest
+    first, so a wait on one does not hold a slot of another meanwhile for long.
+    """
+
+    def __init__(self, *limiters: object) -> None:
+        self.limiters = tuple(limiters)
+
+    def acquire(self) -> float:
+        return sum(limiter.acquire() for limiter in self.limiters)  # type: ignore[attr-defined]
+
+    def pause(self, seconds: float) -> None:
+        for limiter in self.limiters:
+            limiter.pause(seconds)  # type: ignore[attr-defined]
+
+
+_following: dict[tuple, FollowingLimiter] = {}
+
+
+def get_following_limiter(
+    key: str, rate_per_second: float | None, *, redis_url: str | None = None
+) -> FollowingLimiter:
+    """The `FollowingLimiter` for `key` at this setting, shared within this process.
+
+    Shared so that what one client learnt from the provider's headers holds for the next slice.
+    """
+    registry_key = (key, rate_per_second or None, redis_url)
+    with _registry_lock:
+        limiter = _following.get(registry_key)
+    if limiter is None:
+        limiter = FollowingLimiter(key, rate_per_second, redis_url=redis_url)
+        with _registry_lock:
+            limiter = _following.setdefault(registry_key, limiter)
+    return limiter

@@ -19,7 +19,7 @@ from connectors.activecampaign.client import ActiveCampaignClient
 from connectors.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
 from connectors.exceptions import ApiError
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRecord, SyncRun, Trigger
-from connectors.ratelimit import get_limiter, limiter_key
+from connectors.ratelimit import get_following_limiter, get_limiter, limiter_key
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +46,15 @@ def _redis_url() -> str | None:
 
 def ac_client_for(connection: Connection, **overrides: Any) -> ActiveCampaignClient:
     account = connection.ac_account
-    limiter = get_limiter(
-        limiter_key("activecampaign", account.api_url), account.requests_per_second, redis_url=_redis_url()
-    )
+    key = limiter_key("activecampaign", account.api_url)
+    # Paced at the account's setting, lowered to what AC's RateLimit-Limit header grants.
+    limiter = get_following_limiter(key, account.requests_per_second, redis_url=_redis_url())
+    event_limiter = get_limiter(f"{key}:events", account.event_tracking_rate, redis_url=_redis_url())
     return ActiveCampaignClient(
         api_url=account.api_url,
         api_key=account.api_key,
         limiter=limiter,
+        event_limiter=event_limiter,
         allow_private=settings.TAJO_ALLOW_PRIVATE_URLS,
         **overrides,
     )

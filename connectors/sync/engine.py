@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.exceptions import ApiError
+from connectors.exceptions import ApiError, RateLimited
 from connectors.http import requests_sent
 from connectors.models import (
     ACTIVE_STATUSES,
@@ -62,6 +62,8 @@ def tune_worker() -> None:
 
 OVERLAP = timedelta(minutes=5)  # incremental re-reads this much before the cursor (clock skew, late commits)
 MAX_SLICE_FAILURES = 5
+# A run waits out this many long provider rate limits (Retry-After beyond what a slice waits inline).
+MAX_RATE_LIMITED_SLICES = 50
 
 
 class SliceLock:
@@ -278,14 +280,26 @@ def _count_requests(run: SyncRun, ctx: SyncContext) -> None:
 
 
 def _slice_failed(run: SyncRun, ctx: SyncContext, exc: ApiError, enqueue) -> str:
-    """Retryable trouble (5xx, timeouts) retries the slice later; anything else fails the run."""
+    """Retryable trouble (5xx, timeouts) retries the slice later; anything else fails the run.
+
+    A rate limit the client could not wait out (a long `Retry-After`) is not a failure: the
+    slice ends and the run resumes once the provider's wait is over, without counting it.
+    """
     with transaction.atomic():
         ctx.recorder.flush()
         run.counters = ctx.recorder.merged_counters(run.counters)
-        failures = int(run.state.get("_slice_failures", 0)) + 1
-        run.state["_slice_failures"] = failures
+        rate_limited = isinstance(exc, RateLimited)
+        counter = "_rate_limited_slices" if rate_limited else "_slice_failures"
+        failures = int(run.state.get(counter, 0)) + 1
+        run.state[counter] = failures
         _count_requests(run, ctx)
         run.save(update_fields=["counters", "state", "ac_requests", "brevo_requests"])
+    if rate_limited and failures < MAX_RATE_LIMITED_SLICES:
+        wait = max(1.0, float(exc.retry_after or 0.0))
+        logger.info("run %s waits %.0fs for a provider rate limit (%s)", run.pk, wait, exc.operator_message)
+        SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() + timedelta(seconds=wait))
+        enqueue(run.pk, delay_seconds=wait)
+        return "continue"
     if exc.retryable and failures < MAX_SLICE_FAILURES:
         logger.warning("run %s slice failed (%s); retrying", run.pk, exc.operator_message)
         enqueue(run.pk, delay_seconds=min(300, 5 * 2**failures))

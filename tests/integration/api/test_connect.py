@@ -42,7 +42,7 @@ def test_connect_creates_the_connection_and_passes_the_checklist(world, sandbox,
     assert all(c["ok"] for c in body["checks"])
     connection = Connection.objects.get(tenant=world.tenant, name="main")
     assert connection.ac_account.api_key == sandbox.ac_key  # stored (encrypted at rest), usable
-    assert connection.ac_account.plan == "plus" and connection.ac_account.requests_per_second == 10.0
+    assert connection.ac_account.plan == "plus" and connection.ac_account.requests_per_second == 5.0
     assert connection.brevo_account.api_url == sandbox.brevo_api_url
     # Keys never come back in clear.
     assert sandbox.ac_key not in response.content.decode()

@@ -102,10 +102,19 @@ def test_empty_key_and_unknown_plan_are_field_errors() -> None:
     assert "plan" in form.errors
 
 
-def test_plan_sets_the_rate_when_left_empty() -> None:
-    form = _ac_form(plan="enterprise", requests_per_second="")
+def test_every_plan_gets_five_a_second_when_left_empty() -> None:
+    # ActiveCampaign allows 5 requests/s on every plan (reference §15): no plan presets above it.
+    for plan in ("lite", "plus", "professional", "enterprise"):
+        form = _ac_form(plan=plan, requests_per_second="")
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["requests_per_second"] == 5.0
+        assert form.cleaned_data["event_tracking_rate"] == 2.0
+
+
+def test_a_rate_above_five_is_an_explicit_override() -> None:
+    form = _ac_form(plan="enterprise", requests_per_second="10")
     assert form.is_valid(), form.errors
-    assert form.cleaned_data["requests_per_second"] == 20.0
+    assert form.cleaned_data["requests_per_second"] == 10.0
 
 
 def test_empty_key_on_edit_keeps_the_stored_key() -> None:
