@@ -7,14 +7,17 @@ through `connectors.http.send` (rate limiter, AC error table, bounded retries).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from connectors.activecampaign.cursor import updated_after_value
 from connectors.activecampaign.errors import PROVIDER, ActiveCampaignErrors
 from connectors.activecampaign.pagination import (
     PAGE_SIZE,
@@ -66,11 +69,21 @@ from connectors.activecampaign.schemas import (
 )
 from connectors.exceptions import BadResponse
 from connectors.http import RetryPolicy, build_client, register_secret, response_json, send
-from connectors.ratelimit import RateLimiter, get_limiter, limiter_key
+from connectors.ratelimit import (
+    CombinedLimiter,
+    FollowingLimiter,
+    RateLimiter,
+    get_following_limiter,
+    get_limiter,
+    limiter_key,
+)
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RATE = 5.0  # requests per second per account (reference §15)
+DEFAULT_RATE = 5.0  # requests per second per account, every plan (reference §15, vendor page 2026-11-10)
+# Event tracking has its own, lower budget per account (the account's `event_tracking_rate`).
+DEFAULT_EVENT_TRACKING_RATE = 2.0
+RATE_LIMIT_HEADER = "RateLimit-Limit"  # on every answer (reference §15): what the account may send
 WEBHOOK_SOURCES = ("public", "admin", "api", "system")
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,10 +97,17 @@ SIDELOADS: dict[str, type[AcModel]] = {
 }
 
 
-def _date_param(value: datetime | date) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    return value.isoformat()
+# The account's UTC offset as ActiveCampaign writes its timestamps, per account URL, with when
+# it was learnt: re-learnt hourly so a daylight-saving change is picked up within the hour.
+_OFFSETS: dict[str, tuple[float, timedelta | None]] = {}
+_OFFSETS_LOCK = threading.Lock()
+OFFSET_TTL = 3600.0
+
+
+def _is_event_tracking(path: str) -> bool:
+    if path.startswith("/eventTracking"):
+        return True
+    return path.startswith("/contacts/") and path.endswith("/trackingLogs")
 
 
 def _clean(params: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +120,12 @@ class ActiveCampaignClient:
     `api_url` is the account URL from Settings → Developer (`https://acme.api-us1.com`); `/api/3`
     is appended (and tolerated if already there). Without `limiter` the client paces itself at
     AC's 5 requests/s within this process; pass a Redis-backed limiter (see
-    `connectors.ratelimit.get_limiter`) to share the budget between workers, or
-    `get_limiter(key, None)` for none at all.
+    `connectors.ratelimit.FollowingLimiter`) to share the budget between workers, or
+    `get_limiter(key, None)` for none at all. A `FollowingLimiter` is told every answer's
+    `RateLimit-Limit`, so the client never paces above what the account is granted.
+
+    Event-tracking reads (`/eventTracking*`, `/contacts/{id}/trackingLogs`) also wait for
+    `event_limiter` (default: the account's 2 requests/s event-tracking budget, in this process).
     """
 
     def __init__(
@@ -109,7 +133,8 @@ class ActiveCampaignClient:
         *,
         api_url: str,
         api_key: str,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | FollowingLimiter | None = None,
+        event_limiter: RateLimiter | FollowingLimiter | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
         allow_private: bool = False,
@@ -122,7 +147,9 @@ class ActiveCampaignClient:
             base = base[: -len("/api/3")]
         self.api_url = base
         self.page_size = page_size
-        self._limiter = limiter or get_limiter(limiter_key("activecampaign", base), DEFAULT_RATE)
+        key = limiter_key("activecampaign", base)
+        self._limiter = limiter or get_following_limiter(key, DEFAULT_RATE)
+        self._event_limiter = event_limiter or get_limiter(f"{key}:events", DEFAULT_EVENT_TRACKING_RATE)
         self._retry = retry or RetryPolicy()
         self._errors = ActiveCampaignErrors()
         self._http = build_client(
@@ -132,6 +159,8 @@ class ActiveCampaignClient:
             transport=transport,
             allow_private=allow_private,
         )
+        if isinstance(self._limiter, FollowingLimiter):
+            self._http.event_hooks["response"].append(self._observe_limit)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -143,6 +172,26 @@ class ActiveCampaignClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _observe_limit(self, response: httpx.Response) -> None:
+        # 429s and errors carry the header too; every answer keeps the pace within the grant.
+        self._limiter.observe(response.headers.get(RATE_LIMIT_HEADER))  # type: ignore[union-attr]
+
+    @property
+    def pace(self) -> float | None:
+        """Requests per second this client paces at now (None: unlimited)."""
+        limiter = self._limiter
+        if isinstance(limiter, FollowingLimiter):
+            return limiter.rate
+        if not limiter.windows:
+            return None
+        window = limiter.windows[0]
+        return window.limit / window.seconds
+
+    def _limiter_for(self, path: str) -> Any:
+        if _is_event_tracking(path):
+            return CombinedLimiter(self._event_limiter, self._limiter)
+        return self._limiter
 
     def _request(
         self,
@@ -157,7 +206,7 @@ class ActiveCampaignClient:
             self._http,
             method,
             path,
-            limiter=self._limiter,
+            limiter=self._limiter_for(path),
             classify=self._errors,
             retry=self._retry,
             idempotent=idempotent,
@@ -229,6 +278,32 @@ class ActiveCampaignClient:
 
     # -- account --------------------------------------------------------------------------------
 
+    def account_offset(self) -> timedelta | None:
+        """The account's UTC offset now, read from its newest contact's `udate` (one request an hour).
+
+        AC writes `cdate`/`udate` in the account's time zone (reference §3.2); no endpoint names
+        that zone. None when the account has no contact with a timestamp (nothing to miss then).
+        """
+        now = time.monotonic()
+        with _OFFSETS_LOCK:
+            known = _OFFSETS.get(self.api_url)
+        if known is not None and now - known[0] < OFFSET_TTL:
+            return known[1]
+        body = self._request("GET", "/contacts", params={"orders[id]": "DESC", "limit": 1})
+        items, _invalid = parse_rows(envelope_rows(body, "contacts", where="GET /contacts"), Contact)
+        stamp = next((c.udate or c.cdate for c in items if (c.udate or c.cdate)), None)
+        offset = stamp.utcoffset() if stamp is not None and stamp.tzinfo is not None else None
+        with _OFFSETS_LOCK:
+            _OFFSETS[self.api_url] = (now, offset)
+        return offset
+
+    def _updated_after(self, value: datetime | date) -> str:
+        # Written so that no reading of the filter (with its offset, UTC or account wall clock, date
+        # only) starts after `value`: see connectors/activecampaign/cursor.py.
+        if not isinstance(value, datetime):
+            return updated_after_value(value, None)
+        return updated_after_value(value, self.account_offset())
+
     def get_me(self) -> User:
         """The user owning the key (`/users/me`): the cheapest credential check."""
         return self._object(self._request("GET", "/users/me"), "user", User, "GET /users/me")
@@ -256,7 +331,7 @@ class ActiveCampaignClient:
         wanted = [name for name in include if name in SIDELOADS]
         paginator = KeysetPaginator(limit=limit or self.page_size, id_greater=id_greater, where=path)
         filters = {
-            "filters[updated_after]": _date_param(updated_after) if updated_after else None,
+            "filters[updated_after]": self._updated_after(updated_after) if updated_after else None,
             "include": ",".join(wanted) or None,
         }
         where = f"GET {path}"
@@ -382,7 +457,7 @@ class ActiveCampaignClient:
     ) -> Iterator[Page[Deal]]:
         """Deals, oldest first (a fixed order keeps offsets stable while we read)."""
         params = {
-            "filters[updated_after]": _date_param(updated_after) if updated_after else None,
+            "filters[updated_after]": self._updated_after(updated_after) if updated_after else None,
             "filters[group]": pipeline_id,
             "filters[stage]": stage_id,
             "orders[cdate]": "ASC",
