@@ -92,11 +92,14 @@ class SlidingWindow:
 class ACGate:
     """ASGI middleware in front of the AC routes: token check, rate limit, RateLimit-* headers."""
 
-    def __init__(self, app: Any, *, keys: Iterable[str], rate: float, retry_after: float) -> None:
+    def __init__(
+        self, app: Any, *, keys: Iterable[str], rate: float, retry_after: float, legacy: bool = False
+    ) -> None:
         self.app = app
         self.keys = {k.encode() for k in keys}
         self.rate = rate
         self.retry_after = retry_after
+        self.legacy = legacy
         self.bucket = SlidingWindow(rate) if rate > 0 else None
         self.limit_header = str(math.ceil(rate)).encode() if rate > 0 else None
 
@@ -106,7 +109,11 @@ class ACGate:
             return
         token = next((v for k, v in scope["headers"] if k == b"api-token"), None)
         if token is None or token.strip() not in self.keys:
-            await _send_json(send, 403, {"message": "Forbidden"})
+            # Every answer carries the account's limit (reference §15), refusals included.
+            headers = None
+            if self.bucket is not None and not self.legacy:
+                headers = [(b"ratelimit-limit", self.limit_header), (b"ratelimit-remaining", b"0")]
+            await _send_json(send, 403, {"message": "Forbidden"}, headers)
             return
         scope["sandbox.account"] = "ac"
         if self.bucket is None:
@@ -429,9 +436,16 @@ class ACApi:
     def __init__(self, state: ACState) -> None:
         self.state = state
 
-    def app(self, *, keys: Iterable[str], rate: float, retry_after: float) -> ACGate:
-        router = Router(routes=self.routes(), default=self._not_found)
-        return ACGate(router, keys=keys, rate=rate, retry_after=retry_after)
+    def app(self, *, keys: Iterable[str], rate: float, retry_after: float, legacy: bool = False) -> ACGate:
+        routes = self.routes()
+        if not legacy:
+            # Clients check a token with `GET /api/3/` (tap-activecampaign does): 200 for a valid one.
+            routes.insert(0, self._route("/", self.api_root, "GET"))
+        router = Router(routes=routes, default=self._not_found)
+        return ACGate(router, keys=keys, rate=rate, retry_after=retry_after, legacy=legacy)
+
+    async def api_root(self, request: Request) -> Response:
+        return JSONBody({})
 
     async def _not_found(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await _send_json(send, 404, {"message": "Not Found"})
@@ -605,7 +619,7 @@ class ACApi:
             if value is None:
                 return None
             try:
-                return clock.parse(value)
+                return clock.parse_filter(value)
             except ValueError:
                 raise ACError(
                     422,
@@ -1082,7 +1096,7 @@ class ACApi:
             bounds[name] = None
             if value is not None:
                 try:
-                    bounds[name] = clock.parse(value)
+                    bounds[name] = clock.parse_filter(value)
                 except ValueError:
                     raise ACError(
                         422,

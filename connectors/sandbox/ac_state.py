@@ -1688,6 +1688,8 @@ def _list_row(lid: str, name: str, stringid: str, iso: str | None, wall: str | N
         "updated_by": None,
         "id": lid,
         "user": "1",
+        # Lists are e-mail or SMS lists since AC added SMS lists; every list carries its channel.
+        "channel": "email",
     }
 
 

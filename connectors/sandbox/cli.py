@@ -31,7 +31,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         help="AC requests per second per account; 0 = unlimited (default 5)",
     )
-    parser.add_argument("--ac-retry-after", type=float, default=1.0, help="Retry-After seconds on AC 429s")
+    parser.add_argument(
+        "--ac-retry-after",
+        type=float,
+        default=None,
+        help="Retry-After seconds on AC 429s (default 30, the vendor's example; 1 with --ac-legacy)",
+    )
+    parser.add_argument(
+        "--ac-legacy",
+        action="store_true",
+        help="simulate the AC contract as before the 2026 review (Retry-After 1, no GET /api/3/)",
+    )
+    parser.add_argument(
+        "--ac-filter-zone",
+        default="offset",
+        choices=("offset", "utc", "account", "date"),
+        help="how AC reads filters[updated_after] dates: honour an offset (default), ignore it and "
+        "read UTC or account time, or keep only the date",
+    )
     parser.add_argument("--ac-key", default=DEFAULT_AC_KEY, help="AC API token the sandbox accepts")
     parser.add_argument("--brevo-key", default=DEFAULT_BREVO_KEY, help="Brevo api-key the sandbox accepts")
     parser.add_argument(
@@ -68,6 +85,8 @@ def config_from_options(options: dict[str, Any]) -> SandboxConfig:
         raise ValueError("--contacts must not be negative")
     if options["ac_rate"] < 0:
         raise ValueError("--ac-rate must not be negative")
+    if options.get("ac_retry_after") is not None and options["ac_retry_after"] < 0:
+        raise ValueError("--ac-retry-after must not be negative")
     if not options["ac_key"] or not options["brevo_key"]:
         raise ValueError("--ac-key and --brevo-key must not be empty")
     base = SandboxConfig.fast() if options["fast"] else SandboxConfig()
@@ -82,6 +101,8 @@ def config_from_options(options: dict[str, Any]) -> SandboxConfig:
         brevo_key=options["brevo_key"],
         ac_rate=0.0 if options["fast"] else options["ac_rate"],
         ac_retry_after=options["ac_retry_after"],
+        ac_legacy=options.get("ac_legacy", False),
+        ac_filter_zone=options.get("ac_filter_zone", "offset"),
         brevo_limits=brevo_limits,
         faults=FaultSpec.parse(options["faults"]),
         fault_scope=options["fault_scope"],

@@ -27,6 +27,9 @@ class AccountClock:
         self._days: dict[int, tuple[str, str]] = {}  # local day -> (isoformat date, strftime date)
         self._times: dict[int, str] = {}  # second of the day -> "HH:MM:SS"
 
+    # How date filters are read; see `parse_filter` and `SandboxConfig.ac_filter_zone`.
+    filter_zone = "offset"
+
     @staticmethod
     def now() -> float:
         return time.time()
@@ -88,6 +91,24 @@ class AccountClock:
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=self.tz)
         return dt.timestamp()
+
+    def parse_filter(self, value: str) -> float:
+        """Parse a `filters[...]` date the way the simulated account reads it (`filter_zone`).
+
+        The vendor documents these filters with a date only, so how a time, and an offset, are
+        read is unknown (reference §15): "offset" honours an offset (a bare time is account time),
+        "utc" / "account" drop any offset and read the wall clock in UTC / in the account's zone,
+        "date" keeps only the date (midnight, account time). Raises ValueError like `parse`.
+        """
+        mode = self.filter_zone
+        if mode == "offset":
+            return self.parse(value)
+        self.parse(value)  # same validation whatever the reading
+        text = value.strip()
+        if mode == "date":
+            return self.parse(text[:10])
+        wall = datetime.fromisoformat(text[:19].replace(" ", "T") if len(text) > 10 else text[:10])
+        return wall.replace(tzinfo=UTC if mode == "utc" else self.tz).timestamp()
 
     def parse_stored(self, value: str | None) -> float | None:
         """Parse a timestamp we wrote ourselves (ISO with offset or wall clock); zero-dates are None."""

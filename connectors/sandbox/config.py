@@ -34,6 +34,8 @@ DEFAULT_BREVO_LIMITS: dict[str, BucketLimit | None] = {
 
 BREVO_BUCKETS = tuple(DEFAULT_BREVO_LIMITS)
 
+FILTER_ZONES = ("offset", "utc", "account", "date")
+
 
 @dataclass(frozen=True)
 class SandboxConfig:
@@ -47,7 +49,16 @@ class SandboxConfig:
     ac_extra_keys: tuple[str, ...] = ()
     brevo_key: str = DEFAULT_BREVO_KEY
     ac_rate: float = 5.0  # requests per second per AC account; 0 = unlimited
-    ac_retry_after: float = 1.0
+    # Retry-After of AC 429s; None: the vendor's example of 30 s (reference §15), or 1 s with ac_legacy.
+    ac_retry_after: float | None = None
+    # The AC contract as simulated before the 2026 review: 429s with Retry-After 1, no `GET /api/3/`
+    # root, no RateLimit-* headers on refused tokens. For tests written against that behaviour.
+    ac_legacy: bool = False
+    # How `filters[updated_after]`-style dates are read (the vendor documents a date only, reference
+    # §15): "offset" honours an offset and reads a bare time in the account's zone; "utc" and
+    # "account" ignore any offset and read the wall clock in UTC or in the account's zone; "date"
+    # keeps only the date, in the account's zone.
+    ac_filter_zone: str = "offset"
     brevo_limits: dict[str, BucketLimit | None] = field(default_factory=lambda: dict(DEFAULT_BREVO_LIMITS))
     brevo_seed_default: bool = True
     faults: FaultSpec = field(default_factory=FaultSpec)
@@ -66,9 +77,21 @@ class SandboxConfig:
             raise ValueError("contacts must not be negative")
         if self.ac_rate < 0:
             raise ValueError("ac_rate must not be negative")
+        if self.ac_retry_after is not None and self.ac_retry_after < 0:
+            raise ValueError("ac_retry_after must not be negative")
+        if self.ac_filter_zone not in FILTER_ZONES:
+            raise ValueError(
+                f"ac_filter_zone must be one of {', '.join(FILTER_ZONES)}, not {self.ac_filter_zone!r}"
+            )
         unknown = set(self.brevo_limits) - set(BREVO_BUCKETS)
         if unknown:
             raise ValueError(f"unknown Brevo rate buckets: {', '.join(sorted(unknown))}")
+
+    @property
+    def ac_retry_after_seconds(self) -> float:
+        if self.ac_retry_after is not None:
+            return self.ac_retry_after
+        return 1.0 if self.ac_legacy else 30.0
 
     @classmethod
     def fast(cls, **overrides: object) -> SandboxConfig:

@@ -39,6 +39,7 @@ class Sandbox:
         self.ac = ACState(
             seed=config.seed, contacts=config.contacts, profile=config.profile, tz_offset=config.tz_offset
         )
+        self.ac.clock.filter_zone = config.ac_filter_zone
         self.ac_api = ACApi(self.ac)
         self.brevo: Any = None
         if BrevoSimulator is not None:
@@ -65,7 +66,10 @@ def build_app(config: SandboxConfig | None = None) -> SandboxApp:
     config = config or SandboxConfig()
     sandbox = Sandbox(config)
     ac_app = sandbox.ac_api.app(
-        keys=(config.ac_key, *config.ac_extra_keys), rate=config.ac_rate, retry_after=config.ac_retry_after
+        keys=(config.ac_key, *config.ac_extra_keys),
+        rate=config.ac_rate,
+        retry_after=config.ac_retry_after_seconds,
+        legacy=config.ac_legacy,
     )
     routes: list[BaseRoute] = [*control_routes(sandbox), *webhook_routes(sandbox)]
     routes.append(Mount("/api/3", app=ac_app))
@@ -73,7 +77,7 @@ def build_app(config: SandboxConfig | None = None) -> SandboxApp:
         routes.append(Mount("/v3", routes=sandbox.brevo.routes()))
     prefixes = {"ac": ("/api/3",), "brevo": ("/v3",), "both": ("/api/3", "/v3")}[config.fault_scope]
     sandbox.faults = FaultPlan(
-        config.faults, seed=config.seed, prefixes=prefixes, retry_after=config.ac_retry_after
+        config.faults, seed=config.seed, prefixes=prefixes, retry_after=config.ac_retry_after_seconds
     )
     app = SandboxApp(
         routes=routes,
