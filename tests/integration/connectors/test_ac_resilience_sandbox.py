@@ -50,7 +50,7 @@ def test_429_retry_after_is_honoured():
 
 
 def test_pacing_at_the_account_rate_meets_no_rate_limit():
-    config = SandboxConfig(contacts=1100, ac_rate=5)
+    config = SandboxConfig(contacts=1100, ac_rate=5, ac_retry_after=1)  # a tolerated refusal costs 1 s
     limiter = MemoryRateLimiter("tests:ac-resilience:paced", [Window(5, 1.0)])
     with SandboxServer(config) as server, make_client(server, limiter=limiter) as client:
         read_all_contacts(client)
