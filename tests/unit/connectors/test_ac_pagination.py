@@ -97,6 +97,9 @@ def contacts_handler(
 ):
     def handler(request: httpx.Request) -> httpx.Response:
         params = request.url.params
+        if params.get("orders[id]") == "DESC" and params.get("limit") == "1":
+            # The client learning the account's UTC offset from the newest contact's udate.
+            return httpx.Response(200, json={"contacts": [contact_row(total_contacts)], "meta": {}})
         assert params["orders[id]"] == "ASC" and params["offset"] == "0"
         after, limit = int(params["id_greater"]), int(params["limit"])
         ids = [i for i in range(1, total_contacts + 1) if i > after][:limit]
@@ -139,7 +142,10 @@ def test_client_resumes_from_a_cursor_and_passes_updated_after():
         client.iter_contact_pages(id_greater=200, updated_after=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
     )
     assert pages[0].items[0].id == 201
-    assert recorder.requests[0].url.params["filters[updated_after]"] == "2024-05-01T12:00:00+00:00"
+    # One request learns the account's offset (-05:00 in these rows); the cursor is then the same
+    # instant written at -06:00, so no reading of it by AC can start late (cursor.py).
+    assert recorder.requests[0].url.params["orders[id]"] == "DESC"
+    assert recorder.requests[1].url.params["filters[updated_after]"] == "2024-05-01T06:00:00-06:00"
 
 
 def test_invalid_contact_rows_do_not_stop_paging_and_the_cursor_passes_them():
