@@ -278,7 +278,7 @@ def _check_shape(text: str, filename: str) -> None:
     size = len(text.encode("utf-8", errors="replace"))
     if size > MAX_FILE_BYTES:
         raise ConfigError(
-            [f"{filename}:1: the file is {size} bytes; a configuration file may have at most {MAX_FILE_BYTES}"]
+            [f"{filename}:1: the file is {size} bytes; a configuration file has at most {MAX_FILE_BYTES}"]
         )
     depth = aliases = 0
     try:
@@ -296,8 +296,8 @@ def _check_shape(text: str, filename: str) -> None:
                 if aliases > MAX_ALIASES:
                     raise ConfigError(
                         [
-                            f"{filename}:{event.start_mark.line + 1}: more than {MAX_ALIASES} aliases (*name); "
-                            "write the values out"
+                            f"{filename}:{event.start_mark.line + 1}: more than {MAX_ALIASES} "
+                            "aliases (*name); write the values out"
                         ]
                     )
     except yaml.YAMLError:

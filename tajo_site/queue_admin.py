@@ -43,11 +43,11 @@ def platform_admin_only(view: Callable[..., HttpResponse], *, token_allowed: boo
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not _is_platform_admin(request):
-            if not (token_allowed and get_api_token() and not request.user.is_authenticated):
-                # Logged-in tenant staff never reach the queues; anonymous callers may still use
-                # django-rq's own bearer-token check on the JSON/metrics views.
-                raise PermissionDenied("The job queues are for platform administrators.")
+        # Logged-in tenant staff never reach the queues; anonymous callers may still use
+        # django-rq's own bearer-token check on the JSON/metrics views.
+        token_caller = token_allowed and get_api_token() and not request.user.is_authenticated
+        if not _is_platform_admin(request) and not token_caller:
+            raise PermissionDenied("The job queues are for platform administrators.")
         _check_indexes(kwargs)
         return view(request, *args, **kwargs)
 
