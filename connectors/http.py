@@ -78,23 +78,55 @@ def mask_secret(value: str) -> str:
     return "****" + value[-4:] if len(value) >= 12 else "****"
 
 
+# Secrets recognised by their shape, so that masking never depends on what this process has
+# seen before (a fresh worker, a secret posted to the wrong intake URL, a token that was never
+# valid): webhook intake paths, Tajo API tokens, Brevo keys, and secret-named query values.
+_SHAPED_SECRETS = re.compile(
+    r"(?P<hook>/hooks/ac/\d+/)(?P<hook_secret>[^/\s?#\"']+)"
+    r"|(?P<token>\btajo_[A-Za-z0-9_-]{16,})"
+    r"|(?P<brevo>\bxkeysib-[A-Za-z0-9-]{16,})"
+    r"|(?P<param>[?&;](?:[^=&\s\"']*(?:key|token|secret|password|passwd|signature|auth)[^=&\s\"']*)=)"
+    r"(?P<param_value>[^&\s\"'#]+)",
+    re.IGNORECASE,
+)
+
+
+def _mask_shaped(match: re.Match[str]) -> str:
+    if match.group("hook"):
+        if match.group("hook_secret").startswith("****"):
+            return match.group(0)  # masked already, as a registered secret
+        return match.group("hook") + mask_secret(match.group("hook_secret"))
+    if match.group("param"):
+        value = match.group("param_value")
+        if not value.replace("%2A", "").replace("%2a", "").strip("*"):
+            return match.group(0)  # already masked (display_url's `***`)
+        return match.group("param") + "****"
+    return mask_secret(match.group(0))
+
+
 def mask_text(text: str) -> str:
-    """Replace every registered secret in `text`."""
-    pattern = _secret_pattern
-    if pattern is None or not text:
+    """Replace every registered secret in `text`, and every value shaped like one."""
+    if not text:
         return text
-    return pattern.sub(lambda match: mask_secret(match.group(0)), text)
+    pattern = _secret_pattern
+    if pattern is not None:
+        text = pattern.sub(lambda match: mask_secret(match.group(0)), text)
+    return _SHAPED_SECRETS.sub(_mask_shaped, text)
 
 
 def _mask_record(record: logging.LogRecord) -> None:
-    if _secret_pattern is None or getattr(record, "_tajo_masked", False):
+    if getattr(record, "_tajo_masked", False):
         return
     try:
         message = record.getMessage()
     except Exception:  # a broken format string must not hide the record; show it raw instead
         message = f"{record.msg!r} {record.args!r}"
-    record.msg = mask_text(message)
-    record.args = None
+    masked = mask_text(message)
+    if masked != message:
+        # Only a record that held a secret loses its arguments: formatters that read them
+        # (uvicorn's access formatter) keep working on every other record.
+        record.msg = masked
+        record.args = None
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
@@ -116,6 +116,51 @@ class TenantScopedAdmin(TenantChoicesMixin, GuardedHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope_queryset(request, super().get_queryset(request))
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        writable = writable_tenant_ids(request)
+        implied = next(iter(writable)) if not _is_super(request) and len(writable) == 1 else None
+
+        class TenantBoundForm(form_class):  # type: ignore[misc,valid-type]
+            """Knows its tenant before validation, so "(tenant, name) already exists" is a form error.
+
+            With the tenant field hidden (one writable tenant) Django would skip every unique
+            constraint that names it, and a duplicate would reach the database as an IntegrityError.
+            """
+
+            def _post_clean(self) -> None:
+                if getattr(self.instance, "tenant_id", None) is None and implied is not None:
+                    self.instance.tenant_id = implied
+                super()._post_clean()
+
+            def _get_validation_exclusions(self):
+                excluded = super()._get_validation_exclusions()
+                if getattr(self.instance, "tenant_id", None) is not None:
+                    excluded.discard("tenant")
+                return excluded
+
+        TenantBoundForm.__name__ = form_class.__name__
+        return TenantBoundForm
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """`?ac_account=abc` on an add page is dropped, not a ValueError when the widget renders."""
+        initial = super().get_changeform_initial_data(request)
+        for name in list(initial):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:  # not a model field: the form ignores it anyway
+                continue
+            target = getattr(field, "target_field", None) if field.is_relation else field
+            if target is None:
+                continue
+            values = initial[name] if isinstance(initial[name], list) else [initial[name]]
+            try:
+                for value in values:
+                    target.to_python(value)
+            except ValidationError:
+                del initial[name]
+        return initial
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_super(request) or bool(readable_tenant_ids(request))
