@@ -139,17 +139,30 @@ def api():
     def post(path: str, body: object = None, *, raw_body: bytes | None = None, **headers: str):
         data = raw_body if raw_body is not None else json.dumps(body)
         return client.post(
-            "/api/v1" + path, data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}", **headers
+            "/api/v1" + path,
+            data,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {raw}",
+            **headers,
         )
 
     return post
 
 
 BAD_API_BODIES = [
-    ("/connectors/activecampaign/events", {"event": "x", "email": "a@example.org", "eventData": {"n": 2**64}}),
-    ("/connectors/activecampaign/events", {"event": "x", "email": "a@example.org", "eventData": {"s": "a\x00b"}}),
+    (
+        "/connectors/activecampaign/events",
+        {"event": "x", "email": "a@example.org", "eventData": {"n": 2**64}},
+    ),
+    (
+        "/connectors/activecampaign/events",
+        {"event": "x", "email": "a@example.org", "eventData": {"s": "a\x00b"}},
+    ),
     ("/connectors/activecampaign/events", {"event": "x\x00", "email": "a@example.org"}),
-    ("/connectors/activecampaign/events", {"event": "x", "email": "a@example.org", "eventData": [[[[[[[[[[[[1]]]]]]]]]]]]}),
+    (
+        "/connectors/activecampaign/events",
+        {"event": "x", "email": "a@example.org", "eventData": [[[[[[[[[[[[1]]]]]]]]]]]]},
+    ),
     ("/connectors/activecampaign/events", []),
     ("/connectors/activecampaign/events", "text"),
     ("/connectors/activecampaign/connect", {"apiUrl": "https://acme.api-us1.com:8443", "apiKey": "k" * 20}),
@@ -166,7 +179,9 @@ def test_bad_api_bodies_are_clear_400s(api, path: str, body: object) -> None:
     assert error["message"] and "Traceback" not in error["message"]
 
 
-@pytest.mark.parametrize("raw", [b"\x00\xff\xfe", b"{", b'{"event": "x", "email": "a@example.org"', b"\xc3\x28"])
+@pytest.mark.parametrize(
+    "raw", [b"\x00\xff\xfe", b"{", b'{"event": "x", "email": "a@example.org"', b"\xc3\x28"]
+)
 def test_unparseable_api_bodies_are_clear_400s(api, raw: bytes) -> None:
     response = api("/connectors/activecampaign/events", raw_body=raw)
     assert response.status_code == 400, response.content[:300]
@@ -174,9 +189,16 @@ def test_unparseable_api_bodies_are_clear_400s(api, raw: bytes) -> None:
 
 
 @override_settings(TAJO_ALLOW_PRIVATE_URLS=False)
-@pytest.mark.parametrize("url", ["https://127.0.0.1./v3", "https://[64:ff9b::a9fe:a9fe]/v3", "https://2130706433/v3"])
+@pytest.mark.parametrize(
+    "url", ["https://127.0.0.1./v3", "https://[64:ff9b::a9fe:a9fe]/v3", "https://2130706433/v3"]
+)
 def test_private_brevo_urls_are_refused_by_the_api_as_by_the_admin(api, url: str) -> None:
-    body = {"apiUrl": "https://acme.api-us1.com", "apiKey": "k" * 20, "brevoApiKey": "b" * 20, "brevoApiUrl": url}
+    body = {
+        "apiUrl": "https://acme.api-us1.com",
+        "apiKey": "k" * 20,
+        "brevoApiKey": "b" * 20,
+        "brevoApiUrl": url,
+    }
     response = api("/connectors/activecampaign/connect", body)
     assert response.status_code == 400, response.content[:300]
     assert response.json()["error"]["field"] == "brevoApiUrl"
