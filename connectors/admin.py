@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from connectors.forms import ActiveCampaignAccountForm, BrevoAccountForm
+from connectors.forms import ActiveCampaignAccountForm, BrevoAccountForm, ConnectionForm
 from connectors.models import (
     ACTIVE_STATUSES,
     ActiveCampaignAccount,
@@ -49,6 +49,7 @@ class BrevoAccountAdmin(TenantScopedAdmin):
 
 @admin.register(Connection)
 class ConnectionAdmin(TenantScopedAdmin):
+    form = ConnectionForm
     list_display = ["__str__", "enabled", "ac_account", "brevo_account", "created_at"]
     list_filter = ["enabled"]
     search_fields = ["name", "tenant__slug"]

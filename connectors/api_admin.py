@@ -22,6 +22,7 @@ class ApiTokenAdmin(TenantScopedAdmin):
         "tenant",
         "name",
         "role",
+        "expires_at",
         "token_prefix",
         "created_by",
         "created_at",
@@ -38,7 +39,7 @@ class ApiTokenAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.revoked_at is not None:
-            readonly += ["name", "role"]  # a revoked token stays as it was revoked
+            readonly += ["name", "role", "expires_at"]  # a revoked token stays as it was revoked
         return readonly
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
@@ -48,6 +49,7 @@ class ApiTokenAdmin(TenantScopedAdmin):
         ensure_tenant_writable(request, obj)
         raw = api_token_issue(token=obj, user=request.user)
         # The only time the value exists outside the caller's hands: it is not stored, only its hash.
+        # Messages live in the server-side session (settings.MESSAGE_STORAGE), never in a cookie.
         self.message_user(
             request,
             f"API token “{obj.name}” created. Copy it now, it will not be shown again: {raw}",

@@ -49,6 +49,12 @@ class ApiToken(TenantOwned):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        "expires at",
+        null=True,
+        blank=True,
+        help_text="Optional: the token stops working at this moment. Empty: until revoked.",
+    )
     history = HistoricalRecords(excluded_fields=["token_hash"])
 
     class Meta:
@@ -59,8 +65,12 @@ class ApiToken(TenantOwned):
         return f"{self.name} ({self.token_prefix}…)"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
     @property
     def can_write(self) -> bool:

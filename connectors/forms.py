@@ -13,6 +13,7 @@ from connectors.models import (
     PLAN_RATES,
     ActiveCampaignAccount,
     BrevoAccount,
+    Connection,
 )
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url, validate_api_key
 
@@ -97,7 +98,8 @@ class ActiveCampaignAccountForm(SecretKeyFormMixin):
             self.add_error("plan", f"Unknown plan '{plan}'. Choose Lite, Plus, Professional or Enterprise.")
         if data.get("event_tracking_rate") in (None, ""):
             data["event_tracking_rate"] = DEFAULT_EVENT_TRACKING_RATE
-        elif not 0 < data["event_tracking_rate"] <= 100:
+        tracking = data.get("event_tracking_rate")
+        if tracking is not None and not 0 < tracking <= 100:
             self.add_error("event_tracking_rate", "Enter a rate between 0 and 100 requests per second.")
         rate = data.get("requests_per_second")
         if rate in (None, ""):
@@ -127,3 +129,21 @@ class BrevoAccountForm(SecretKeyFormMixin):
         return normalize_brevo_api_url(
             self.cleaned_data.get("api_url", ""), allow_private=settings.TAJO_ALLOW_PRIVATE_URLS
         )
+
+
+class ConnectionForm(forms.ModelForm):
+    """The connection's own checks; the same rules the API applies (connectors/api/services.py)."""
+
+    class Meta:
+        model = Connection
+        fields = "__all__"  # the admin's fieldsets choose what is shown  # noqa: DJ007
+
+    def clean_default_phone_country(self) -> str:
+        import phonenumbers
+
+        value = (self.cleaned_data.get("default_phone_country") or "").strip().upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise forms.ValidationError(
+                f"'{value}' is not an ISO 3166 two-letter country code (for example DE, FR, US)."
+            )
+        return value

@@ -78,23 +78,55 @@ def mask_secret(value: str) -> str:
     return "****" + value[-4:] if len(value) >= 12 else "****"
 
 
+# Secrets recognised by their shape, so that masking never depends on what this process has
+# seen before (a fresh worker, a secret posted to the wrong intake URL, a token that was never
+# valid): webhook intake paths, Tajo API tokens, Brevo keys, and secret-named query values.
+_SHAPED_SECRETS = re.compile(
+    r"(?P<hook>/hooks/ac/\d+/)(?P<hook_secret>[^/\s?#\"']+)"
+    r"|(?P<token>\btajo_[A-Za-z0-9_-]{16,})"
+    r"|(?P<brevo>\bxkeysib-[A-Za-z0-9-]{16,})"
+    r"|(?P<param>[?&;](?:[^=&\s\"']*(?:key|token|secret|password|passwd|signature|auth)[^=&\s\"']*)=)"
+    r"(?P<param_value>[^&\s\"'#]+)",
+    re.IGNORECASE,
+)
+
+
+def _mask_shaped(match: re.Match[str]) -> str:
+    if match.group("hook"):
+        if match.group("hook_secret").startswith("****"):
+            return match.group(0)  # masked already, as a registered secret
+        return match.group("hook") + mask_secret(match.group("hook_secret"))
+    if match.group("param"):
+        value = match.group("param_value")
+        if not value.replace("%2A", "").replace("%2a", "").strip("*"):
+            return match.group(0)  # already masked (display_url's `***`)
+        return match.group("param") + "****"
+    return mask_secret(match.group(0))
+
+
 def mask_text(text: str) -> str:
-    """Replace every registered secret in `text`."""
-    pattern = _secret_pattern
-    if pattern is None or not text:
+    """Replace every registered secret in `text`, and every value shaped like one."""
+    if not text:
         return text
-    return pattern.sub(lambda match: mask_secret(match.group(0)), text)
+    pattern = _secret_pattern
+    if pattern is not None:
+        text = pattern.sub(lambda match: mask_secret(match.group(0)), text)
+    return _SHAPED_SECRETS.sub(_mask_shaped, text)
 
 
 def _mask_record(record: logging.LogRecord) -> None:
-    if _secret_pattern is None or getattr(record, "_tajo_masked", False):
+    if getattr(record, "_tajo_masked", False):
         return
     try:
         message = record.getMessage()
     except Exception:  # a broken format string must not hide the record; show it raw instead
         message = f"{record.msg!r} {record.args!r}"
-    record.msg = mask_text(message)
-    record.args = None
+    masked = mask_text(message)
+    if masked != message:
+        # Only a record that held a secret loses its arguments: formatters that read them
+        # (uvicorn's access formatter) keep working on every other record.
+        record.msg = masked
+        record.args = None
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:
@@ -168,11 +200,74 @@ def display_url(url: httpx.URL | str) -> str:
     return mask_text(str(parsed))
 
 
+# IPv6 prefixes that carry an IPv4 address in their low bits (RFC 6052 NAT64, RFC 8215 local
+# NAT64, RFC 4291 IPv4-compatible). Python's ipaddress extracts 6to4 (`sixtofour`), Teredo and
+# IPv4-mapped itself; these three it does not.
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, 6to4, Teredo)."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _NAT64_WELL_KNOWN or ip in _NAT64_LOCAL or ip in _IPV4_COMPATIBLE:
+        found.append(low32)
+    return found
+
+
+def address_forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether Tajo must not connect to `ip`: anything but a global unicast address.
+
+    Built on the ipaddress module's special-purpose registry (`is_global`), plus what that
+    registry leaves out: multicast, deprecated site-local `fec0::/10`, and IPv6 forms that embed
+    an IPv4 address, which are judged by the address they embed (a NAT64 address of a public
+    host stays usable on IPv6-only networks; one of 169.254.169.254 does not).
+    """
+    if ip.is_multicast or not ip.is_global:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:
+            return True
+        if ip in _NAT64_LOCAL:  # local-use NAT64 translates into the operator's own network
+            return True
+        if ip in _IPV4_COMPATIBLE:  # deprecated (RFC 4291 2.5.5.1); no real API host uses it
+            return True
+        return any(address_forbidden(v4) for v4 in _embedded_ipv4(ip))
+    return False
+
+
 def _forbidden_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    return address_forbidden(ipaddress.ip_address(address.split("%", 1)[0]))
+
+
+_LEGACY_IPV4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host name spells, in any form a resolver would accept as numeric.
+
+    `127.0.0.1.` (trailing dot), `[::1]`, and the inet_aton forms `2130706433`, `0x7f.1`,
+    `127.1` all count: resolvers and some HTTP stacks turn them into addresses without DNS.
+    """
+    text = host.strip().strip("[]").rstrip(".").split("%", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    if _LEGACY_IPV4.match(text):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
+    return None
 
 
 def _resolve(host: str, port: int) -> list[str]:
@@ -203,12 +298,14 @@ def check_url(url: str, *, allow_private: bool, resolve: bool = True) -> None:
         )
     if allow_private:
         return
-    host = parsed.host
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+    host = parsed.host.lower()
+    bare = host.rstrip(".")
+    if bare == "localhost" or bare.endswith((".localhost", ".local", ".internal")):
         raise UnsafeURL(f"'{host}' is a local host name; Tajo only calls public API hosts", url=shown)
-    try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
+    literal = literal_address(host)
+    if literal is not None:
+        addresses = [str(literal)]
+    else:
         if not resolve:
             return
         try:
@@ -237,8 +334,9 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        literal = literal_address(host)
         try:
-            addresses = _resolve(host, port)
+            addresses = [str(literal)] if literal is not None else _resolve(host, port)
         except (OSError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"could not resolve {host}") from exc
         for address in addresses:

@@ -164,7 +164,9 @@ class Connection(TenantOwned):
     log_level = models.CharField(max_length=10, choices=LogLevel.choices, default=LogLevel.INFO)
     log_webhooks = models.BooleanField(default=False, help_text="Keep the raw body of received webhooks.")
 
-    webhook_secret = models.CharField(max_length=100, default=_webhook_secret, editable=False)
+    # Encrypted at rest like the API keys: the intake compares it in Python (constant time), and the
+    # admin must still be able to show the intake URL, so a one-way hash would not do.
+    webhook_secret = SecretField(max_length=500, default=_webhook_secret, editable=False)
     webhook_ip_allowlist = models.TextField(
         blank=True, help_text="Optional: addresses or networks (CIDR) allowed to post webhooks, one per line."
     )

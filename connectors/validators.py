@@ -32,6 +32,10 @@ def normalize_ac_api_url(value: str, *, allow_private: bool) -> str:
     if not parts.scheme or not parts.netloc:
         raise ValidationError(f"'{url}' is not a URL. {AC_EXPECTED}", code="invalid")
     host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValidationError(f"'{url}' has an invalid port. {AC_EXPECTED}", code="invalid") from None
     path = parts.path.rstrip("/")
     if path in ("/api/3", "/api/3/"):
         path = ""  # people paste the full API base; the client adds /api/3 itself
@@ -54,6 +58,12 @@ def normalize_ac_api_url(value: str, *, allow_private: bool) -> str:
         raise ValidationError(f"'{host}' is not an ActiveCampaign API host. {AC_EXPECTED}", code="host")
     if path:
         raise ValidationError(f"The API URL has no path (remove '{path}'). {AC_EXPECTED}", code="path")
+    if port is not None and port != 443:
+        # ActiveCampaign serves its API on 443 only; dropping the port would call another URL
+        # than the one typed, so say so instead.
+        raise ValidationError(
+            f"ActiveCampaign API URLs have no port (remove ':{port}'). {AC_EXPECTED}", code="port"
+        )
     return f"https://{host}"
 
 
@@ -63,6 +73,10 @@ def normalize_brevo_api_url(value: str, *, allow_private: bool) -> str:
     expected = "Expected https://api.brevo.com/v3."
     if not parts.scheme or not parts.netloc:
         raise ValidationError(f"'{url}' is not a URL. {expected}", code="invalid")
+    try:
+        parts.port  # noqa: B018  # urlsplit checks the port only when asked
+    except ValueError:
+        raise ValidationError(f"'{url}' has an invalid port. {expected}", code="invalid") from None
     private = _is_private_host(url)
     if private and not allow_private:
         raise ValidationError(

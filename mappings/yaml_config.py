@@ -249,19 +249,83 @@ class Document:
         return f"{self.filename}:{self.line(path)}: {dotted(path) or '(document)'}: {message}"
 
 
+# A configuration file is a few kilobytes; these bounds only stop files built to exhaust the
+# process (a short alias "bomb" expands to gigabytes; deep nesting overflows the stack).
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 40
+MAX_ALIASES = 100
+MAX_VALUES = 100_000
+
+# `${NAME}` may read only variables meant for configuration files: the connector
+# documentation's own `${AC_API_KEY}` and `${BREVO_API_KEY}`, the URL and per-connection
+# variants the export writes (`${AC_API_KEY_<NAME>}`), and anything under `TAJO_CONFIG_`.
+# Everything else (SECRET_KEY, FIELD_ENCRYPTION_KEY, DATABASE_URL, REDIS_URL, ...) is refused,
+# set or not, so a file from someone else cannot read the server's secrets.
+READABLE_ENV = re.compile(r"^(?:(?:AC|BREVO)_API_(?:KEY|URL)(?:_[A-Z0-9_]+)?|TAJO_CONFIG_[A-Z0-9_]+)$")
+
+
+def env_readable(name: str) -> bool:
+    """Whether a configuration file may read the environment variable `name`."""
+    return bool(READABLE_ENV.match(name))
+
+
+def _check_shape(text: str, filename: str) -> None:
+    """Refuse oversize, too deep or alias-heavy YAML before anything is built from it.
+
+    Walks the parser's event stream, which PyYAML produces without recursion, so a file nested
+    20,000 deep is counted, not composed.
+    """
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(
+            [f"{filename}:1: the file is {size} bytes; a configuration file has at most {MAX_FILE_BYTES}"]
+        )
+    depth = aliases = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ConfigError(
+                        [f"{filename}:{event.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels"]
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise ConfigError(
+                        [
+                            f"{filename}:{event.start_mark.line + 1}: more than {MAX_ALIASES} "
+                            "aliases (*name); write the values out"
+                        ]
+                    )
+    except yaml.YAMLError:
+        return  # parse_documents reports the syntax error with its line
+
+
 def parse_documents(text: str, filename: str, *, env: Mapping[str, str] | None = None) -> list[Document]:
-    """Parse a YAML stream into documents with line numbers; `${VAR}` is read from `env`."""
+    """Parse a YAML stream into documents with line numbers; `${VAR}` is read from `env`.
+
+    Only variables `env_readable` allows are read. Files over the size, depth or alias
+    bounds are refused with one line.
+    """
     env = os.environ if env is None else env
+    _check_shape(text, filename)
     errors: list[str] = []
     documents: list[Document] = []
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise ConfigError([f"{filename}:1: not valid YAML: {exc}".splitlines()[0]]) from exc
+    budget = _Budget(filename)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
             lines: dict[Path_, int] = {}
-            data = _build(node, (), lines, loader, errors, filename)
+            data = _build(node, (), lines, loader, errors, filename, budget)
             document = Document(filename, data, lines, node.start_mark.line + 1)
             document.data = _interpolate(document, document.data, (), env, errors)
             documents.append(document)
@@ -271,6 +335,9 @@ def parse_documents(text: str, filename: str, *, env: Mapping[str, str] | None =
         raise ConfigError([f"{filename}:{line}: not valid YAML: {exc.problem or exc}"]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([f"{filename}:1: not valid YAML: {exc}"]) from exc
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these for values such as a timestamp out of range.
+        raise ConfigError([f"{filename}:1: not valid YAML: {type(exc).__name__}: {str(exc)[:200]}"]) from exc
     finally:
         loader.dispose()
     if errors:
@@ -280,9 +347,34 @@ def parse_documents(text: str, filename: str, *, env: Mapping[str, str] | None =
     return documents
 
 
+class _Budget:
+    """Counts the values built, aliases expanded included, so shared nodes cannot multiply."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.left = MAX_VALUES
+
+    def spend(self, node: yaml.Node) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise ConfigError(
+                [
+                    f"{self.filename}:{node.start_mark.line + 1}: the file expands to more than "
+                    f"{MAX_VALUES} values (aliases included)"
+                ]
+            )
+
+
 def _build(
-    node: yaml.Node, path: Path_, lines: dict, loader: yaml.SafeLoader, errors: list, filename: str
+    node: yaml.Node,
+    path: Path_,
+    lines: dict,
+    loader: yaml.SafeLoader,
+    errors: list,
+    filename: str,
+    budget: _Budget,
 ) -> Any:
+    budget.spend(node)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -302,13 +394,13 @@ def _build(
                 errors.append(f"{filename}:{line}: {dotted((*path, key))}: this key appears twice")
                 continue
             lines[(*path, key)] = line
-            result[key] = _build(value_node, (*path, key), lines, loader, errors, filename)
+            result[key] = _build(value_node, (*path, key), lines, loader, errors, filename, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for position, item in enumerate(node.value):
             lines[(*path, _Index(position))] = item.start_mark.line + 1
-            items.append(_build(item, (*path, _Index(position)), lines, loader, errors, filename))
+            items.append(_build(item, (*path, _Index(position)), lines, loader, errors, filename, budget))
         return items
     return loader.construct_object(node)
 
@@ -323,6 +415,16 @@ def _interpolate(document: Document, value: Any, path: Path_, env: Mapping[str, 
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
+        if not env_readable(name):
+            errors.append(
+                document.error(
+                    path,
+                    f"environment variable {name} may not be read from a configuration file "
+                    "(allowed: AC_API_KEY, AC_API_URL, BREVO_API_KEY, BREVO_API_URL, their _<NAME> "
+                    "variants, and TAJO_CONFIG_*)",
+                )
+            )
+            return ""
         if name not in env:
             errors.append(document.error(path, f"environment variable {name} is not set"))
             return ""

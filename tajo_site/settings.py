@@ -1,5 +1,6 @@
 """Tajo settings: every value comes from the environment (django-environ), read here only."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_rq",
     "simple_history",
+    "axes",
+    # Serves Swagger UI's files from the installed package instead of a public CDN.
+    "ninja",
     "tenants",
     "connectors",
     "mappings",
@@ -64,7 +68,28 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "tajo_site.security.RequestBodyMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the request into a 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling with django-axes (maintained, stores attempts in the database every web
+# process shares, and hooks Django's own login signals, so the admin login needs no changes).
+# Failures are counted per user name *and* address: a guesser is stopped, while someone else
+# cannot lock an account out from their own machine. The API's token check counts its
+# failures through the same machinery, per address (connectors/api/auth.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("TAJO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("TAJO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "tajo_site.security.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_COOLOFF_MESSAGE = "Too many failed sign-ins from here. Try again later."
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "tajo_site.urls"
 
@@ -125,8 +150,10 @@ RQ_QUEUES = {
 RQ = {"JOB_CLASS": "rq.job.Job"}
 
 # Production hardening; `manage.py check --deploy` stays quiet with production values.
+# Trust X-Forwarded-Proto only when told that a proxy sets it: otherwise any caller could
+# claim https by sending the header itself.
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=True) else None
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
 )
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -156,6 +183,9 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+# Messages are kept in the server-side session, never in the (signed, readable) cookie: the
+# one message that carries a new API token must not travel to the browser in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Tajo's own knobs.
 TAJO_SYNC_SLICE_RECORDS = env.int("TAJO_SYNC_SLICE_RECORDS", default=10_000)

@@ -3,6 +3,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from connectors.api.app import api
+from tajo_site import queue_admin
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -12,6 +13,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 admin.site.site_header = "Tajo"
 admin.site.site_title = "Tajo"
 admin.site.index_title = "ActiveCampaign → Brevo"
+# Before admin.site.urls is read: the job dashboard must only ever exist in its guarded form.
+queue_admin.install(admin.site)
 
 urlpatterns = [
     path("healthz", healthz),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from tenants.models import Membership, Tenant, TenantOwned
@@ -38,6 +38,54 @@ def scope_queryset(request: HttpRequest, qs: models.QuerySet, *, write: bool = F
     return qs
 
 
+class GuardedHistoryAdmin(SimpleHistoryAdmin):
+    """simple_history's history and revert views with the admin's own rules.
+
+    simple_history lets anyone who may *view* an object post its revert form, which saves; here
+    a POST needs the change permission. An object the user may not see (another tenant's, or one
+    that never existed) is the same 404 either way, so the answer tells nothing about other
+    tenants' ids.
+    """
+
+    def _history_object_or_404(self, request: HttpRequest, object_id: str) -> Any:
+        attribute = getattr(self.model._meta, "simple_history_manager_attribute", None)
+        if attribute is None:  # a model without an audit trail has no versions to show
+            raise Http404("No such object.")
+        history = getattr(self.model, attribute)
+        pk_name = self.model._meta.pk.attname
+        obj = self.get_queryset(request).filter(**{pk_name: object_id}).first()
+        if obj is None:
+            # A deleted object is only known through its history rows; they carry its tenant.
+            latest = history.filter(**{pk_name: object_id}).order_by("-history_date").first()
+            obj = latest.instance if latest is not None else None
+        if obj is None or not self.has_view_history_or_change_history_permission(request, obj):
+            raise Http404("No such object.")
+        return obj
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        try:
+            self._history_object_or_404(request, object_id)
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise Http404("No such object.") from exc
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
+    ):
+        try:
+            obj = self._history_object_or_404(request, object_id)
+            history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+            if not history.filter(
+                **{self.model._meta.pk.attname: obj.pk, "history_id": int(version_id)}
+            ).exists():
+                raise Http404("No such version.")
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise Http404("No such object.") from exc
+        if request.method not in ("GET", "HEAD") and not self.has_change_history_permission(request, obj):
+            raise PermissionDenied("You may look at this version but not revert to it.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 class TenantChoicesMixin:
     """Foreign-key and many-to-many choices limited to the user's tenants."""
 
@@ -58,7 +106,7 @@ class TenantChoicesMixin:
         return scope_queryset(request, queryset, write=related is Tenant)
 
 
-class TenantScopedAdmin(TenantChoicesMixin, SimpleHistoryAdmin):
+class TenantScopedAdmin(TenantChoicesMixin, GuardedHistoryAdmin):
     """Admin for a TenantOwned model.
 
     Scopes list, change, delete, history, actions and autocomplete (all of which go through
@@ -68,6 +116,51 @@ class TenantScopedAdmin(TenantChoicesMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope_queryset(request, super().get_queryset(request))
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        writable = writable_tenant_ids(request)
+        implied = next(iter(writable)) if not _is_super(request) and len(writable) == 1 else None
+
+        class TenantBoundForm(form_class):  # type: ignore[misc,valid-type]
+            """Knows its tenant before validation, so "(tenant, name) already exists" is a form error.
+
+            With the tenant field hidden (one writable tenant) Django would skip every unique
+            constraint that names it, and a duplicate would reach the database as an IntegrityError.
+            """
+
+            def _post_clean(self) -> None:
+                if getattr(self.instance, "tenant_id", None) is None and implied is not None:
+                    self.instance.tenant_id = implied
+                super()._post_clean()
+
+            def _get_validation_exclusions(self):
+                excluded = super()._get_validation_exclusions()
+                if getattr(self.instance, "tenant_id", None) is not None:
+                    excluded.discard("tenant")
+                return excluded
+
+        TenantBoundForm.__name__ = form_class.__name__
+        return TenantBoundForm
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """`?ac_account=abc` on an add page is dropped, not a ValueError when the widget renders."""
+        initial = super().get_changeform_initial_data(request)
+        for name in list(initial):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:  # not a model field: the form ignores it anyway
+                continue
+            target = getattr(field, "target_field", None) if field.is_relation else field
+            if target is None:
+                continue
+            values = initial[name] if isinstance(initial[name], list) else [initial[name]]
+            try:
+                for value in values:
+                    target.to_python(value)
+            except ValidationError:
+                del initial[name]
+        return initial
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_super(request) or bool(readable_tenant_ids(request))
@@ -175,7 +268,7 @@ class TenantScopedInline(TenantChoicesMixin, admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(SimpleHistoryAdmin):
+class TenantAdmin(GuardedHistoryAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -210,7 +303,7 @@ class TenantAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantChoicesMixin, SimpleHistoryAdmin):
+class MembershipAdmin(TenantChoicesMixin, GuardedHistoryAdmin):
     """Owners manage who belongs to their tenants; others may look."""
 
     list_display = ["user", "tenant", "role"]

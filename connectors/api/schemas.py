@@ -48,6 +48,9 @@ def _storable_json(value: Any) -> Any:
             stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
             raise ValueError("numbers must be finite")
+        elif isinstance(item, int) and not isinstance(item, bool) and not -(2**63) <= item < 2**63:
+            # Beyond 64 bits no JSON encoder on the way (ours, Brevo's) keeps the value exact.
+            raise ValueError("whole numbers must fit in 64 bits; send larger ones as text")
     return value
 
 

@@ -497,6 +497,9 @@ def _describe(exc: ValidationError) -> str:
 def parse_webhook(body: bytes, *, query: dict[str, str] | None = None) -> ParsedWebhook:
     """Parse one AC webhook body. Raises WebhookParseError with the reason when it is unusable."""
     pairs = decode_form(body)
+    if any("\x00" in name or "\x00" in value for name, value in pairs):
+        # PostgreSQL text cannot hold NUL, and no ActiveCampaign field contains one.
+        raise WebhookParseError("the body contains NUL characters (%00)")
     fields = nest_fields(pairs)
     if query:
         _complete_from_query(fields, query)

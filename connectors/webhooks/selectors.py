@@ -9,7 +9,7 @@ from collections import OrderedDict
 from django.db.models.signals import post_delete, post_save
 
 from connectors.http import register_secret
-from connectors.models import Connection
+from connectors.models import ActiveCampaignAccount, BrevoAccount, Connection
 from connectors.webhook_models import WebhookEvent
 from connectors.webhooks.security import secret_matches
 
@@ -19,6 +19,8 @@ _INTAKE_FIELDS = (
     "tenant_id",
     "enabled",
     "webhook_secret",
+    "ac_account_id",
+    "brevo_account_id",
     "webhook_ip_allowlist",
     "log_webhooks",
     "sync_contacts",
@@ -44,12 +46,22 @@ def _load(connection_id: int) -> Connection | None:
     connection = Connection.objects.only(*_INTAKE_FIELDS).filter(pk=connection_id).order_by().first()
     if connection is not None:
         register_secret(connection.webhook_secret)  # the secret is in the URL: keep it out of every log line
+        _register_account_keys(connection)
     with _cache_lock:
         _cache[connection_id] = (now, connection)
         _cache.move_to_end(connection_id)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return connection
+
+
+def _register_account_keys(connection: Connection) -> None:
+    """The connection's own API keys are masked in what the intake stores and logs, from the first
+    delivery a process sees: masking must not wait for this process to have built a client."""
+    owners = ((ActiveCampaignAccount, connection.ac_account_id), (BrevoAccount, connection.brevo_account_id))
+    for model, pk in owners:
+        for key in model.objects.filter(pk=pk).values_list("api_key", flat=True):
+            register_secret(key)
 
 
 def intake_cache_evict(connection_id: int | None = None) -> None:

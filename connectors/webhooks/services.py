@@ -82,14 +82,19 @@ def masked_fields(value: Any, name: str = "") -> Any:
         return [masked_fields(v, name) for v in value]
     if name and _SECRET_NAME.search(name):
         return "****"
-    return mask_text(value) if isinstance(value, str) else value
+    return _storable(mask_text(value)) if isinstance(value, str) else value
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text and jsonb refuse NUL; a stored copy shows it as U+FFFD instead."""
+    return text.replace("\x00", "\ufffd")
 
 
 def masked_body(body: bytes, *, limit: int | None = None) -> str:
     text = body.decode("utf-8", errors="replace")
     if limit is not None and len(text) > limit:
         text = text[:limit] + f"… [{len(body)} bytes, cut]"
-    return mask_text(_SECRET_PAIR.sub(r"\1\2=****", text))
+    return _storable(mask_text(_SECRET_PAIR.sub(r"\1\2=****", text)))
 
 
 # ----------------------------------------------------------------------------- queue

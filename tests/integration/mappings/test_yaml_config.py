@@ -338,8 +338,8 @@ BAD_INPUTS = {
         "6: connectors.activecampaign.enabled: expected true or false, got text ('yes please')",
     ),
     "unset environment variable": (
-        BASE.replace("${AC_API_KEY}", "${TAJO_NOT_SET_ANYWHERE}"),
-        "4: connectors.activecampaign.api_key: environment variable TAJO_NOT_SET_ANYWHERE is not set",
+        BASE.replace("${AC_API_KEY}", "${TAJO_CONFIG_NOT_SET_ANYWHERE}"),
+        "4: connectors.activecampaign.api_key: environment variable TAJO_CONFIG_NOT_SET_ANYWHERE is not set",
     ),
     "label matching two AC fields": (
         BASE.replace("      phone: SMS\n", "      phone: SMS\n      company: FIRSTNAME\n"),

@@ -7,14 +7,14 @@ import pytest
 from mappings.exceptions import ConfigError
 from mappings.yaml_config import dotted, parse_documents, read_spec
 
-ENV = {"AC_KEY": "ac-secret-1234", "BREVO_KEY": "xkeysib-secret-5678"}
+ENV = {"AC_API_KEY": "ac-secret-1234", "BREVO_API_KEY": "xkeysib-secret-5678"}
 
 GOOD = """\
 connectors:
   activecampaign:
     enabled: true
     api_url: "https://acme.api-us1.com"
-    api_key: "${AC_KEY}"
+    api_key: "${AC_API_KEY}"
     sync:
       contacts: true
       options: {includeTags: false, defaultPhoneCountry: de}
@@ -25,7 +25,7 @@ connectors:
       phone: {attribute: SMS, transform: phone}
     log_level: INFO
   brevo:
-    api_key: "${BREVO_KEY}"
+    api_key: "${BREVO_API_KEY}"
 """
 
 
@@ -80,9 +80,9 @@ def test_dotted_quotes_odd_keys_and_shows_list_positions() -> None:
 
 def test_unset_environment_variable_is_an_error_with_its_line() -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_documents(GOOD, "config.yaml", env={"AC_KEY": "x"})
+        parse_documents(GOOD, "config.yaml", env={"AC_API_KEY": "x"})
     assert caught.value.errors == [
-        "config.yaml:16: connectors.brevo.api_key: environment variable BREVO_KEY is not set"
+        "config.yaml:16: connectors.brevo.api_key: environment variable BREVO_API_KEY is not set"
     ]
 
 
@@ -145,7 +145,7 @@ def test_yaml_syntax_error_names_the_line() -> None:
 
 
 def test_several_documents_each_keep_their_own_lines() -> None:
-    second = GOOD.replace('api_key: "${AC_KEY}"', 'api_key: "${AC_KEY}"\n    name: second')
+    second = GOOD.replace('api_key: "${AC_API_KEY}"', 'api_key: "${AC_API_KEY}"\n    name: second')
     documents = parse_documents(GOOD + "---\n" + second, "two.yaml", env=ENV)
     assert len(documents) == 2
     offset = GOOD.count("\n") + 1
