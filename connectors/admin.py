@@ -21,6 +21,7 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
+from connectors.records_admin import CappedCountPaginator, ResourceFilter, page_number, record_search
 from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
 
 
@@ -294,10 +295,13 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
         "short_message",
         "trigger",
     ]
-    list_filter = ["outcome", "resource", "trigger"]
+    list_filter = ["outcome", ResourceFilter, "trigger"]
     search_fields = ["=source_id", "key"]
+    search_help_text = "An e-mail address, the start of one, or an ActiveCampaign id."
     list_select_related = ["run"]
+    # Millions of rows: no full count, no per-choice facet counts, a count that stops early.
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     readonly_fields = [
         "run",
         "resource",
@@ -312,16 +316,13 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
     ]
     exclude = ["tenant"]
 
+    def get_paginator(self, request: HttpRequest, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return CappedCountPaginator(
+            queryset, per_page, orphans, allow_empty_first_page, page=page_number(request)
+        )
+
     def get_search_results(self, request, queryset, search_term):
-        # "Email or AC id": exact id or a case-insensitive email match, both indexed per run.
-        term = (search_term or "").strip()
-        if not term:
-            return queryset, False
-        if term.isdigit():
-            return queryset.filter(source_id=term), False
-        return queryset.filter(key__iexact=term.lower()) | queryset.filter(
-            key__istartswith=term.lower()
-        ), False
+        return record_search(request=request, queryset=queryset, term=search_term), False
 
     @admin.display(description="reason")
     def short_message(self, record: SyncRecord) -> str:
