@@ -21,7 +21,13 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
-from connectors.records_admin import CappedCountPaginator, ResourceFilter, page_number, record_search
+from connectors.records_admin import (
+    RUN_BULK_FIELDS,
+    CappedCountPaginator,
+    ResourceFilter,
+    page_number,
+    record_search,
+)
 from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
 
 
@@ -315,6 +321,10 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
         "created_at",
     ]
     exclude = ["tenant"]
+
+    def get_queryset(self, request: HttpRequest):
+        # Each row shows its run by number, mode and status: the run's large JSON stays behind.
+        return super().get_queryset(request).defer(*(f"run__{name}" for name in RUN_BULK_FIELDS))
 
     def get_paginator(self, request: HttpRequest, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedCountPaginator(

@@ -315,6 +315,7 @@ class SyncRecord(TenantOwned):
             # (equality and prefix on the upper-cased key, which is what iexact/istartswith compare).
             models.Index(fields=["tenant", "id"], name="rec_tenant_id"),
             models.Index(fields=["tenant", "outcome", "id"], name="rec_tenant_outcome"),
+            models.Index(fields=["tenant", "resource", "id"], name="rec_tenant_resource"),
             models.Index(fields=["tenant", "source_id"], name="rec_tenant_source"),
             models.Index(
                 F("tenant"), OpClass(Upper("key"), name="text_pattern_ops"), name="rec_tenant_key_upper"

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib import admin
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.http import HttpRequest
 
@@ -26,6 +26,10 @@ from tenants.models import Tenant
 
 # Pages counted beyond the one being shown: enough for the page links around it.
 PAGES_AHEAD = 10
+# Columns of a run that a list of records never shows (a run's mapping snapshot can be large).
+RUN_BULK_FIELDS = ("mapping_snapshot", "state", "counters", "resources", "error")
+# From this offset on, a page's ids are found first (an index-only walk), then its rows.
+DEEP_OFFSET = 1000
 
 
 class CappedCountPaginator(Paginator):
@@ -50,6 +54,15 @@ class CappedCountPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.counted_up_to
+
+    def page(self, number: Any) -> Page:
+        """A page whose rows are fetched by id: a deep offset then walks an index, not joined rows."""
+        page = super().page(number)
+        rows = page.object_list
+        if isinstance(rows, models.QuerySet) and (page.number - 1) * self.per_page >= DEEP_OFFSET:
+            ids = list(rows.values_list("pk", flat=True))
+            page.object_list = self.object_list.filter(pk__in=ids)
+        return page
 
 
 def page_number(request: HttpRequest) -> int:

@@ -14,6 +14,7 @@ discovery.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -97,11 +98,21 @@ class _SharedList:
         self.choices = choices
         self.known: set[str] | None = None  # every value listed, for the "not in the catalog" extra
         self._pieces: list[Piece] | None = None
+        self._selected: dict[str, str] | None = None
 
     def pieces(self) -> list[Piece]:
         if self._pieces is None:
             self._pieces = _option_pieces(self.choices)
         return self._pieces
+
+    def selected(self) -> dict[str, str]:
+        """Option value -> its html marked selected (the first option of a value wins)."""
+        if self._selected is None:
+            self._selected = {}
+            for value, _, marked in reversed(self.pieces()):
+                if value is not None:
+                    self._selected[value] = marked
+        return self._selected
 
 
 class SharedChoices(BaseChoiceIterator):
@@ -120,6 +131,16 @@ class SharedChoices(BaseChoiceIterator):
 
     def pieces(self) -> list[Piece]:
         return self.shared.pieces() + _option_pieces(self.extra) if self.extra else self.shared.pieces()
+
+    def selected_html(self, values: list[str]) -> str | None:
+        """The first option whose value is one of `values`, marked selected (None when none is)."""
+        for value in values:
+            for option_value, _, marked in _option_pieces(self.extra):
+                if option_value == value:
+                    return marked
+            if value in self.shared.selected():
+                return self.shared.selected()[value]
+        return None
 
 
 def _shared(index: CatalogIndex | None, key: tuple, build: Any) -> _SharedList:
@@ -167,6 +188,28 @@ class FastSelect(forms.Select):
         return mark_safe("\n".join(parts))  # noqa: S308
 
 
+class FastHiddenInput(forms.HiddenInput):
+    """Django's hidden input, built directly (a mapping page has hundreds)."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> SafeString:
+        shown = self.format_value(value)
+        value_html = "" if shown is None else f' value="{escape(shown)}"'
+        final = _attrs_html(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<input type="hidden" name="{escape(name)}"{value_html}{final}>')  # noqa: S308
+
+
+class FastCheckboxInput(forms.CheckboxInput):
+    """Django's checkbox, built directly (each mapping row has a delete box)."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> SafeString:
+        if self.check_test(value):
+            attrs = {**(attrs or {}), "checked": True}
+        shown = self.format_value(value)
+        value_html = "" if shown is None else f' value="{escape(shown)}"'
+        final = _attrs_html(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<input type="checkbox" name="{escape(name)}"{value_html}{final}>')  # noqa: S308
+
+
 class CatalogSelect(FastSelect):
     """A Select2-enhanced dropdown; `tags=True` lets a person type a value that is not listed."""
 
@@ -192,10 +235,7 @@ class CatalogSelect(FastSelect):
             or not isinstance(self.choices, SharedChoices)
         ):
             return super().render(name, value, attrs, renderer)
-        selected = set(self.format_value(value))
-        chosen = next(
-            (marked for v, _, marked in self.choices.pieces() if v is not None and v in selected), None
-        )
+        chosen = self.choices.selected_html(self.format_value(value))
         final["data-options-from"] = template_id
         empty = '<option value="">---------</option>'
         return mark_safe(  # noqa: S308  (the option comes escaped from _option_pieces)
@@ -478,6 +518,21 @@ class MappingFormSet(BaseInlineFormSet):
         super().__init__(*args, **kwargs)
         if self.sibling_registry is not None:
             self.sibling_registry.append(self)
+
+    @cached_property
+    def empty_form(self) -> forms.Form:
+        # The admin's template asks for it several times per inline; one is enough.
+        return super().empty_form
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        """Every row's id, connection and delete box, rendered without a template each."""
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            widget = field.widget
+            if type(widget) is forms.HiddenInput:
+                field.widget = FastHiddenInput(attrs=widget.attrs)
+            elif type(widget) is forms.CheckboxInput:
+                field.widget = FastCheckboxInput(attrs=widget.attrs, check_test=widget.check_test)
 
     def clean(self) -> None:
         super().clean()

@@ -75,6 +75,10 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrentlyWherePossible(
             model_name="syncrecord",
+            index=models.Index(fields=["tenant", "resource", "id"], name="rec_tenant_resource"),
+        ),
+        AddIndexConcurrentlyWherePossible(
+            model_name="syncrecord",
             index=models.Index(fields=["tenant", "source_id"], name="rec_tenant_source"),
         ),
         AddIndexConcurrentlyWherePossible(

@@ -109,6 +109,17 @@ def test_the_count_stops_a_few_pages_ahead_and_deep_pages_still_open(world) -> N
     assert "250 sync records" in first  # small sets still show their exact count
 
 
+def test_a_deep_page_finds_its_ids_first_and_shows_the_same_rows(world, monkeypatch) -> None:
+    from connectors import records_admin
+
+    rows = SyncRecord.objects.filter(run=world["run"]).select_related("run").order_by("-id")
+    expected = [r.pk for r in rows[40:50]]
+    monkeypatch.setattr(records_admin, "DEEP_OFFSET", 20)
+    page = CappedCountPaginator(rows, 10, page=5).page(5)
+    assert "IN (" in str(page.object_list.query)  # fetched by id, not by offset over joined rows
+    assert [r.pk for r in page.object_list] == expected
+
+
 # ----------------------------------------------------------------------------- query counts
 
 # The most queries a page may make. A superuser: session, user, (for a search: the tenant ids),
