@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.forms.models import BaseInlineFormSet
+from django.forms.utils import ErrorList
 from django.urls import NoReverseMatch, reverse
 from django.utils.choices import BaseChoiceIterator
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
@@ -509,12 +510,28 @@ def checks_html(rule: Any, checker: MappingChecker) -> SafeString:
     )
 
 
+class QuietErrorList(ErrorList):
+    """An error list that renders no template when there is nothing to say.
+
+    The inline template prints every cell's errors; with hundreds of cells and no errors, the
+    empty renders were a large share of the connection page.
+    """
+
+    def render(
+        self, template_name: str | None = None, context: Any = None, renderer: Any = None
+    ) -> SafeString:
+        if not self.data:
+            return mark_safe("")
+        return super().render(template_name, context, renderer)
+
+
 class MappingFormSet(BaseInlineFormSet):
     """Checks duplicates across every mapping formset of the page (two sources, one attribute)."""
 
     sibling_registry: ClassVar[list | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("error_class", QuietErrorList)
         super().__init__(*args, **kwargs)
         if self.sibling_registry is not None:
             self.sibling_registry.append(self)
