@@ -7,6 +7,8 @@ docs/benchmarks.md (`python -m tests.benchmarks.bench_admin`).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -216,3 +218,23 @@ def test_connection_page_queries_do_not_grow_with_its_mapping_rows(
     assert added_options < 27 * 20, added_options  # a full list per row would add 27 * 250
     assert page.count('<option value="ATTR_17" selected>') == 1  # row 17's own value
     assert 'data-options-from="id_customfieldmappings-__prefix__-attribute"' in page
+
+
+def _markup(html: str) -> str:
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
+
+
+def test_mapping_rows_template_writes_the_markup_of_djangos_tabular_inline(world, monkeypatch) -> None:
+    from mappings.admin import MappingInline
+
+    _catalog(world["connection"])
+    _mappings(world["connection"], range(1, 6))
+    CustomFieldMapping.objects.filter(connection=world["connection"], ac_field_id=2).update(attribute="GONE")
+    client = _client(world["owner"])
+    url = reverse("admin:connectors_connection_change", args=[world["connection"].pk])
+    ours = client.get(url).content.decode()
+    monkeypatch.setattr(MappingInline, "template", "admin/edit_inline/tabular.html")
+    django_page = client.get(url).content.decode()
+    assert "not in Brevo yet" in ours  # a row with a problem is part of the comparison
+    assert _markup(ours) == _markup(django_page)
