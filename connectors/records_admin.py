@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import PAGE_VAR
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.http import HttpRequest
@@ -66,7 +67,8 @@ class CappedCountPaginator(Paginator):
 
 
 def page_number(request: HttpRequest) -> int:
-    value = request.GET.get(admin.views.main.PAGE_VAR, "1")
+    """The page the changelist will show (its `p` parameter), 1 when absent or not a number."""
+    value = request.GET.get(PAGE_VAR, "1")
     return int(value) if value.isdigit() else 1
 
 

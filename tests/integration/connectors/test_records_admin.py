@@ -111,6 +111,15 @@ def test_the_count_stops_a_few_pages_ahead_and_deep_pages_still_open(world) -> N
     assert "250 sync records" in first  # small sets still show their exact count
 
 
+def test_a_capped_count_says_more_than_and_links_the_next_page(world, monkeypatch) -> None:
+    from connectors import records_admin
+
+    monkeypatch.setattr(records_admin, "PAGES_AHEAD", 1)
+    page = _client(world["owner"]).get(RECORDS).content.decode()
+    assert "more than 200 sync records" in page  # 250 exist; counting stopped after 201
+    assert "?p=3" in page and "250" not in page.split('class="paginator"')[1]
+
+
 def test_a_deep_page_finds_its_ids_first_and_shows_the_same_rows(world, monkeypatch) -> None:
     from connectors import records_admin
 
