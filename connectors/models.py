@@ -5,7 +5,10 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -312,6 +315,17 @@ class SyncRecord(TenantOwned):
             models.Index(fields=["run", "source_id"], name="rec_run_source"),
             models.Index(fields=["run", "key"], name="rec_run_key"),
             models.Index(fields=["run", "error_code"], name="rec_run_error"),
+            # The admin's pages, tenant first (docs/benchmarks.md, "Admin pages at a million records"):
+            # newest first per tenant and per run, failed records, AC id and e-mail search
+            # (equality and prefix on the upper-cased key, which is what iexact/istartswith compare).
+            models.Index(fields=["tenant", "id"], name="rec_tenant_id"),
+            models.Index(fields=["tenant", "outcome", "id"], name="rec_tenant_outcome"),
+            models.Index(fields=["tenant", "resource", "id"], name="rec_tenant_resource"),
+            models.Index(fields=["tenant", "source_id"], name="rec_tenant_source"),
+            models.Index(
+                F("tenant"), OpClass(Upper("key"), name="text_pattern_ops"), name="rec_tenant_key_upper"
+            ),
+            models.Index(fields=["run", "id"], name="rec_run_id"),
         ]
 
     def __str__(self) -> str:

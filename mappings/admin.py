@@ -104,6 +104,7 @@ class MappingInline(TenantScopedInline):
     formset = MappingFormSet
     extra = 0
     readonly_fields = ["checks"]
+    template = "admin/mappings/edit_inline/tabular.html"
 
     # An inline instance lives for one request (ConnectionAdmin builds them per request), so it
     # may hold that request's catalog indexes.

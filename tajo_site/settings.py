@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Operator classes in index expressions (the per-record log's case-insensitive search index).
+    "django.contrib.postgres",
     "django_rq",
     "simple_history",
     "axes",

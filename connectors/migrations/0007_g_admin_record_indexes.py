@@ -1,0 +1,97 @@
+"""Indexes for the admin's record pages, added without blocking writes to a large table.
+
+On PostgreSQL each index is built with CREATE INDEX CONCURRENTLY (the engine keeps writing
+records meanwhile), which cannot run inside a transaction: hence `atomic = False`. Other
+databases (SQLite in local experiments) get a plain index, without PostgreSQL's operator class.
+"""
+
+from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+from django.db.models import F
+from django.db.models.functions import Upper
+
+
+def _portable(index: models.Index) -> models.Index:
+    """The same index without operator classes, which only PostgreSQL knows."""
+    if not index.expressions:
+        return index
+    expressions = [e.source_expressions[0] if isinstance(e, OpClass) else e for e in index.expressions]
+    return models.Index(*expressions, name=index.name)
+
+
+def _analyze(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ANALYZE connectors_syncrecord")
+
+
+class AddIndexConcurrentlyWherePossible(AddIndexConcurrently):
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            # Not atomic: an interrupted run may have built some indexes (or left one invalid).
+            valid = self._postgres_index_valid(schema_editor)
+            if valid:
+                return None
+            if valid is False:
+                schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{self.index.name}"')
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, _portable(self.index))
+
+    def _postgres_index_valid(self, schema_editor) -> bool | None:
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " WHERE c.relname = %s AND pg_table_is_visible(c.oid)",
+                [self.index.name],
+            )
+            row = cursor.fetchone()
+        return None if row is None else bool(row[0])
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, _portable(self.index))
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("connectors", "0006_brevo_budget"),
+    ]
+
+    operations = [
+        AddIndexConcurrentlyWherePossible(
+            model_name="syncrecord",
+            index=models.Index(fields=["tenant", "id"], name="rec_tenant_id"),
+        ),
+        AddIndexConcurrentlyWherePossible(
+            model_name="syncrecord",
+            index=models.Index(fields=["tenant", "outcome", "id"], name="rec_tenant_outcome"),
+        ),
+        AddIndexConcurrentlyWherePossible(
+            model_name="syncrecord",
+            index=models.Index(fields=["tenant", "resource", "id"], name="rec_tenant_resource"),
+        ),
+        AddIndexConcurrentlyWherePossible(
+            model_name="syncrecord",
+            index=models.Index(fields=["tenant", "source_id"], name="rec_tenant_source"),
+        ),
+        AddIndexConcurrentlyWherePossible(
+            model_name="syncrecord",
+            index=models.Index(
+                F("tenant"), OpClass(Upper("key"), name="text_pattern_ops"), name="rec_tenant_key_upper"
+            ),
+        ),
+        AddIndexConcurrentlyWherePossible(
+            model_name="syncrecord",
+            index=models.Index(fields=["run", "id"], name="rec_run_id"),
+        ),
+        # PostgreSQL keeps statistics of an expression index's values only after an ANALYZE;
+        # without them it guesses a prefix search matches thousands of rows and walks the table.
+        migrations.RunPython(_analyze, migrations.RunPython.noop, elidable=True),
+    ]
