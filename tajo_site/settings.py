@@ -5,9 +5,14 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from tajo_site import demo_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# While `./scripts/demo` runs, its var/demo.env points manage.py in any terminal at the demo's
+# database and queue; variables set in the environment win.
+demo_env.apply()
 # A local .env is a convenience for development; production sets real variables.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -115,9 +120,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-# Queues: REDIS_URL unset means the embedded queue that `tajo_demo` starts (see README).
+# Queues: REDIS_URL unset means the demo's own Redis server (`tajo_demo` starts it and, while it
+# runs, publishes its address in var/demo.env), else Redis's default local port.
 REDIS_URL = env.str("REDIS_URL", default="")
-_queue_conn = {"URL": REDIS_URL or "redis://127.0.0.1:6399/0", "DEFAULT_TIMEOUT": 900}
+_queue_conn = {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 900}
 RQ_QUEUES = {
     "tajo-sync": dict(_queue_conn),
     "tajo-short": {**_queue_conn, "DEFAULT_TIMEOUT": 120},
