@@ -91,7 +91,7 @@ class ConnectionAdmin(TenantScopedAdmin):
 
 
 def _start(modeladmin, request, queryset, *, mode: str, dry_run: bool = False) -> None:
-    from connectors.services import RunAlreadyActive, sync_run_start
+    from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_start
 
     for connection in queryset:
         try:
@@ -101,8 +101,8 @@ def _start(modeladmin, request, queryset, *, mode: str, dry_run: bool = False) -
         except RunAlreadyActive as exc:
             modeladmin.message_user(request, f"{connection}: {exc}", messages.WARNING)
             continue
-        except Exception as exc:  # reported to the operator; nothing half-started
-            modeladmin.message_user(request, f"{connection}: could not start: {exc}", messages.ERROR)
+        except QueueUnavailable as exc:  # nothing was started: the service withdrew the run
+            modeladmin.message_user(request, f"{connection}: not started: {exc}", messages.ERROR)
             continue
         url = reverse("admin:connectors_syncrun_change", args=[run.pk])
         modeladmin.message_user(
@@ -166,7 +166,7 @@ def cancel_runs(modeladmin, request, queryset) -> None:
 
 @admin.action(description="Retry failed records", permissions=["cancel"])
 def retry_failed(modeladmin, request, queryset) -> None:
-    from connectors.services import RunAlreadyActive, sync_run_retry_failed
+    from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_retry_failed
 
     for run in queryset:
         if not run.records.filter(outcome=Outcome.FAILED).exists():
@@ -176,6 +176,9 @@ def retry_failed(modeladmin, request, queryset) -> None:
             retry = sync_run_retry_failed(run=run, user=request.user)
         except RunAlreadyActive as exc:
             modeladmin.message_user(request, str(exc), messages.WARNING)
+            continue
+        except QueueUnavailable as exc:
+            modeladmin.message_user(request, f"Run #{run.pk}: retry not started: {exc}", messages.ERROR)
             continue
         modeladmin.message_user(request, f"Run #{retry.pk} retries the failed records of run #{run.pk}.")
 

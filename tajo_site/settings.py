@@ -121,9 +121,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Queues: REDIS_URL unset means the demo's own Redis server (`tajo_demo` starts it and, while it
-# runs, publishes its address in var/demo.env), else Redis's default local port.
+# runs, publishes its address in var/demo.env). Without either, the address below answers nobody:
+# starting a run then says so in one line, instead of using whatever Redis happens to be local.
 REDIS_URL = env.str("REDIS_URL", default="")
-_queue_conn = {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 900}
+_queue_conn = {"URL": REDIS_URL or "redis://127.0.0.1:6399/0", "DEFAULT_TIMEOUT": 900}
 RQ_QUEUES = {
     "tajo-sync": dict(_queue_conn),
     "tajo-short": {**_queue_conn, "DEFAULT_TIMEOUT": 120},

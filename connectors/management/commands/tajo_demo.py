@@ -73,6 +73,10 @@ class Command(BaseCommand):
                 except EmbeddedQueueError as exc:
                     raise CommandError(str(exc)) from None
                 redis_url = redis.url
+                # This process too (lost-run check below) talks to the demo's queue from now on.
+                settings.REDIS_URL = redis_url
+                for queue in settings.RQ_QUEUES.values():
+                    queue["URL"] = redis_url
                 self.stdout.write(f"Queue: Redis at {redis_url} ({redis.binary.source} {redis.binary.path})")
             sandbox_config = SandboxConfig(
                 port=free_port(options["sandbox_port"]), contacts=options["contacts"], ac_rate=5.0
@@ -82,6 +86,11 @@ class Command(BaseCommand):
                 f"Sandbox: ActiveCampaign {sandbox.ac_api_url} · Brevo {sandbox.brevo_api_url}"
             )
             call_command("migrate", interactive=False, verbosity=0)
+            if redis is not None:
+                # A fresh queue holds no job of an earlier demo: its queued runs would wait forever.
+                from connectors.services import sync_runs_mark_lost
+
+                sync_runs_mark_lost(grace_seconds=0)
             password = self._seed(sandbox)
             if options["seed_only"]:
                 return
