@@ -23,6 +23,9 @@ from connectors.models import (
 )
 from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
 
+# The admin is the whole product: no public site behind "View site" (it led to a 404).
+admin.site.site_url = None
+
 
 @admin.register(ActiveCampaignAccount)
 class ActiveCampaignAccountAdmin(TenantScopedAdmin):
@@ -85,6 +88,58 @@ class ConnectionAdmin(TenantScopedAdmin):
         ),
         ("Webhooks and logging", {"fields": ["webhook_ip_allowlist", "log_webhooks", "debug", "log_level"]}),
     ]
+
+    def get_urls(self) -> list:
+        # The list's actions as buttons on the connection page too: same services, same messages.
+        from django.urls import path
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/test/", wrap(self.test_view), name="connectors_connection_test"),
+            path("<path:object_id>/run/<str:kind>/", wrap(self.run_view), name="connectors_connection_run"),
+            *super().get_urls(),
+        ]
+
+    def _button_target(self, request: HttpRequest, object_id: str, *, change: bool):
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        if request.method != "POST":
+            raise PermissionDenied
+        connection = self.get_object(request, object_id)
+        if connection is None:
+            raise Http404
+        allowed = (
+            self.has_change_permission(request, connection)
+            if change
+            else self.has_view_permission(request, connection)
+        )
+        if not allowed:
+            raise PermissionDenied
+        return self.get_queryset(request).filter(pk=connection.pk), connection
+
+    def test_view(self, request: HttpRequest, object_id: str):
+        from django.shortcuts import redirect
+
+        queryset, connection = self._button_target(request, object_id, change=False)
+        test_connection(self, request, queryset)
+        return redirect("admin:connectors_connection_change", connection.pk)
+
+    def run_view(self, request: HttpRequest, object_id: str, kind: str):
+        from django.http import Http404
+        from django.shortcuts import redirect
+
+        modes = {
+            "full": (RunMode.FULL, False),
+            "incremental": (RunMode.INCREMENTAL, False),
+            "dry": (RunMode.FULL, True),
+        }
+        if kind not in modes:
+            raise Http404
+        queryset, connection = self._button_target(request, object_id, change=True)
+        mode, dry_run = modes[kind]
+        _start(self, request, queryset, mode=mode, dry_run=dry_run)
+        return redirect("admin:connectors_connection_change", connection.pk)
 
 
 # ----------------------------------------------------------------------------- actions on connections
@@ -185,19 +240,17 @@ def retry_failed(modeladmin, request, queryset) -> None:
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyTenantAdmin):
+    # Read first, so they fit at 1,280 px: what ran, how it ended, how long, what it did.
     list_display = [
-        "__str__",
+        "run_number",
         "connection",
-        "mode",
+        "mode_line",
         "status_badge",
-        "dry_run",
-        "trigger",
-        "requested_by",
-        "created_at",
+        "created",
         "duration",
         "totals_line",
-        "progress_bar",
     ]
+    list_display_links = ["run_number"]
     list_filter = ["status", "mode", "trigger", "dry_run"]
     search_fields = ["=id", "connection__name", "connection__tenant__slug"]
     date_hierarchy = "created_at"
@@ -207,7 +260,7 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
         "connection",
         "mode",
         "resources",
-        "dry_run",
+        "dry_run_text",
         "status",
         "trigger",
         "requested_by",
@@ -222,6 +275,7 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
         "eta_seconds",
     ]
     exclude = [
+        "dry_run",
         "state",
         "mapping_snapshot",
         "counters",
@@ -243,6 +297,33 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
             '<span class="tajo-status tajo-status-{}">{}</span>', run.status, run.get_status_display()
         )
 
+    @admin.display(description="run", ordering="id")
+    def run_number(self, run: SyncRun) -> str:
+        return f"#{run.pk}"
+
+    @admin.display(description="mode · trigger", ordering="mode")
+    def mode_line(self, run: SyncRun) -> str:
+        trigger = run.get_trigger_display()
+        if run.requested_by_id:
+            trigger = f"{trigger} ({run.requested_by})"
+        return format_html(
+            '{}<br><span class="tajo-quiet">{}</span>{}',
+            run.get_mode_display(),
+            trigger,
+            format_html(' <span class="tajo-dry">dry run</span>') if run.dry_run else "",
+        )
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, run: SyncRun) -> str:
+        from django.utils import timezone
+
+        return timezone.localtime(run.created_at).strftime("%b %-d, %H:%M")
+
+    @admin.display(description="dry run")
+    def dry_run_text(self, run: SyncRun) -> str:
+        # A plain answer: the boolean icon showed "No" as a red cross that read like an error.
+        return "Yes: read and mapped, nothing written to Brevo" if run.dry_run else "No"
+
     @admin.display(description="duration")
     def duration(self, run: SyncRun) -> str:
         seconds = run.duration_seconds
@@ -252,6 +333,8 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
 
     @admin.display(description="records")
     def totals_line(self, run: SyncRun) -> str:
+        if run.status in ACTIVE_STATUSES:
+            return self.progress_bar(run)
         totals = run.totals()
         parts = [
             f"{totals.get(k, 0)} {k}"
@@ -287,16 +370,15 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
 
 @admin.register(SyncRecord)
 class SyncRecordAdmin(ReadOnlyTenantAdmin):
+    # The reason is what an operator reads: it keeps the room (the trigger stays a filter).
     list_display = [
-        "run",
+        "run_number",
         "resource",
-        "source_id",
-        "key",
+        "record_ref",
         "outcome",
-        "error_code",
         "short_message",
-        "trigger",
     ]
+    list_display_links = ["run_number"]
     list_filter = ["outcome", "resource", "trigger"]
     search_fields = ["=source_id", "key"]
     list_select_related = ["run"]
@@ -326,9 +408,38 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
             key__istartswith=term.lower()
         ), False
 
-    @admin.display(description="reason")
+    @admin.display(description="run", ordering="run_id")
+    def run_number(self, record: SyncRecord) -> str:
+        return f"#{record.run_id}"
+
+    @admin.display(description="record", ordering="key")
+    def record_ref(self, record: SyncRecord) -> str:
+        # Email (or key) and the ActiveCampaign id in one cell: the reason keeps the room.
+        if record.key:
+            return format_html('{}<br><span class="tajo-quiet">AC id {}</span>', record.key, record.source_id)
+        return format_html('<span class="tajo-quiet">AC id {}</span>', record.source_id)
+
+    def get_ordering(self, request: HttpRequest):
+        # One run's records: failures first, then skips, then the rest (the run filter keeps the
+        # sort to that run's rows; the unfiltered list keeps its index-friendly order).
+        if (request.GET.get("run") or request.GET.get("run__id__exact")) and "o" not in request.GET:
+            from django.db.models import Case, IntegerField, Value, When
+
+            rank = Case(
+                When(outcome=Outcome.FAILED, then=Value(0)),
+                When(outcome=Outcome.SKIPPED, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+            return [rank.asc(), "-pk"]
+        return super().get_ordering(request)
+
+    @admin.display(description="reason", ordering="error_code")
     def short_message(self, record: SyncRecord) -> str:
-        return (record.message[:140] + "…") if len(record.message) > 140 else record.message
+        message = (record.message[:140] + "…") if len(record.message) > 140 else record.message
+        if record.error_code:
+            return format_html('<span class="tajo-code">{}</span> {}', record.error_code, message)
+        return message
 
 
 # Other parts of the connectors app register their admin pages on import.
