@@ -18,6 +18,7 @@ from rq.job import JobStatus
 from tajo_site.embedded_queue import EmbeddedRedis, find_redis_server
 
 ROOT = Path(__file__).resolve().parents[3]
+JOBS = "tests.integration.queue.soak_jobs"
 SOAK_SECONDS = float(os.environ.get("TAJO_QUEUE_SOAK_SECONDS", "60"))
 
 
@@ -84,14 +85,17 @@ def test_worker_keeps_its_connection_for_a_minute_of_jobs(tmp_path) -> None:
             deadline = time.monotonic() + SOAK_SECONDS
             n = 0
             while time.monotonic() < deadline:
-                n += 1
-                if n % 10 == 0:  # delayed jobs go through the scheduler's connection too
-                    jobs.append(queue.enqueue_in(_seconds(1), "tests.integration.queue.soak_jobs.echo", n))
-                else:
-                    jobs.append(queue.enqueue("tests.integration.queue.soak_jobs.nap", 0.05))
-                time.sleep(0.1)
+                # Keep the worker busy without a backlog a loaded machine could not clear: the
+                # point is a minute of traffic on one connection, not throughput.
+                if queue.count < 3:
+                    n += 1
+                    if n % 10 == 0:  # delayed jobs go through the scheduler's connection too
+                        jobs.append(queue.enqueue_in(_seconds(1), f"{JOBS}.echo", n))
+                    else:
+                        jobs.append(queue.enqueue(f"{JOBS}.nap", 0.05))
+                time.sleep(0.05)
                 assert worker.poll() is None, f"worker died:\n{log.read_text()[-2000:]}"
-            settle = time.monotonic() + 20
+            settle = time.monotonic() + 30
             while time.monotonic() < settle:
                 statuses = {job.get_status() for job in jobs}
                 if statuses == {JobStatus.FINISHED}:
@@ -107,7 +111,7 @@ def test_worker_keeps_its_connection_for_a_minute_of_jobs(tmp_path) -> None:
     text = log.read_text()
     for sign in ("Connection closed", "ConnectionError", "Traceback"):
         assert sign not in text, f"worker log shows {sign!r}:\n{text[-2000:]}"
-    assert len(jobs) >= SOAK_SECONDS * 5
+    assert len(jobs) >= SOAK_SECONDS / 2, f"only {len(jobs)} jobs in {SOAK_SECONDS:.0f} s"
 
 
 def _seconds(value: float):
