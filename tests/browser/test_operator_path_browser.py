@@ -186,6 +186,10 @@ def test_operator_path_on_the_demo(browser, live_server, sandbox, worker) -> Non
     page.click("text=Mapping history")
     page.wait_for_selector("#mapping-history")
     assert page.locator("#mapping-history tbody tr").count() >= 1
+    assert '"Main List"' in page.inner_text("#mapping-history"), "rows by name, not by id alone"
     _shot(page, "12-mapping-history")
+    page.goto(f"{base}/admin/mappings/listmapping/")
+    assert '"Main List"' in page.inner_text("#result_list")
+    _shot(page, "13-list-mappings")
     assert worker.poll() is None, "the worker ran the whole path"
     page.close()
