@@ -15,7 +15,8 @@ PID_KEY = "TAJO_DEMO_PID"
 
 
 def default_path() -> Path:
-    return BASE_DIR / "var" / "demo.env"
+    """var/demo.env of this checkout; TAJO_DEMO_ENV_FILE moves it (tests run a demo beside one)."""
+    return Path(os.environ.get("TAJO_DEMO_ENV_FILE") or BASE_DIR / "var" / "demo.env")
 
 
 def demo_values(*, redis_url: str, database: dict[str, Any]) -> dict[str, str]:

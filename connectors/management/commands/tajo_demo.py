@@ -25,6 +25,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 DEMO_YAML = Path(__file__).resolve().parents[3] / "docs" / "examples" / "demo.yaml"
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(settings.BASE_DIR))
+    except ValueError:
+        return str(path)
+
+
 class _Stop(Exception):
     """SIGTERM or SIGINT reached the demo."""
 
@@ -115,7 +122,7 @@ class Command(BaseCommand):
                     f"  login: admin / {password}   (operator of the demo tenant: ops / {password})\n"
                     "  Connections → demo/activecampaign → Test connection, then Run now: full backfill,\n"
                     "  and watch the run under 'Sync runs'.\n"
-                    f"  In another terminal ({env_file.relative_to(settings.BASE_DIR)} points manage.py "
+                    f"  In another terminal ({_shown(env_file)} points manage.py "
                     "at this demo):\n"
                     "    ./scripts/tajo tajo_sync demo/activecampaign --wait\n"
                     "  Ctrl-C stops everything.\n"
