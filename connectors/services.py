@@ -243,7 +243,8 @@ def _enqueue_first_slice(run_id: int) -> None:
         enqueue_slice(run_id)
     except RedisError as exc:
         SyncRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, started_at__isnull=True).delete()
-        logger.warning("run %s withdrawn: the queue cannot be reached (%s)", run_id, type(exc).__name__)
+        # The caller reports it (admin message, API 503, command error): no second line here.
+        logger.debug("run %s withdrawn: the queue cannot be reached (%s)", run_id, type(exc).__name__)
         raise QueueUnavailable(exc) from exc
 
 
