@@ -30,6 +30,9 @@ from connectors.records_admin import (
 )
 from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
 
+# The admin is the whole product: no public site behind "View site" (it led to a 404).
+admin.site.site_url = None
+
 
 @admin.register(ActiveCampaignAccount)
 class ActiveCampaignAccountAdmin(TenantScopedAdmin):
@@ -94,12 +97,64 @@ class ConnectionAdmin(TenantScopedAdmin):
         ("Webhooks and logging", {"fields": ["webhook_ip_allowlist", "log_webhooks", "debug", "log_level"]}),
     ]
 
+    def get_urls(self) -> list:
+        # The list's actions as buttons on the connection page too: same services, same messages.
+        from django.urls import path
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/test/", wrap(self.test_view), name="connectors_connection_test"),
+            path("<path:object_id>/run/<str:kind>/", wrap(self.run_view), name="connectors_connection_run"),
+            *super().get_urls(),
+        ]
+
+    def _button_target(self, request: HttpRequest, object_id: str, *, change: bool):
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        if request.method != "POST":
+            raise PermissionDenied
+        connection = self.get_object(request, object_id)
+        if connection is None:
+            raise Http404
+        allowed = (
+            self.has_change_permission(request, connection)
+            if change
+            else self.has_view_permission(request, connection)
+        )
+        if not allowed:
+            raise PermissionDenied
+        return self.get_queryset(request).filter(pk=connection.pk), connection
+
+    def test_view(self, request: HttpRequest, object_id: str):
+        from django.shortcuts import redirect
+
+        queryset, connection = self._button_target(request, object_id, change=False)
+        test_connection(self, request, queryset)
+        return redirect("admin:connectors_connection_change", connection.pk)
+
+    def run_view(self, request: HttpRequest, object_id: str, kind: str):
+        from django.http import Http404
+        from django.shortcuts import redirect
+
+        modes = {
+            "full": (RunMode.FULL, False),
+            "incremental": (RunMode.INCREMENTAL, False),
+            "dry": (RunMode.FULL, True),
+        }
+        if kind not in modes:
+            raise Http404
+        queryset, connection = self._button_target(request, object_id, change=True)
+        mode, dry_run = modes[kind]
+        _start(self, request, queryset, mode=mode, dry_run=dry_run)
+        return redirect("admin:connectors_connection_change", connection.pk)
+
 
 # ----------------------------------------------------------------------------- actions on connections
 
 
 def _start(modeladmin, request, queryset, *, mode: str, dry_run: bool = False) -> None:
-    from connectors.services import RunAlreadyActive, sync_run_start
+    from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_start
 
     for connection in queryset:
         try:
@@ -109,8 +164,8 @@ def _start(modeladmin, request, queryset, *, mode: str, dry_run: bool = False) -
         except RunAlreadyActive as exc:
             modeladmin.message_user(request, f"{connection}: {exc}", messages.WARNING)
             continue
-        except Exception as exc:  # reported to the operator; nothing half-started
-            modeladmin.message_user(request, f"{connection}: could not start: {exc}", messages.ERROR)
+        except QueueUnavailable as exc:  # nothing was started: the service withdrew the run
+            modeladmin.message_user(request, f"{connection}: not started: {exc}", messages.ERROR)
             continue
         url = reverse("admin:connectors_syncrun_change", args=[run.pk])
         modeladmin.message_user(
@@ -174,7 +229,7 @@ def cancel_runs(modeladmin, request, queryset) -> None:
 
 @admin.action(description="Retry failed records", permissions=["cancel"])
 def retry_failed(modeladmin, request, queryset) -> None:
-    from connectors.services import RunAlreadyActive, sync_run_retry_failed
+    from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_retry_failed
 
     for run in queryset:
         if not run.records.filter(outcome=Outcome.FAILED).exists():
@@ -185,24 +240,25 @@ def retry_failed(modeladmin, request, queryset) -> None:
         except RunAlreadyActive as exc:
             modeladmin.message_user(request, str(exc), messages.WARNING)
             continue
+        except QueueUnavailable as exc:
+            modeladmin.message_user(request, f"Run #{run.pk}: retry not started: {exc}", messages.ERROR)
+            continue
         modeladmin.message_user(request, f"Run #{retry.pk} retries the failed records of run #{run.pk}.")
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyTenantAdmin):
+    # Read first, so they fit at 1,280 px: what ran, how it ended, how long, what it did.
     list_display = [
-        "__str__",
+        "run_number",
         "connection",
-        "mode",
+        "mode_line",
         "status_badge",
-        "dry_run",
-        "trigger",
-        "requested_by",
-        "created_at",
+        "created",
         "duration",
         "totals_line",
-        "progress_bar",
     ]
+    list_display_links = ["run_number"]
     list_filter = ["status", "mode", "trigger", "dry_run"]
     search_fields = ["=id", "connection__name", "connection__tenant__slug"]
     date_hierarchy = "created_at"
@@ -212,7 +268,7 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
         "connection",
         "mode",
         "resources",
-        "dry_run",
+        "dry_run_text",
         "status",
         "trigger",
         "requested_by",
@@ -227,6 +283,7 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
         "eta_seconds",
     ]
     exclude = [
+        "dry_run",
         "state",
         "mapping_snapshot",
         "counters",
@@ -248,6 +305,33 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
             '<span class="tajo-status tajo-status-{}">{}</span>', run.status, run.get_status_display()
         )
 
+    @admin.display(description="run", ordering="id")
+    def run_number(self, run: SyncRun) -> str:
+        return f"#{run.pk}"
+
+    @admin.display(description="mode · trigger", ordering="mode")
+    def mode_line(self, run: SyncRun) -> str:
+        trigger = run.get_trigger_display()
+        if run.requested_by_id:
+            trigger = f"{trigger} ({run.requested_by})"
+        return format_html(
+            '{}<br><span class="tajo-quiet">{}</span>{}',
+            run.get_mode_display(),
+            trigger,
+            format_html(' <span class="tajo-dry">dry run</span>') if run.dry_run else "",
+        )
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, run: SyncRun) -> str:
+        from django.utils import timezone
+
+        return timezone.localtime(run.created_at).strftime("%b %-d, %H:%M")
+
+    @admin.display(description="dry run")
+    def dry_run_text(self, run: SyncRun) -> str:
+        # A plain answer: the boolean icon showed "No" as a red cross that read like an error.
+        return "Yes: read and mapped, nothing written to Brevo" if run.dry_run else "No"
+
     @admin.display(description="duration")
     def duration(self, run: SyncRun) -> str:
         seconds = run.duration_seconds
@@ -257,6 +341,8 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
 
     @admin.display(description="records")
     def totals_line(self, run: SyncRun) -> str:
+        if run.status in ACTIVE_STATUSES:
+            return self.progress_bar(run)
         totals = run.totals()
         parts = [
             f"{totals.get(k, 0)} {k}"
@@ -292,16 +378,15 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
 
 @admin.register(SyncRecord)
 class SyncRecordAdmin(ReadOnlyTenantAdmin):
+    # The reason is what an operator reads: it keeps the room (the trigger stays a filter).
     list_display = [
-        "run",
+        "run_number",
         "resource",
-        "source_id",
-        "key",
+        "record_ref",
         "outcome",
-        "error_code",
         "short_message",
-        "trigger",
     ]
+    list_display_links = ["run_number"]
     list_filter = ["outcome", ResourceFilter, "trigger"]
     search_fields = ["=source_id", "key"]
     search_help_text = "An e-mail address, the start of one, or an ActiveCampaign id."
@@ -335,9 +420,38 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
     def get_search_results(self, request, queryset, search_term):
         return record_search(request=request, queryset=queryset, term=search_term), False
 
-    @admin.display(description="reason")
+    @admin.display(description="run", ordering="run_id")
+    def run_number(self, record: SyncRecord) -> str:
+        return f"#{record.run_id}"
+
+    @admin.display(description="record", ordering="key")
+    def record_ref(self, record: SyncRecord) -> str:
+        # Email (or key) and the ActiveCampaign id in one cell: the reason keeps the room.
+        if record.key:
+            return format_html('{}<br><span class="tajo-quiet">AC id {}</span>', record.key, record.source_id)
+        return format_html('<span class="tajo-quiet">AC id {}</span>', record.source_id)
+
+    def get_ordering(self, request: HttpRequest):
+        # One run's records: failures first, then skips, then the rest (the run filter keeps the
+        # sort to that run's rows; the unfiltered list keeps its index-friendly order).
+        if (request.GET.get("run") or request.GET.get("run__id__exact")) and "o" not in request.GET:
+            from django.db.models import Case, IntegerField, Value, When
+
+            rank = Case(
+                When(outcome=Outcome.FAILED, then=Value(0)),
+                When(outcome=Outcome.SKIPPED, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+            return [rank.asc(), "-pk"]
+        return super().get_ordering(request)
+
+    @admin.display(description="reason", ordering="error_code")
     def short_message(self, record: SyncRecord) -> str:
-        return (record.message[:140] + "…") if len(record.message) > 140 else record.message
+        message = (record.message[:140] + "…") if len(record.message) > 140 else record.message
+        if record.error_code:
+            return format_html('<span class="tajo-code">{}</span> {}', record.error_code, message)
+        return message
 
 
 # Other parts of the connectors app register their admin pages on import.

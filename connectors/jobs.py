@@ -40,10 +40,11 @@ def watchdog() -> list[int]:
     connections); `tajo_worker` starts it again whenever a worker starts.
     """
     from connectors.models import ACTIVE_STATUSES, Connection, SyncRun
-    from connectors.services import schedule_watchdog, sync_runs_start_due
+    from connectors.services import schedule_watchdog, sync_runs_mark_lost, sync_runs_start_due
     from connectors.sync.engine import recover_stale_runs
 
     recovered = recover_stale_runs()
+    sync_runs_mark_lost()
     sync_runs_start_due()
     busy = SyncRun.objects.filter(status__in=ACTIVE_STATUSES).exists()
     if busy or Connection.objects.filter(enabled=True, incremental_every_minutes__gt=0).exists():

@@ -40,6 +40,30 @@ class RunAlreadyActive(Exception):
         )
 
 
+class QueueUnavailable(Exception):
+    """The job queue (Redis) could not be reached, so nothing was started: no run was left queued."""
+
+    def __init__(self, cause: Exception) -> None:
+        self.cause = cause
+        fix = (
+            "start Redis or set REDIS_URL to it"
+            if settings.REDIS_URL
+            else "REDIS_URL is not set and no demo is running: start ./scripts/demo or set REDIS_URL"
+        )
+        super().__init__(
+            f"the job queue at {_queue_address()} cannot be reached ({type(cause).__name__}), so "
+            f"nothing was started; {fix}"
+        )
+
+
+def _queue_address() -> str:
+    """host:port of the sync queue, never its password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.RQ_QUEUES[SYNC_QUEUE]["URL"])
+    return f"{parts.hostname or '?'}:{parts.port or 6379}"
+
+
 def _redis_url() -> str | None:
     return settings.REDIS_URL or settings.RQ_QUEUES[SYNC_QUEUE]["URL"]
 
@@ -173,7 +197,11 @@ def sync_run_start(
     idempotency_key: str = "",
     retry_of: SyncRun | None = None,
 ) -> SyncRun:
-    """Create a run and enqueue its first slice (after commit). Raises RunAlreadyActive."""
+    """Create a run and enqueue its first slice (after commit): both happen or neither does.
+
+    Raises RunAlreadyActive, or QueueUnavailable when the queue cannot take the job (the run
+    is then withdrawn, so no queued run waits for a job that does not exist).
+    """
     from connectors.sync.registry import resolve_resources
 
     names = resolve_resources(resources or connection.enabled_resources())
@@ -199,13 +227,77 @@ def sync_run_start(
                 idempotency_key=idempotency_key,
                 retry_of=retry_of,
             )
-            transaction.on_commit(lambda: enqueue_slice(run.pk))
+            transaction.on_commit(lambda: _enqueue_first_slice(run.pk))
     except IntegrityError as exc:
         running = active.first()
         if running is not None:
             raise RunAlreadyActive(running) from exc
         raise
     return run
+
+
+def _enqueue_first_slice(run_id: int) -> None:
+    """Runs on commit of the new run. The run is committed first so a fast worker always finds
+    it; when the enqueue fails, the run that was never taken is removed again."""
+    from redis.exceptions import RedisError
+
+    try:
+        enqueue_slice(run_id)
+    except RedisError as exc:
+        SyncRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, started_at__isnull=True).delete()
+        # The caller reports it (admin message, API 503, command error): no second line here.
+        logger.debug("run %s withdrawn: the queue cannot be reached (%s)", run_id, type(exc).__name__)
+        raise QueueUnavailable(exc) from exc
+
+
+LOST_JOB_GRACE_SECONDS = 60
+
+
+def sync_runs_mark_lost(*, now=None, grace_seconds: float = LOST_JOB_GRACE_SECONDS) -> list[int]:
+    """Fail queued runs whose job is no longer in the queue (Redis restarted or was flushed, or the
+    process died between commit and enqueue): no worker will ever take them. Returns their ids.
+
+    A run whose job still waits in the queue stays queued however long the queue is; when Redis
+    cannot be asked, nothing is marked (a lost job cannot be told from a busy queue).
+    """
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    # A first slice that finished, failed or stopped while its run still says "queued" will
+    # never move it on either.
+    LOST_JOB_STATUSES = (None, JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+    now = now or timezone.now()
+    candidates = SyncRun.objects.filter(
+        status=RunStatus.QUEUED,
+        started_at__isnull=True,
+        created_at__lt=now - timedelta(seconds=grace_seconds),
+    ).only("pk", "job_id")
+    connection = django_rq.get_queue(SYNC_QUEUE).connection
+    lost = []
+    try:
+        for run in candidates:
+            if run.job_id:
+                try:
+                    status = Job.fetch(run.job_id, connection=connection).get_status(refresh=False)
+                except NoSuchJobError:
+                    status = None
+                if status not in LOST_JOB_STATUSES:
+                    continue
+            marked = SyncRun.objects.filter(
+                pk=run.pk, status=RunStatus.QUEUED, started_at__isnull=True
+            ).update(
+                status=RunStatus.FAILED,
+                finished_at=now,
+                error="its job was lost from the queue before a worker took it (the queue was "
+                "restarted or emptied); nothing was synced: start the run again",
+            )
+            if marked:
+                logger.warning("run %s was queued but its job is gone: marked failed", run.pk)
+                lost.append(run.pk)
+    except RedisError as exc:
+        logger.warning("lost-job check skipped: the queue cannot be reached (%s)", type(exc).__name__)
+    return lost
 
 
 def enqueue_slice(run_id: int, *, delay_seconds: float = 0) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin, messages
@@ -47,6 +48,8 @@ from mappings.selectors import catalog_index_for, mapping_history
 from mappings.services import CREATABLE_TYPES, brevo_attribute_create, catalog_discover, mapping_validate
 from mappings.validation import MappingChecker
 from tenants.admin import TenantScopedAdmin, TenantScopedInline, WithoutAuditHistory, scope_queryset
+
+_PAGE_CHECKERS: ContextVar[dict[int, MappingChecker] | None] = ContextVar("tajo_page_checkers", default=None)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -425,6 +428,28 @@ class MappingRuleAdmin(TenantScopedAdmin):
     """One mapping kind across connections: list, edit (with the same checks), history."""
 
     list_filter = [ConnectionFilter]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # One catalog read per connection on the page for the "mapping" column, not one per row;
+        # the page is rendered here so the column still finds the cache.
+        token = _PAGE_CHECKERS.set({})
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+        finally:
+            _PAGE_CHECKERS.reset(token)
+
+    @admin.display(description="mapping")
+    def mapping(self, obj: MappingRule) -> str:
+        """The row in words with catalog names beside the ids ("list 1 "Main List" → ...")."""
+        cache = _PAGE_CHECKERS.get()
+        if cache is None:
+            return MappingChecker(catalog_index_for(obj.connection)).describe(obj)
+        if obj.connection_id not in cache:
+            cache[obj.connection_id] = MappingChecker(catalog_index_for(obj.connection))
+        return cache[obj.connection_id].describe(obj)
     list_select_related = ["connection__tenant"]
     readonly_fields = ["connection", "checks"]
 
@@ -473,6 +498,6 @@ for _model in MAPPING_MODELS:
         type(
             f"{_model.__name__}Admin",
             (MappingRuleAdmin,),
-            {"list_display": ["__str__", "connection", *_columns, "updated_at"], "search_fields": _search},
+            {"list_display": ["mapping", "connection", *_columns, "updated_at"], "search_fields": _search},
         ),
     )

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from connectors.models import Connection
 from mappings.catalog import CatalogIndex, Entry
 from mappings.models import MAPPING_MODELS, Catalog, CatalogItem, MappingRule
+from mappings.validation import MappingChecker
 
 
 def connection_by_ref(ref: str, *, queryset: QuerySet[Connection] | None = None) -> Connection:
@@ -95,6 +96,8 @@ def mapping_history(*, connection: Connection, limit: int = 200) -> list[History
             .order_by("-history_date", "-history_id")[:limit]
         )
     records.sort(key=lambda record: (record.history_date, record.history_id), reverse=True)
+    # Rows in words with the catalog's names beside the ids, as the mapping lists show them.
+    checker = MappingChecker(catalog_index_for(connection))
     entries = []
     for record in records[:limit]:
         model = record.instance_type
@@ -119,7 +122,7 @@ def mapping_history(*, connection: Connection, limit: int = 200) -> list[History
                 when=record.history_date,
                 who=(user.get_username() if user is not None else "system"),
                 kind=str(model._meta.verbose_name),
-                row=str(record.instance),
+                row=checker.describe(record.instance),
                 action=_ACTIONS.get(record.history_type, record.history_type),
                 reason=record.history_change_reason or "",
                 changes=changes,

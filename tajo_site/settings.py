@@ -6,9 +6,14 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from tajo_site import demo_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# While `./scripts/demo` runs, its var/demo.env points manage.py in any terminal at the demo's
+# database and queue; variables set in the environment win.
+demo_env.apply()
 # A local .env is a convenience for development; production sets real variables.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -142,7 +147,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-# Queues: REDIS_URL unset means the embedded queue that `tajo_demo` starts (see README).
+# Queues: REDIS_URL unset means the demo's own Redis server (`tajo_demo` starts it and, while it
+# runs, publishes its address in var/demo.env). Without either, the address below answers nobody:
+# starting a run then says so in one line, instead of using whatever Redis happens to be local.
 REDIS_URL = env.str("REDIS_URL", default="")
 _queue_conn = {"URL": REDIS_URL or "redis://127.0.0.1:6399/0", "DEFAULT_TIMEOUT": 900}
 RQ_QUEUES = {

@@ -8,6 +8,8 @@ os.environ.setdefault("TAJO_ALLOW_PRIVATE_URLS", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# A demo running from the same checkout must not lend the tests its database or flags.
+os.environ.setdefault("TAJO_DEMO_ENV", "off")
 
 from tajo_site.settings import *  # noqa: F403
 

@@ -48,7 +48,7 @@ def not_found(what: str) -> ApiProblem:
 
 # Statuses each kind of operation can answer besides its success, for the OpenAPI document.
 READ_ERRORS = (400, 401, 404, 413, 429)
-WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429, 503)
 
 
 def error_responses(statuses: tuple[int, ...]) -> dict[int, type[ErrorOut]]:

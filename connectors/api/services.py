@@ -37,6 +37,7 @@ from connectors.models import (
     Trigger,
 )
 from connectors.services import (
+    QueueUnavailable,
     RunAlreadyActive,
     event_forward,
     sync_run_cancel,
@@ -276,6 +277,8 @@ def sync_start(*, connection: Connection, data: SyncIn, idempotency_key: str | N
         if key and exc.run.idempotency_key == key:  # a concurrent twin of this request won the race
             return exc.run, False
         raise ApiProblem(409, "run_in_progress", str(exc)) from None
+    except QueueUnavailable as exc:
+        raise _queue_problem(exc) from None
     except UnknownResource as exc:
         raise ApiProblem(400, "unknown_resource", str(exc), field="resources") from None
     return run, True
@@ -326,6 +329,15 @@ def run_retry(*, run: SyncRun) -> SyncRun:
         return sync_run_retry_failed(run=run, trigger=Trigger.API)
     except RunAlreadyActive as exc:
         raise ApiProblem(409, "run_in_progress", str(exc)) from None
+    except QueueUnavailable as exc:
+        raise _queue_problem(exc) from None
+
+
+def _queue_problem(exc: QueueUnavailable) -> ApiProblem:
+    """503: a condition of this deployment that passes; the client may try again later."""
+    problem = ApiProblem(503, "queue_unavailable", f"The run was not started: {exc}.")
+    problem.headers["Retry-After"] = "30"
+    return problem
 
 
 # ----------------------------------------------------------------------------- events

@@ -1,8 +1,10 @@
 """`manage.py tajo_demo`: everything a newcomer needs on one machine, with no servers installed.
 
-Starts the ActiveCampaign and Brevo sandbox, an embedded queue (unless REDIS_URL is set),
-migrates the database, seeds a demo tenant whose connection points at the sandbox, then runs
-the web server and a background worker until Ctrl-C.
+Starts the ActiveCampaign and Brevo sandbox, a Redis server of its own (unless REDIS_URL is
+set; see `tajo_site.embedded_queue`), migrates the database, seeds a demo tenant whose connection
+points at the sandbox, writes `var/demo.env` so that `manage.py` in another terminal talks to the
+same database and queue, then runs the web server and a worker until Ctrl-C or SIGTERM. When
+one of its parts dies, it stops the others and exits with an error.
 """
 
 from __future__ import annotations
@@ -23,8 +25,26 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 DEMO_YAML = Path(__file__).resolve().parents[3] / "docs" / "examples" / "demo.yaml"
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(settings.BASE_DIR))
+    except ValueError:
+        return str(path)
+
+
+class _Stop(Exception):
+    """SIGTERM or SIGINT reached the demo."""
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
 class Command(BaseCommand):
-    help = "Run the Tajo demo: sandbox APIs, seeded tenant, admin web server and a worker."
+    help = (
+        "Run the Tajo demo: sandbox APIs, a Redis server (unless REDIS_URL is set), seeded tenant, "
+        "admin web server and a worker. Writes var/demo.env for manage.py in another terminal."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000, help="admin web server port (default 8000)")
@@ -35,67 +55,126 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from connectors.sandbox.config import SandboxConfig
         from connectors.sandbox.server import SandboxServer
-        from tajo_site.embedded_queue import free_port, start_embedded_redis
+        from tajo_site import demo_env
+        from tajo_site.embedded_queue import EmbeddedQueueError, EmbeddedRedis, free_port
 
-        Path(settings.BASE_DIR / "var").mkdir(exist_ok=True)
+        var = Path(settings.BASE_DIR) / "var"
+        var.mkdir(exist_ok=True)
         if options["contacts"] < 0:
             raise CommandError("--contacts must be 0 or more")
-        env = dict(os.environ, DEBUG="true", TAJO_ALLOW_PRIVATE_URLS="true")
-        redis_url = settings.REDIS_URL
-        if not redis_url:
-            redis_url, _server = start_embedded_redis(free_port(6399))
-            self.stdout.write(f"Queue: embedded (no REDIS_URL set) at {redis_url}")
-        env["REDIS_URL"] = redis_url
-
-        sandbox_config = SandboxConfig(
-            port=free_port(options["sandbox_port"]), contacts=options["contacts"], ac_rate=5.0
-        )
-        sandbox = SandboxServer(sandbox_config).start()
-        self.stdout.write(f"Sandbox: ActiveCampaign {sandbox.ac_api_url} · Brevo {sandbox.brevo_api_url}")
-
-        call_command("migrate", interactive=False, verbosity=0)
-        password = self._seed(sandbox)
-        if options["seed_only"]:
-            sandbox.stop()
-            return
-
-        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-        children = [
-            subprocess.Popen(
-                [*manage, "tajo_worker", "--worker-class", "tajo_site.embedded_queue.EmbeddedWorker"], env=env
-            ),
-            subprocess.Popen([*manage, "runserver", f"127.0.0.1:{options['port']}", "--noreload"], env=env),
-        ]
-        url = f"http://127.0.0.1:{options['port']}/admin/"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\nTajo demo is up: {url}\n"
-                f"  login: admin / {password}   (operator of the demo tenant: ops / {password})\n"
-                "  Connections → demo/activecampaign → action 'Test connection', then\n"
-                "  'Run now: full backfill', and watch the run under 'Sync runs'. Ctrl-C stops everything.\n"
+        if not options["seed_only"] and free_port(options["port"]) != options["port"]:
+            raise CommandError(
+                f"port {options['port']} is in use (another demo?); stop it or pass --port"
             )
-        )
-        stop = False
-
-        def _stop(*_: object) -> None:
-            nonlocal stop
-            stop = True
-
-        signal.signal(signal.SIGTERM, _stop)
+        # From here on SIGTERM unwinds like Ctrl-C, so every part started below is stopped.
+        previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        redis: EmbeddedRedis | None = None
+        sandbox = None
+        children: dict[str, subprocess.Popen] = {}
+        env_file = demo_env.default_path()
         try:
-            while not stop and all(child.poll() is None for child in children):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for child in children:
-                child.terminate()
-            for child in children:
+            redis_url = settings.REDIS_URL
+            if not redis_url:
                 try:
-                    child.wait(timeout=10)
+                    redis = EmbeddedRedis(var / "redis").start()
+                except EmbeddedQueueError as exc:
+                    raise CommandError(str(exc)) from None
+                redis_url = redis.url
+                # This process too (lost-run check below) talks to the demo's queue from now on.
+                settings.REDIS_URL = redis_url
+                for queue in settings.RQ_QUEUES.values():
+                    queue["URL"] = redis_url
+                self.stdout.write(f"Queue: Redis at {redis_url} ({redis.binary.source} {redis.binary.path})")
+            sandbox_config = SandboxConfig(
+                port=free_port(options["sandbox_port"]), contacts=options["contacts"], ac_rate=5.0
+            )
+            sandbox = SandboxServer(sandbox_config).start()
+            self.stdout.write(
+                f"Sandbox: ActiveCampaign {sandbox.ac_api_url} · Brevo {sandbox.brevo_api_url}"
+            )
+            call_command("migrate", interactive=False, verbosity=0)
+            if redis is not None:
+                # A fresh queue holds no job of an earlier demo: its queued runs would wait forever.
+                from connectors.services import sync_runs_mark_lost
+
+                sync_runs_mark_lost(grace_seconds=0)
+            password = self._seed(sandbox)
+            if options["seed_only"]:
+                return
+            values = demo_env.demo_values(redis_url=redis_url, database=settings.DATABASES["default"])
+            env = dict(os.environ, **values)
+            demo_env.write(env_file, values)
+            manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+            from tajo_site.embedded_queue import child_process_options
+
+            children["worker"] = subprocess.Popen(
+                [*manage, "tajo_worker"], env=env, **child_process_options()
+            )
+            children["web server"] = subprocess.Popen(
+                [*manage, "runserver", f"127.0.0.1:{options['port']}", "--noreload"],
+                env=env,
+                **child_process_options(),
+            )
+            url = f"http://127.0.0.1:{options['port']}/admin/"
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nTajo demo is up: {url}\n"
+                    f"  login: admin / {password}   (operator of the demo tenant: ops / {password})\n"
+                    "  Connections → demo/activecampaign → Test connection, then Run now: full backfill,\n"
+                    "  and watch the run under 'Sync runs'.\n"
+                    f"  In another terminal ({_shown(env_file)} points manage.py "
+                    "at this demo):\n"
+                    "    ./scripts/tajo tajo_sync demo/activecampaign --wait\n"
+                    "  Ctrl-C stops everything.\n"
+                )
+            )
+            self.stdout.flush()
+            dead = self._watch(children, redis, sandbox)
+            raise CommandError(f"the demo's {dead} stopped; the demo stopped everything else")
+        except _Stop:
+            self.stdout.write("Stopping the demo…")
+        finally:
+            # Stopping is not interrupted by a second Ctrl-C; the children die with us anyway.
+            for sig in previous:
+                signal.signal(sig, signal.SIG_IGN)
+            demo_env.remove(env_file)
+            self._stop_children(children)
+            if sandbox is not None:
+                sandbox.stop()
+            if redis is not None:
+                redis.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _watch(self, children: dict[str, subprocess.Popen], redis, sandbox) -> str:
+        """Block until one part of the demo is gone; returns its name."""
+        while True:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    return f"{name} (exit code {child.returncode})"
+            if redis is not None and not redis.alive():
+                return "Redis server"
+            thread = getattr(sandbox, "_thread", None)
+            if thread is None or not thread.is_alive():
+                return "sandbox"
+            time.sleep(0.2)
+
+    def _stop_children(self, children: dict[str, subprocess.Popen]) -> None:
+        """Web server first (no new runs), then the worker: its first SIGTERM lets the current slice
+        finish, a second one stops it at once. Redis goes last, so nothing loses its connection."""
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for name, child in children.items():
+            try:
+                child.wait(timeout=10 if name == "worker" else 5)
+            except subprocess.TimeoutExpired:
+                child.terminate()
+                try:
+                    child.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     child.kill()
-            sandbox.stop()
+                    child.wait()
 
     def _seed(self, sandbox) -> str:
         """Users and the demo tenant; its connection and mapping come from docs/examples/demo.yaml."""

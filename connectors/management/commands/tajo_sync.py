@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRun, Trigger
 from connectors.selectors import run_summary
-from connectors.services import RunAlreadyActive, sync_run_start
+from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_start
 from connectors.sync.registry import UnknownResource
 from mappings.selectors import connection_by_ref
 
@@ -35,6 +35,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        from django.db import DatabaseError
+        from redis.exceptions import RedisError
+
+        try:
+            self._handle(options)
+        except RedisError as exc:  # lost the queue mid-way: one line, not a traceback
+            raise CommandError(f"the job queue stopped answering ({type(exc).__name__}: {exc})") from None
+        except DatabaseError as exc:
+            raise CommandError(f"the database cannot be used ({type(exc).__name__}: {exc})") from None
+
+    def _handle(self, options: dict) -> None:
         try:
             connection = connection_by_ref(options["connection"])
         except Connection.DoesNotExist as exc:
@@ -49,8 +60,8 @@ class Command(BaseCommand):
             )
         except UnknownResource as exc:
             raise CommandError(f"--resources: {exc}") from exc
-        except RunAlreadyActive as exc:
-            raise CommandError(str(exc)) from exc
+        except (RunAlreadyActive, QueueUnavailable) as exc:
+            raise CommandError(f"{connection}: {exc}") from None
         self.stdout.write(
             f"Run #{run.pk} queued: {run.get_mode_display()}, resources {', '.join(run.resources)}"
         )
@@ -71,9 +82,18 @@ class Command(BaseCommand):
 
     def _follow(self, run: SyncRun) -> SyncRun:
         bar = tqdm(total=run.progress_total or None, unit="rec", desc=f"run #{run.pk}", file=self.stderr._out)
+        waiting_since = time.monotonic()
+        hinted = False
         try:
             while True:
                 run.refresh_from_db()
+                if run.status == RunStatus.QUEUED and not hinted and time.monotonic() - waiting_since > 20:
+                    hinted = True
+                    bar.write(
+                        f"run #{run.pk} is still queued: no worker has taken it yet "
+                        "(is ./scripts/demo or manage.py tajo_worker running on this queue?)",
+                        file=self.stderr._out,
+                    )
                 if run.progress_total and bar.total != run.progress_total:
                     bar.total = run.progress_total
                 bar.update(max(0, run.progress_done - bar.n))
