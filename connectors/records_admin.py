@@ -20,6 +20,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.paginator import Page, Paginator
 from django.db import models
+from django.db.models import F
 from django.http import HttpRequest
 
 from connectors.sync.registry import RESOURCE_MODULES
@@ -57,11 +58,24 @@ class CappedCountPaginator(Paginator):
         return self.count > self.counted_up_to
 
     def page(self, number: Any) -> Page:
-        """A page whose rows are fetched by id: a deep offset then walks an index, not joined rows."""
+        """A page whose rows are fetched by id when that is cheaper than reading them in order.
+
+        * Deep pages: the offset then walks an index, not joined rows.
+        * Few matches (the count did not reach its cap): they are sorted by themselves. Ordered
+          newest first as they are, PostgreSQL may instead walk the whole table backwards by
+          primary key, when its statistics guess that a search matches thousands of rows.
+        """
         page = super().page(number)
-        rows = page.object_list
-        if isinstance(rows, models.QuerySet) and (page.number - 1) * self.per_page >= DEEP_OFFSET:
-            ids = list(rows.values_list("pk", flat=True))
+        rows = self.object_list
+        if not isinstance(rows, models.QuerySet) or not self.count:
+            return page
+        newest_first = tuple(rows.query.order_by) in (("-pk",), ("-id",))
+        few = newest_first and not self.capped
+        if few or (page.number - 1) * self.per_page >= DEEP_OFFSET:
+            if few:
+                # An order the primary key cannot serve: the matches are found by their own index.
+                rows = rows.order_by((F("pk") + 0).desc())
+            ids = list(rows.values_list("pk", flat=True)[page.start_index() - 1 : page.end_index()])
             page.object_list = self.object_list.filter(pk__in=ids)
         return page
 

@@ -79,6 +79,7 @@ def test_search_by_prefix_and_by_ac_id_stay_inside_the_tenant(world) -> None:
     client = _client(world["owner"])
     prefix = _shown(client.get(RECORDS, {"q": "ana.person1"}))
     assert prefix and all(r.key.lower().startswith("ana.person1") for r in prefix)
+    assert [r.pk for r in prefix] == sorted((r.pk for r in prefix), reverse=True)  # newest first
     assert {r.tenant_id for r in prefix} == {world["run"].tenant_id}
     by_id = _shown(client.get(RECORDS, {"q": "1012"}))
     assert {(r.source_id, r.tenant_id) for r in by_id} == {("1012", world["run"].tenant_id)}
@@ -134,7 +135,8 @@ def test_a_deep_page_finds_its_ids_first_and_shows_the_same_rows(world, monkeypa
 # ----------------------------------------------------------------------------- query counts
 
 # The most queries a page may make. A superuser: session, user, (for a search: the tenant ids),
-# the capped count, the page of rows with their runs. A tenant owner adds the membership
+# the capped count, the page's ids (when the count is below its cap, or the page is deep), the
+# page of rows with their runs. A tenant owner adds the membership
 # lookups of the tenant scoping and of the sidebar's permission checks.
 RECORD_PAGES = {
     "no filter": {},
@@ -146,7 +148,7 @@ RECORD_PAGES = {
     "ac id": {"q": "1012"},
     "page 2": {"p": "2"},
 }
-PINNED = {"owner": 12, "superuser": 5}
+PINNED = {"owner": 13, "superuser": 6}
 
 
 @pytest.mark.parametrize("who", ["owner", "superuser"])
