@@ -90,6 +90,18 @@ AXES_CLIENT_IP_CALLABLE = "tajo_site.security.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_COOLOFF_MESSAGE = "Too many failed sign-ins from here. Try again later."
 AXES_VERBOSE = False
+# django-axes keeps the query string and form of each failed attempt: never a secret in them.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "token",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+    "access_token",
+    "auth",
+]
 
 ROOT_URLCONF = "tajo_site.urls"
 
