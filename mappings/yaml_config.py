@@ -253,8 +253,8 @@ class Document:
 # process (a short alias "bomb" expands to gigabytes; deep nesting overflows the stack).
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 40
-MAX_ALIASES = 100
-MAX_VALUES = 100_000
+MAX_ALIASES = 50
+MAX_VALUES = 20_000
 
 # `${NAME}` may read only variables meant for configuration files: the connector
 # documentation's own `${AC_API_KEY}` and `${BREVO_API_KEY}`, the URL and per-connection

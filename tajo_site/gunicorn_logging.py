@@ -17,7 +17,7 @@ class MaskingLogger(Logger):
         for name, value in list(atoms.items()):
             if name in _DROPPED_HEADERS:
                 atoms[name] = "-"
-            elif name == "q" and isinstance(value, str) and value:
+            elif name in ("q", "{query_string}e") and isinstance(value, str) and value:
                 atoms[name] = mask_text("?" + value)[1:]  # the query-value rule needs its "?"
             elif isinstance(value, str):
                 atoms[name] = mask_text(value)

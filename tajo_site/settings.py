@@ -97,6 +97,18 @@ AXES_CLIENT_IP_CALLABLE = "tajo_site.security.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_COOLOFF_MESSAGE = "Too many failed sign-ins from here. Try again later."
 AXES_VERBOSE = False
+# django-axes keeps the query string and form of each failed attempt: never a secret in them.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "token",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+    "access_token",
+    "auth",
+]
 
 ROOT_URLCONF = "tajo_site.urls"
 
@@ -206,6 +218,8 @@ TAJO_WATCHDOG_SECONDS = env.int("TAJO_WATCHDOG_SECONDS", default=60)
 TAJO_API_RATE_LIMIT = env.int("TAJO_API_RATE_LIMIT", default=120)  # requests per token per window
 TAJO_API_RATE_WINDOW_SECONDS = env.int("TAJO_API_RATE_WINDOW_SECONDS", default=60)
 TAJO_API_MAX_BODY_BYTES = env.int("TAJO_API_MAX_BODY_BYTES", default=256 * 1024)
+# Any request body over this is refused (413) by the ASGI entry point before Django reads it.
+TAJO_MAX_REQUEST_BYTES = env.int("TAJO_MAX_REQUEST_BYTES", default=10 * 1024 * 1024)
 TAJO_WEBHOOK_MAX_BODY = env.int("TAJO_WEBHOOK_MAX_BODY", default=256 * 1024)
 TAJO_WEBHOOK_TRUSTED_PROXY_HEADER = env.str("TAJO_WEBHOOK_TRUSTED_PROXY_HEADER", default="")
 # Rejected or duplicate deliveries stored per connection per minute; the rest is only counted.

@@ -95,3 +95,29 @@ def test_keys_in_webhook_bodies_are_masked_on_the_first_delivery(redis_conn, fre
     stored = f"{event.payload} {event.raw_body}"
     assert ac_key not in stored and brevo_key not in stored
     assert quote(ac_key, safe="") not in stored
+
+
+def test_gunicorns_own_access_atoms_are_masked() -> None:
+    """For deployments on gunicorn's sync workers, whose access line is built from these atoms."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from tajo_site.gunicorn_logging import MaskingLogger
+
+    secret = "IntakeSecretNeverRegistered0123456789wxyz"
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": f"/hooks/ac/3/{secret}?api_key=plainvalue12345",
+        "PATH_INFO": f"/hooks/ac/3/{secret}",
+        "QUERY_STRING": "api_key=plainvalue12345&page=2",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    request = SimpleNamespace(headers=[("AUTHORIZATION", "Bearer tajo_" + "t" * 30)])
+    response = SimpleNamespace(status="404 Not Found", sent=10, headers=[])
+    atoms = MaskingLogger(Config()).atoms(response, request, environ, timedelta(seconds=0.01))
+    text = " ".join(str(value) for value in atoms.values())
+    assert secret not in text and "plainvalue12345" not in text and "tajo_tttt" not in text
+    assert "/hooks/ac/3/****wxyz" in atoms["r"] and atoms["q"] == "api_key=****&page=2"

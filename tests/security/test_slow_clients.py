@@ -38,6 +38,7 @@ def _gunicorn(*extra: str) -> Iterator[tuple[str, Path]]:
         "DJANGO_SETTINGS_MODULE": "tajo_site.settings_test",
         "TAJO_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
+        "TAJO_MAX_REQUEST_BYTES": "200000",
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -108,6 +109,11 @@ def test_slow_uploads_do_not_block_healthz_with_the_recipes_workers() -> None:
         finally:
             for sock in held:
                 sock.close()
+        # Bodies over TAJO_MAX_REQUEST_BYTES are refused before Django spools them.
+        declared = httpx.post(base + "/api/v1/runs", content=b"x" * 300_000, timeout=10)
+        assert declared.status_code == 413
+        streamed = httpx.post(base + "/api/v1/runs", content=iter([b"x" * 100_000] * 3), timeout=10)
+        assert streamed.status_code in (411, 413)
         time.sleep(1.0)  # the access line is written after the response
         text = log.read_text(errors="replace")
         assert "/hooks/ac/1/****abcd" in text, text[-2000:]
