@@ -285,6 +285,8 @@ class Outcome(models.TextChoices):
     UNCHANGED = "unchanged", "Unchanged"
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
+    # Another AC contact with the same email address is the Brevo contact (docs/consent.md).
+    MERGED = "merged", "Merged"
 
 
 class SyncRecord(TenantOwned):
@@ -328,6 +330,32 @@ class RecordState(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["connection", "resource", "source_id"], name="uniq_record_state")
         ]
+
+
+class ContactIdentity(TenantOwned):
+    """An AC contact's email address and list statuses as last read, to merge duplicates.
+
+    Brevo keeps one contact per email address; AC may hold several contacts with one address
+    (compared case-insensitively). Reads see them in different pages, slices and runs, so the
+    merge (connectors/sync/contact_merge.py) needs what the others said: which is newest, and
+    every list status, so an opt-out of one is never undone by another (docs/consent.md).
+    """
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    source_id = models.CharField(max_length=100)
+    email = models.CharField(max_length=320)  # lowercased and trimmed
+    source_modified_at = models.DateTimeField(null=True, blank=True)
+    lists = models.JSONField(default=dict, blank=True)  # AC list id (as text) -> status
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "source_id"], name="uniq_contact_identity")
+        ]
+        indexes = [models.Index(fields=["connection", "email"], name="contact_identity_email")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} <{self.email}>"
 
 
 class Checkpoint(TenantOwned):

@@ -856,7 +856,13 @@ def transform_contact(contact: SourceContact, mapping: CompiledMapping) -> Conta
 
     tag_adds = [list_id for tag_id, list_id, _ in mapping.tag_lists if tag_id in tags]
     tag_removes = [list_id for tag_id, list_id, unlink in mapping.tag_lists if unlink and tag_id not in tags]
-    decision = decide_lists(contact.lists, mapping.list_map, tag_adds=tag_adds, tag_removes=tag_removes)
+    decision = decide_lists(
+        contact.lists,
+        mapping.list_map,
+        tag_adds=tag_adds,
+        tag_removes=tag_removes,
+        duplicates=contact.duplicate_lists,
+    )
 
     payload = BrevoContactPayload.model_construct(
         email=email,
@@ -872,6 +878,26 @@ def transform_contact(contact: SourceContact, mapping: CompiledMapping) -> Conta
         skip_reason=None,
         skip_code=None,
         blacklist_reason=decision.blacklist_reason,
+    )
+
+
+def consent_payload(contact: SourceContact, mapping: CompiledMapping) -> BrevoContactPayload | None:
+    """Only the list changes and blocklist flag for a contact's merged list statuses.
+
+    For an AC contact merged into a newer one with the same email that was written before:
+    its values are not sent (the newer contact's are in Brevo), its opt-outs must be. Tags are
+    left out: they are values of the newer contact. None when the email cannot be sent.
+    """
+    email, _code, _reason = normalize_email(contact.email)
+    if email is None:
+        return None
+    decision = decide_lists(contact.lists, mapping.list_map, duplicates=contact.duplicate_lists)
+    return BrevoContactPayload.model_construct(
+        email=email,
+        attributes={},
+        list_ids=decision.list_ids,
+        unlink_list_ids=decision.unlink_list_ids,
+        email_blacklisted=decision.email_blacklisted,
     )
 
 
