@@ -21,6 +21,7 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
+from connectors.selectors import COUNTER_KEYS
 from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
 
 
@@ -250,11 +251,7 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
     @admin.display(description="records")
     def totals_line(self, run: SyncRun) -> str:
         totals = run.totals()
-        parts = [
-            f"{totals.get(k, 0)} {k}"
-            for k in ("read", "created", "updated", "unchanged", "skipped", "failed")
-            if totals.get(k)
-        ]
+        parts = [f"{totals.get(k, 0)} {k}" for k in COUNTER_KEYS if totals.get(k)]
         return ", ".join(parts) or "–"
 
     @admin.display(description="progress")
