@@ -161,12 +161,19 @@ class Connection(TenantOwned):
     log_level = models.CharField(max_length=10, choices=LogLevel.choices, default=LogLevel.INFO)
     log_webhooks = models.BooleanField(default=False, help_text="Keep the raw body of received webhooks.")
 
+    # The last connection test, or a run that met 401/403 since: what `status.connected` says.
+    last_check_ok = models.BooleanField(null=True, blank=True, editable=False)
+    last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_check_message = models.CharField(max_length=300, blank=True, editable=False)
+
     webhook_secret = models.CharField(max_length=100, default=_webhook_secret, editable=False)
     webhook_ip_allowlist = models.TextField(
         blank=True, help_text="Optional: addresses or networks (CIDR) allowed to post webhooks, one per line."
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=["webhook_secret"])
+    history = HistoricalRecords(
+        excluded_fields=["webhook_secret", "last_check_ok", "last_check_at", "last_check_message"]
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="uniq_connection_name")]
@@ -346,6 +353,9 @@ class ContactIdentity(TenantOwned):
     email = models.CharField(max_length=320)  # lowercased and trimmed
     source_modified_at = models.DateTimeField(null=True, blank=True)
     lists = models.JSONField(default=dict, blank=True)  # AC list id (as text) -> status
+    # The AC deal whose data rides on this contact's attributes (its primary deal), when the
+    # mapping carries deal attributes: `dealsSynced` counts these with the CRM deals.
+    deal_id = models.CharField(max_length=100, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

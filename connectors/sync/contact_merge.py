@@ -28,6 +28,9 @@ from connectors.models import ContactIdentity
 from mappings.records import SourceContact
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
+# RecordState resource of the list statuses an older duplicate sent to its address: apart from
+# "contacts", whose states are the AC contacts written as contacts of their own.
+MERGED_STATE = "contacts:merged"
 
 
 def email_key(raw: str | None) -> str:
@@ -142,8 +145,12 @@ def known_members(connection_id: int, emails: Iterable[str]) -> dict[str, list[M
     return found
 
 
-def remember_members(*, tenant_id: int, connection_id: int, sources: Iterable[SourceContact]) -> None:
+def remember_members(
+    *, tenant_id: int, connection_id: int, sources: Iterable[SourceContact], deals: bool = False
+) -> None:
     """Keep each contact's address, update time and list statuses for later merges.
+
+    `deals`: the mapping carries deal attributes, so each contact's primary deal id is kept too.
 
     Written as soon as read, not with the slice's outcomes: these are facts about ActiveCampaign,
     true whether or not the Brevo write happens, and the slice's next unit must see them.
@@ -161,6 +168,7 @@ def remember_members(*, tenant_id: int, connection_id: int, sources: Iterable[So
             email=email,
             source_modified_at=source.udate,
             lists={str(k): int(v) for k, v in source.lists.items()},
+            deal_id=str(source.deal.ac_id) if deals and source.deal and source.deal.ac_id else "",
             updated_at=now,
         )
     if rows:
@@ -168,7 +176,7 @@ def remember_members(*, tenant_id: int, connection_id: int, sources: Iterable[So
             list(rows.values()),
             update_conflicts=True,
             unique_fields=["connection", "source_id"],
-            update_fields=["email", "source_modified_at", "lists", "updated_at"],
+            update_fields=["email", "source_modified_at", "lists", "deal_id", "updated_at"],
         )
 
 

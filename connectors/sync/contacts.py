@@ -548,7 +548,10 @@ class ContactsResource(Resource):
         )
         if not ctx.dry_run:
             contact_merge.remember_members(
-                tenant_id=ctx.run.tenant_id, connection_id=ctx.connection.pk, sources=sources
+                tenant_id=ctx.run.tenant_id,
+                connection_id=ctx.connection.pk,
+                sources=sources,
+                deals=any(rule.source.startswith("deal.") for rule in ctx.mapping.fields),
             )
         groups = []
         for group in contact_merge.group_contacts(sources, known):
@@ -558,7 +561,16 @@ class ContactsResource(Resource):
                 self._deferred.extend((s, force) for s in (group.write, *group.merged))
             else:
                 groups.append(group)
-        states = load_states(ctx.connection.pk, self.name, [str(g.write.ac_id) for g in groups])
+        states = load_states(
+            ctx.connection.pk, self.name, [str(g.write.ac_id) for g in groups if not g.lists_only]
+        )
+        # What a merged contact's list statuses were when last sent (kept apart from the contacts'
+        # own states, which count the AC contacts Brevo holds).
+        merged_states = load_states(
+            ctx.connection.pk,
+            contact_merge.MERGED_STATE,
+            [str(g.write.ac_id) for g in groups if g.lists_only],
+        )
         pending: list[PendingContact] = []
         meta: dict[str, tuple[Any, str, str, datetime | None]] = {}
         seen_emails: dict[str, str] = {}
@@ -578,7 +590,7 @@ class ContactsResource(Resource):
             if consent is not None:
                 body = consent.to_brevo()
                 digest = content_hash(body)
-                previous = states.get(source_id)
+                previous = merged_states.get(source_id)
                 message = contact_merge.merged_message(group.winner_id, dry_run=ctx.dry_run)
                 if previous is not None and previous.content_hash == digest and not force:
                     ctx.recorder.record(
@@ -688,14 +700,16 @@ class ContactsResource(Resource):
         for item in items:
             body, digest, problems, udate = meta[item.source_id]
             written = writer.outcomes.get(item.source_id)
+            state_key = self.name
             if item.source_id in self._merge_into:
                 recorded = self._record_merge_write(ctx, item, written)
+                state_key = contact_merge.MERGED_STATE
             else:
                 recorded = ctx.recorder.record_written(self.name, item, written, problems=problems, sent=body)
             # Unconfirmed imports are not remembered, so the next run sends them again (and then
             # sees whether Brevo has them).
             if recorded and written.confirmed:
-                ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=udate)
+                ctx.recorder.remember(state_key, item.source_id, content_hash=digest, modified_at=udate)
 
     def _record_merge_write(self, ctx: SyncContext, item: PendingContact, written: Any) -> bool:
         """A merged contact's list statuses sent to its address: merged if Brevo took them."""
