@@ -166,13 +166,25 @@ class Connection(TenantOwned):
     last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_check_message = models.CharField(max_length=300, blank=True, editable=False)
 
+    # Webhook deliveries not stored because the connection's store was full (TAJO_WEBHOOK_STORED_MAX),
+    # and since when it has been full (None once deliveries are stored again).
+    webhooks_not_stored = models.PositiveIntegerField(default=0, editable=False)
+    webhooks_full_since = models.DateTimeField(null=True, blank=True, editable=False)
+
     webhook_secret = models.CharField(max_length=100, default=_webhook_secret, editable=False)
     webhook_ip_allowlist = models.TextField(
         blank=True, help_text="Optional: addresses or networks (CIDR) allowed to post webhooks, one per line."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(
-        excluded_fields=["webhook_secret", "last_check_ok", "last_check_at", "last_check_message"]
+        excluded_fields=[
+            "webhook_secret",
+            "last_check_ok",
+            "last_check_at",
+            "last_check_message",
+            "webhooks_not_stored",
+            "webhooks_full_since",
+        ]
     )
 
     class Meta:
