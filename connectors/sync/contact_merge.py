@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from django.utils import timezone
 
 from connectors.models import ContactIdentity
+from mappings.consent import merge_memberships
 from mappings.records import SourceContact
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
@@ -62,6 +63,9 @@ class Group:
     winner_id: str
     lists_only: bool = False
     merged: list[SourceContact] = field(default_factory=list)
+    # lists_only: whether this unit's contacts change the address's merged list statuses (when
+    # not, those read before already said everything and nothing needs sending).
+    new_statuses: bool = True
 
 
 def _rank(member: Member) -> tuple[datetime, int]:
@@ -123,7 +127,18 @@ def group_contacts(
         others = [s.lists for s in here if s is not newest_here] + [m.lists for m in before]
         write = newest_here.model_copy(update={"duplicate_lists": tuple(others)})
         merged = [s for s in here if s is not newest_here]
-        groups.append(Group(email, write, winner_id, lists_only=True, merged=merged))
+        known_statuses = merge_memberships(m.lists for m in before)
+        with_these = merge_memberships([known_statuses, *(s.lists for s in here)])
+        groups.append(
+            Group(
+                email,
+                write,
+                winner_id,
+                lists_only=True,
+                merged=merged,
+                new_statuses=with_these != known_statuses,
+            )
+        )
     return groups
 
 

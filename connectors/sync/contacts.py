@@ -592,7 +592,11 @@ class ContactsResource(Resource):
                 digest = content_hash(body)
                 previous = merged_states.get(source_id)
                 message = contact_merge.merged_message(group.winner_id, dry_run=ctx.dry_run)
-                if previous is not None and previous.content_hash == digest and not force:
+                # Nothing to say about lists (none mapped, or no status on them), or said before.
+                nothing = not group.new_statuses or not any(
+                    key in body for key in ("listIds", "unlinkListIds", "emailBlacklisted")
+                )
+                if nothing or (previous is not None and previous.content_hash == digest and not force):
                     ctx.recorder.record(
                         self.name,
                         source_id,

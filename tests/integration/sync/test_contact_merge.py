@@ -158,3 +158,12 @@ def test_counters_add_up_with_merged(sandbox, slices) -> None:
         resource._flush_new(ctx, final=True)
     counters = ctx.recorder.counters["contacts"]
     assert counters["read"] == 2 and counters["merged"] == 1 and counters["created"] == 1
+
+
+def test_an_older_duplicate_with_nothing_to_say_about_lists_sends_nothing(sandbox, slices) -> None:
+    slices.new_run()
+    slices.slice([_contact(900602, "ned@example.org", 700, {1: ACTIVE})])
+    slices.slice([_contact(900601, "NED@example.org", 0, {})])
+    record = slices.outcome(900601)
+    assert record.outcome == Outcome.MERGED and record.sent is None
+    assert _brevo(sandbox, "ned@example.org")["attributes"]["FIRSTNAME"] == "v900602"

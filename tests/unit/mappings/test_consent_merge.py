@@ -155,6 +155,14 @@ def test_a_newer_contact_read_before_makes_this_one_send_only_its_consent():
     payload = consent_payload(group.write, MAPPING)
     assert payload.attributes == {}
     assert payload.list_ids == (51,) and payload.unlink_list_ids == (50,)
+    assert group.new_statuses
+
+
+def test_an_older_duplicate_that_adds_no_status_has_nothing_to_send():
+    older = _contact(10, "a@example.com", 1, {1: ACTIVE})
+    known = {"a@example.com": [Member("99", T0 + timedelta(days=9), {1: ACTIVE, 2: UNSUBSCRIBED})]}
+    (group,) = group_contacts([older], known)
+    assert group.lists_only and not group.new_statuses
 
 
 def test_an_older_contact_read_before_is_merged_into_this_one():
