@@ -22,9 +22,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
+from django.db import connection as db_connection
+from django.db import transaction
 from django.utils import timezone
 
 from connectors.models import ContactIdentity
+from connectors.sync.recorder import copy_rows
 from mappings.consent import merge_memberships
 from mappings.records import SourceContact
 
@@ -46,6 +50,7 @@ class Member:
     source_id: str
     modified_at: datetime | None
     lists: dict[int, int]
+    deal_id: str = ""
 
 
 @dataclass(slots=True)
@@ -151,48 +156,102 @@ def known_members(connection_id: int, emails: Iterable[str]) -> dict[str, list[M
     if not wanted:
         return {}
     rows = ContactIdentity.objects.filter(connection_id=connection_id, email__in=wanted).values_list(
-        "email", "source_id", "source_modified_at", "lists"
+        "email", "source_id", "source_modified_at", "lists", "deal_id"
     )
     found: dict[str, list[Member]] = {}
-    for email, source_id, modified_at, lists in rows:
+    for email, source_id, modified_at, lists, deal_id in rows:
         statuses = {int(k): int(v) for k, v in (lists or {}).items()}
-        found.setdefault(email, []).append(Member(source_id, modified_at, statuses))
+        found.setdefault(email, []).append(Member(source_id, modified_at, statuses, deal_id))
     return found
 
 
+IDENTITY_COLUMNS = (
+    "tenant_id",
+    "connection_id",
+    "source_id",
+    "email",
+    "source_modified_at",
+    "lists",
+    "deal_id",
+    "updated_at",
+)
+
+
 def remember_members(
-    *, tenant_id: int, connection_id: int, sources: Iterable[SourceContact], deals: bool = False
+    *,
+    tenant_id: int,
+    connection_id: int,
+    sources: Iterable[SourceContact],
+    deals: bool = False,
+    known: dict[str, list[Member]] | None = None,
 ) -> None:
     """Keep each contact's address, update time and list statuses for later merges.
 
-    `deals`: the mapping carries deal attributes, so each contact's primary deal id is kept too.
-
     Written as soon as read, not with the slice's outcomes: these are facts about ActiveCampaign,
     true whether or not the Brevo write happens, and the slice's next unit must see them.
+    `deals`: the mapping carries deal attributes, so each contact's primary deal id is kept too.
+    `known` (from `known_members` for these addresses) lets unchanged contacts cost no write.
     """
+    stored = {m.source_id: (email, m) for email, members in (known or {}).items() for m in members}
     now = timezone.now()
-    rows = {}
+    rows: dict[str, tuple] = {}
     for source in sources:
         email = email_key(source.email)
         if not email or len(email) > 320:
             continue
-        rows[str(source.ac_id)] = ContactIdentity(
-            tenant_id=tenant_id,
-            connection_id=connection_id,
-            source_id=str(source.ac_id),
-            email=email,
-            source_modified_at=source.udate,
-            lists={str(k): int(v) for k, v in source.lists.items()},
-            deal_id=str(source.deal.ac_id) if deals and source.deal and source.deal.ac_id else "",
-            updated_at=now,
+        source_id = str(source.ac_id)
+        lists = {int(k): int(v) for k, v in source.lists.items()}
+        deal_id = str(source.deal.ac_id) if deals and source.deal and source.deal.ac_id else ""
+        seen = stored.get(source_id)
+        if seen is not None and seen == (email, Member(source_id, source.udate, lists, deal_id)):
+            continue  # as read before: nothing to write
+        rows[source_id] = (
+            tenant_id,
+            connection_id,
+            source_id,
+            email,
+            source.udate,
+            {str(k): v for k, v in lists.items()},
+            deal_id,
+            now,
         )
     if rows:
+        _upsert(list(rows.values()))
+
+
+def _upsert(rows: list[tuple]) -> None:
+    """Insert or update identity rows: COPY and one INSERT ... ON CONFLICT on PostgreSQL.
+
+    A 500-row `bulk_create(update_conflicts=True)` took about ten times longer: model instances
+    and a statement of 4,000 parameters per unit of contacts.
+    """
+    if db_connection.vendor != "postgresql":
         ContactIdentity.objects.bulk_create(
-            list(rows.values()),
+            [ContactIdentity(**dict(zip(IDENTITY_COLUMNS, row, strict=True))) for row in rows],
             update_conflicts=True,
             unique_fields=["connection", "source_id"],
             update_fields=["email", "source_modified_at", "lists", "deal_id", "updated_at"],
         )
+        return
+    table = ContactIdentity._meta.db_table
+    names = ", ".join(IDENTITY_COLUMNS)
+    copied = [(*row[:5], orjson.dumps(row[5]).decode(), *row[6:]) for row in rows]
+    with transaction.atomic():
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS tajo_identity_in ON COMMIT DELETE ROWS AS "  # noqa: S608
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+            cursor.execute("TRUNCATE tajo_identity_in")
+        copy_rows("tajo_identity_in", IDENTITY_COLUMNS, copied)
+        with db_connection.cursor() as cursor:
+            # Identifiers come from the model; the values went through COPY.
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM tajo_identity_in "  # noqa: S608
+                "ON CONFLICT (connection_id, source_id) DO UPDATE SET email = EXCLUDED.email, "
+                "source_modified_at = EXCLUDED.source_modified_at, lists = EXCLUDED.lists, "
+                "deal_id = EXCLUDED.deal_id, updated_at = EXCLUDED.updated_at"
+            )
 
 
 def merged_message(winner_id: str, *, dry_run: bool = False) -> str:

@@ -552,6 +552,7 @@ class ContactsResource(Resource):
                 connection_id=ctx.connection.pk,
                 sources=sources,
                 deals=any(rule.source.startswith("deal.") for rule in ctx.mapping.fields),
+                known=known,
             )
         groups = []
         for group in contact_merge.group_contacts(sources, known):
