@@ -28,6 +28,7 @@ from connectors.records_admin import (
     page_number,
     record_search,
 )
+from connectors.selectors import COUNTER_KEYS
 from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
 
 # The admin is the whole product: no public site behind "View site" (it led to a 404).
@@ -344,11 +345,7 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
         if run.status in ACTIVE_STATUSES:
             return self.progress_bar(run)
         totals = run.totals()
-        parts = [
-            f"{totals.get(k, 0)} {k}"
-            for k in ("read", "created", "updated", "unchanged", "skipped", "failed")
-            if totals.get(k)
-        ]
+        parts = [f"{totals.get(k, 0)} {k}" for k in COUNTER_KEYS if totals.get(k)]
         return ", ".join(parts) or "–"
 
     @admin.display(description="progress")

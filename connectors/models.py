@@ -167,6 +167,16 @@ class Connection(TenantOwned):
     log_level = models.CharField(max_length=10, choices=LogLevel.choices, default=LogLevel.INFO)
     log_webhooks = models.BooleanField(default=False, help_text="Keep the raw body of received webhooks.")
 
+    # The last connection test, or a run that met 401/403 since: what `status.connected` says.
+    last_check_ok = models.BooleanField(null=True, blank=True, editable=False)
+    last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_check_message = models.CharField(max_length=300, blank=True, editable=False)
+
+    # Webhook deliveries not stored because the connection's store was full (TAJO_WEBHOOK_STORED_MAX),
+    # and since when it has been full (None once deliveries are stored again).
+    webhooks_not_stored = models.PositiveIntegerField(default=0, editable=False)
+    webhooks_full_since = models.DateTimeField(null=True, blank=True, editable=False)
+
     # Encrypted at rest like the API keys: the intake compares it in Python (constant time), and the
     # admin must still be able to show the intake URL, so a one-way hash would not do.
     webhook_secret = SecretField(max_length=500, default=_webhook_secret, editable=False)
@@ -174,7 +184,16 @@ class Connection(TenantOwned):
         blank=True, help_text="Optional: addresses or networks (CIDR) allowed to post webhooks, one per line."
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=["webhook_secret"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "webhook_secret",
+            "last_check_ok",
+            "last_check_at",
+            "last_check_message",
+            "webhooks_not_stored",
+            "webhooks_full_since",
+        ]
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="uniq_connection_name")]
@@ -293,6 +312,8 @@ class Outcome(models.TextChoices):
     UNCHANGED = "unchanged", "Unchanged"
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
+    # Another AC contact with the same email address is the Brevo contact (docs/consent.md).
+    MERGED = "merged", "Merged"
 
 
 class SyncRecord(TenantOwned):
@@ -350,6 +371,35 @@ class RecordState(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["connection", "resource", "source_id"], name="uniq_record_state")
         ]
+
+
+class ContactIdentity(TenantOwned):
+    """An AC contact's email address and list statuses as last read, to merge duplicates.
+
+    Brevo keeps one contact per email address; AC may hold several contacts with one address
+    (compared case-insensitively). Reads see them in different pages, slices and runs, so the
+    merge (connectors/sync/contact_merge.py) needs what the others said: which is newest, and
+    every list status, so an opt-out of one is never undone by another (docs/consent.md).
+    """
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    source_id = models.CharField(max_length=100)
+    email = models.CharField(max_length=320)  # lowercased and trimmed
+    source_modified_at = models.DateTimeField(null=True, blank=True)
+    lists = models.JSONField(default=dict, blank=True)  # AC list id (as text) -> status
+    # The AC deal whose data rides on this contact's attributes (its primary deal), when the
+    # mapping carries deal attributes: `dealsSynced` counts these with the CRM deals.
+    deal_id = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "source_id"], name="uniq_contact_identity")
+        ]
+        indexes = [models.Index(fields=["connection", "email"], name="contact_identity_email")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} <{self.email}>"
 
 
 class Checkpoint(TenantOwned):

@@ -148,7 +148,26 @@ def connection_test(*, connection: Connection) -> list[CheckResult]:
         results.append(account)
         if account.ok:
             results.append(_check("Brevo contacts writable", lambda: _brevo_contacts_writable(brevo)))
+    failed = [r for r in results if not r.ok]
+    connection_check_record(
+        connection=connection,
+        ok=not failed,
+        message="; ".join(f"{r.name}: {r.detail}" for r in failed),
+    )
     return results
+
+
+def connection_check_record(*, connection: Connection, ok: bool, message: str = "") -> None:
+    """Remember the verdict `status.connected` reports: the last test, or a refused key since.
+
+    An update, not a save: no history row, no signal, and no race with an operator's edit.
+    """
+    now = timezone.now()
+    message = message[:300]
+    Connection.objects.filter(pk=connection.pk).update(
+        last_check_ok=ok, last_check_at=now, last_check_message=message
+    )
+    connection.last_check_ok, connection.last_check_at, connection.last_check_message = ok, now, message
 
 
 def _first_total(pages) -> int:

@@ -16,6 +16,11 @@ Per Brevo list, the mapped AC sources vote:
 membership that expresses consent (statuses 0-3) says unsubscribed/bounced (a global
 opt-out). Otherwise it is None, meaning "leave Brevo's flag alone": Tajo never clears a
 blocklist, because the opt-out may have been recorded in Brevo itself.
+
+Duplicates: several AC contacts with one email address are one Brevo contact. Their list
+statuses merge per AC list to the most restrictive one any of them has (`merge_memberships`),
+and the address is blocklisted when any one of them alone would be; so a merge can unlink or
+block but never subscribes anybody an AC contact of that address opted out for.
 """
 
 from __future__ import annotations
@@ -46,6 +51,36 @@ class ListDecision:
 
 NO_CHANGE = ListDecision((), (), None, None)
 
+# How restrictive each status is when duplicates disagree about one AC list (higher wins).
+# Bounced and unsubscribed are the person's (or the mailbox's) own "no"; removed is an
+# administrative "not here"; unconfirmed has no confirmed consent yet; a code Tajo does not
+# know says nothing, so it ranks just above active: it may keep a duplicate's "active" from
+# adding the list, never the other way round.
+_RESTRICTION = {
+    ListStatus.BOUNCED: 5,
+    ListStatus.UNSUBSCRIBED: 4,
+    ListStatus.REMOVED: 3,
+    ListStatus.UNCONFIRMED: 2,
+    ListStatus.ACTIVE: 0,
+}
+_UNKNOWN_RESTRICTION = 1
+
+
+def restriction(status: int) -> int:
+    """Rank of an AC list status in a merge: the higher, the less it lets Brevo send."""
+    return _RESTRICTION.get(status, _UNKNOWN_RESTRICTION)
+
+
+def merge_memberships(memberships: Iterable[Mapping[int, int]]) -> dict[int, int]:
+    """Per AC list, the most restrictive status any of the given contacts has on it."""
+    merged: dict[int, int] = {}
+    for one in memberships:
+        for ac_list, status in one.items():
+            seen = merged.get(ac_list)
+            if seen is None or restriction(status) > restriction(seen):
+                merged[ac_list] = status
+    return merged
+
 
 def decide_lists(
     memberships: Mapping[int, int],
@@ -53,6 +88,7 @@ def decide_lists(
     *,
     tag_adds: Iterable[int] = (),
     tag_removes: Iterable[int] = (),
+    duplicates: Iterable[Mapping[int, int]] = (),
 ) -> ListDecision:
     """Decide Brevo list additions/removals and the blocklist flag for one contact.
 
@@ -60,7 +96,29 @@ def decide_lists(
     `list_map`: AC list id -> Brevo list ids it is mapped to.
     `tag_adds`: Brevo list ids a present mapped tag asks to add the contact to.
     `tag_removes`: Brevo list ids an absent mapped tag asks to unlink.
+    `duplicates`: the memberships of other AC contacts with the same email address, merged
+    into this one (see the module docstring).
     """
+    duplicates = tuple(duplicates)
+    if not duplicates:
+        return _decide(memberships, list_map, tag_adds, tag_removes)
+    merged = _decide(merge_memberships((memberships, *duplicates)), list_map, tag_adds, tag_removes)
+    if merged.email_blacklisted:
+        return merged
+    for one in (memberships, *duplicates):
+        alone = _decide(one, {}, (), ())
+        if alone.email_blacklisted:
+            reason = f"an ActiveCampaign contact with this email: {alone.blacklist_reason}"
+            return ListDecision(merged.list_ids, merged.unlink_list_ids, True, reason)
+    return merged
+
+
+def _decide(
+    memberships: Mapping[int, int],
+    list_map: Mapping[int, tuple[int, ...]],
+    tag_adds: Iterable[int],
+    tag_removes: Iterable[int],
+) -> ListDecision:
     add: set[int] = set(tag_adds)
     remove: set[int] = set(tag_removes)
     block: set[int] = set()

@@ -84,6 +84,9 @@ class SourceContact(BaseModel):
     tags: frozenset[int] = frozenset()
     # AC list id -> contactList status (see ListStatus); unknown codes are kept as given.
     lists: dict[int, int] = Field(default_factory=dict)
+    # The `lists` of other AC contacts with the same email address merged into this one: their
+    # opt-outs are kept (mappings.consent), their other values are not used.
+    duplicate_lists: tuple[dict[int, int], ...] = ()
     scores: dict[int, float] = Field(default_factory=dict)
     deal: DealSummary | None = None
     # AC automation id -> contactAutomation status (1 running, 2 finished).

@@ -475,7 +475,16 @@ def build_mapping_set(
                 continue  # the email is the contact's identifier; it is always sent
             fields.append(_field_rule(index, rule, source=rule.source))
         elif isinstance(rule, CustomFieldMapping):
-            fields.append(_field_rule(index, rule, source="field", ac_field_id=rule.ac_field_id))
+            field = index.get(AC, "field", str(rule.ac_field_id))
+            fields.append(
+                _field_rule(
+                    index,
+                    rule,
+                    source="field",
+                    ac_field_id=rule.ac_field_id,
+                    source_type=field.data_type if field is not None else "",
+                )
+            )
         elif isinstance(rule, ScoreMapping):
             fields.append(_field_rule(index, rule, source="score", score_id=rule.ac_score_id))
         elif isinstance(rule, CustomObjectFieldMapping):

@@ -39,10 +39,13 @@ from mappings.records import (
 from mappings.values import (
     MAX_SAFE_INTEGER,
     ValueRejected,
+    ac_number_text,
     cents_to_major,
     clean_text,
     iso_datetime,
     quote,
+    single_choice,
+    split_multi,
     to_boolean,
     to_date,
     to_datetime,
@@ -146,11 +149,21 @@ class FieldRule(BaseModel):
     attribute: str
     transform: Transform = Transform.TEXT
     attribute_type: str = "text"
+    # The AC field's type (reference §4.1: text, textarea, date, datetime, dropdown, listbox,
+    # radio, checkbox, hidden, number; custom objects and deals add currency, multiselect...).
+    # It says how AC writes the raw value, so the value is normalised by it before the
+    # transform (see `_normalizer`). "" when unknown: the raw value goes to the transform as is.
+    source_type: str = ""
 
     @field_validator("attribute")
     @classmethod
     def _upper_attribute(cls, value: str) -> str:
         return _attribute_name(value)
+
+    @field_validator("source_type")
+    @classmethod
+    def _lower_source_type(cls, value: str) -> str:
+        return value.strip().lower()
 
     @field_validator("attribute_type")
     @classmethod
@@ -386,14 +399,26 @@ Extractor = Callable[[SourceContact], object]
 Converter = Callable[[object], Any]
 
 
-class _FieldPlan:
-    __slots__ = ("attribute", "convert", "extract", "source")
+Normalizer = Callable[[str], tuple[str | None, str | None]]
 
-    def __init__(self, attribute: str, extract: Extractor, convert: Converter, source: str) -> None:
+
+class _FieldPlan:
+    __slots__ = ("attribute", "convert", "extract", "normalize", "source")
+
+    def __init__(
+        self,
+        attribute: str,
+        extract: Extractor,
+        convert: Converter,
+        source: str,
+        normalize: Normalizer | None = None,
+    ) -> None:
         self.attribute = attribute
         self.extract = extract
         self.convert = convert
         self.source = source
+        # AC text by the AC field's type -> (text for `convert`, what was left out or None).
+        self.normalize = normalize
 
 
 class CompiledMapping:
@@ -520,7 +545,63 @@ def _plan_field(rule: FieldRule, mapping: MappingSet) -> _FieldPlan:
         _extractor(rule, mapping.labels),
         _converter(rule, mapping.default_country),
         rule.describe_source(),
+        _normalizer(rule.source_type, rule.transform),
     )
+
+
+# AC field types by how AC writes their values (reference §4.1, §4.2, §6.5, §16 item 1 and 3).
+SINGLE_CHOICE_TYPES = frozenset({"dropdown", "radio"})
+MULTI_CHOICE_TYPES = frozenset({"listbox", "checkbox", "multiselect"})
+NUMBER_TYPES = frozenset({"number", "decimal", "currency"})
+_MULTI_TRANSFORMS = frozenset({Transform.MULTI, Transform.MULTI_JOINED})
+
+
+def _normalizer(source_type: str, transform: Transform) -> Normalizer | None:
+    """How an AC value of `source_type` is read before `transform` converts it (None: as is).
+
+    * dropdown/radio: `||Retail||` is one option, `Retail`; with several, the first is kept
+      and the others are named (a FieldError: the contact is written, those options are not).
+    * listbox/checkbox/multiselect into a text value: the options joined ("a, b"); the multi
+      transforms and boolean read the markup themselves.
+    * number/currency: thousands separators, decimal commas and currency marks are read
+      (`values.ac_number_text`).
+    * textarea: Windows line ends become "\n", so the same text hashes the same.
+    Dates, datetimes (with or without offset, zero-dates), hidden and text fields need nothing
+    beyond the transforms' own reading.
+    """
+    if source_type in SINGLE_CHOICE_TYPES and transform not in _MULTI_TRANSFORMS:
+        return _one_option
+    if source_type in MULTI_CHOICE_TYPES and transform is Transform.TEXT:
+        return _joined_options
+    if source_type in NUMBER_TYPES and transform is Transform.NUMBER:
+        return partial(_number_field, currency=source_type == "currency")
+    if source_type == "textarea" and transform is Transform.TEXT:
+        return _textarea
+    return None
+
+
+def _one_option(raw: str) -> tuple[str | None, str | None]:
+    kept, others = single_choice(raw)
+    if not others:
+        return kept, None
+    left_out = ", ".join(quote(o) for o in others)
+    return kept, (
+        f"the single-choice AC field holds {len(others) + 1} options; {quote(kept)} was sent, "
+        f"{left_out} not (one choice per contact)"
+    )
+
+
+def _joined_options(raw: str) -> tuple[str | None, str | None]:
+    items = split_multi(raw)
+    return (", ".join(items) if items else None), None
+
+
+def _number_field(raw: str, *, currency: bool) -> tuple[str | None, str | None]:
+    return ac_number_text(raw, currency=currency), None
+
+
+def _textarea(raw: str) -> tuple[str | None, str | None]:
+    return raw.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
 def _extractor(rule: FieldRule, labels: MappingLabels) -> Extractor:
@@ -837,6 +918,18 @@ def transform_contact(contact: SourceContact, mapping: CompiledMapping) -> Conta
             raw = plan.extract(contact)
             if raw is None:
                 continue
+            if plan.normalize is not None and isinstance(raw, str):
+                raw, left_out = plan.normalize(raw)
+                if left_out is not None:
+                    errors.append(
+                        FieldError.model_construct(
+                            field=plan.attribute,
+                            reason=f"{left_out} for attribute {plan.attribute}",
+                            source=plan.source,
+                        )
+                    )
+                if raw is None:
+                    continue
             value = plan.convert(raw)
         except ValueRejected as exc:
             errors.append(
@@ -856,7 +949,13 @@ def transform_contact(contact: SourceContact, mapping: CompiledMapping) -> Conta
 
     tag_adds = [list_id for tag_id, list_id, _ in mapping.tag_lists if tag_id in tags]
     tag_removes = [list_id for tag_id, list_id, unlink in mapping.tag_lists if unlink and tag_id not in tags]
-    decision = decide_lists(contact.lists, mapping.list_map, tag_adds=tag_adds, tag_removes=tag_removes)
+    decision = decide_lists(
+        contact.lists,
+        mapping.list_map,
+        tag_adds=tag_adds,
+        tag_removes=tag_removes,
+        duplicates=contact.duplicate_lists,
+    )
 
     payload = BrevoContactPayload.model_construct(
         email=email,
@@ -872,6 +971,26 @@ def transform_contact(contact: SourceContact, mapping: CompiledMapping) -> Conta
         skip_reason=None,
         skip_code=None,
         blacklist_reason=decision.blacklist_reason,
+    )
+
+
+def consent_payload(contact: SourceContact, mapping: CompiledMapping) -> BrevoContactPayload | None:
+    """Only the list changes and blocklist flag for a contact's merged list statuses.
+
+    For an AC contact merged into a newer one with the same email that was written before:
+    its values are not sent (the newer contact's are in Brevo), its opt-outs must be. Tags are
+    left out: they are values of the newer contact. None when the email cannot be sent.
+    """
+    email, _code, _reason = normalize_email(contact.email)
+    if email is None:
+        return None
+    decision = decide_lists(contact.lists, mapping.list_map, duplicates=contact.duplicate_lists)
+    return BrevoContactPayload.model_construct(
+        email=email,
+        attributes={},
+        list_ids=decision.list_ids,
+        unlink_list_ids=decision.unlink_list_ids,
+        email_blacklisted=decision.email_blacklisted,
     )
 
 

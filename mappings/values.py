@@ -202,6 +202,47 @@ def to_multi(raw: str) -> list[str] | None:
     return items
 
 
+def single_choice(raw: str) -> tuple[str | None, list[str]]:
+    """One option of an AC single-choice value, and the options left out.
+
+    AC keeps a dropdown or radio value in multi-value form (`||Retail||`) when the field was
+    once multiple-choice or was written that way (reference §4.2: "multi-select/checkbox/dropdown
+    `||Option 1||Option 3||`"; §6.5 shows dropdown/radio as `||A||`). The first option in AC's
+    order is kept; more than one cannot be one choice, so the others are named.
+    """
+    items = split_multi(raw)
+    if not items:
+        return None, []
+    return items[0], items[1:]
+
+
+_GROUPED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
+_DOT_THOUSANDS_COMMA_DECIMAL = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+", re.ASCII)
+_COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+", re.ASCII)
+_CURRENCY_MARKS = re.compile(r"^(?:[A-Za-z]{3}\s*|[$€£¥])|(?:\s*[A-Za-z]{3}|[$€£¥])$")
+
+
+def ac_number_text(raw: str, *, currency: bool = False) -> str:
+    """An AC number/currency field's text as a plain decimal for `to_number`.
+
+    AC stores what was typed into a number field as text: thousands separators ("1,234.50",
+    "1.234,50", "1 234", "1'234") and decimal commas ("12,5") occur. "1,234" reads as
+    thousands (AC's number fields are shown with US grouping). Currency values may carry a
+    symbol or an ISO code ("$12.50", "12.50 USD"). Anything else is left for `to_number` to refuse.
+    """
+    value = raw.strip().replace("\u00a0", "").replace("\u202f", "")
+    if currency:
+        value = _CURRENCY_MARKS.sub("", value).strip()
+    value = value.replace(" ", "").replace("'", "")
+    if _GROUPED_THOUSANDS.fullmatch(value):
+        return value.replace(",", "")
+    if _DOT_THOUSANDS_COMMA_DECIMAL.fullmatch(value):
+        return value.replace(".", "").replace(",", ".")
+    if _COMMA_DECIMAL.fullmatch(value):
+        return value.replace(",", ".")
+    return value
+
+
 def to_joined(raw: str) -> str | None:
     """AC multi-values as one readable text: "a, b" in AC's order."""
     items = split_multi(raw)

@@ -225,5 +225,7 @@ TAJO_WEBHOOK_TRUSTED_PROXY_HEADER = env.str("TAJO_WEBHOOK_TRUSTED_PROXY_HEADER",
 # Rejected or duplicate deliveries stored per connection per minute; the rest is only counted.
 TAJO_WEBHOOK_UNSTORED_PER_MINUTE = env.int("TAJO_WEBHOOK_UNSTORED_PER_MINUTE", default=60)
 TAJO_WEBHOOK_RETENTION_DAYS = env.int("TAJO_WEBHOOK_RETENTION_DAYS", default=30)
+# Stored webhook events per connection (every status); 0 turns the cap off (docs/webhooks.md).
+TAJO_WEBHOOK_STORED_MAX = env.int("TAJO_WEBHOOK_STORED_MAX", default=50_000)
 # Public base URL of this deployment, for the webhook intake URLs shown in the admin.
 TAJO_PUBLIC_URL = env.str("TAJO_PUBLIC_URL", default="")

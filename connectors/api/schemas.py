@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic.alias_generators import to_camel
 
 from connectors.models import AcPlan, Connection, Outcome, RunStatus, SyncRecord, SyncRun
+from connectors.selectors import not_configured
 from connectors.sync.registry import RESOURCE_MODULES
 
 # Nesting deeper than this in eventData is refused: Brevo drops it anyway, and bounded depth keeps
@@ -230,6 +231,11 @@ class RunOut(ApiOut):
     eta_seconds: int | None
     counters: dict[str, dict[str, int]]
     totals: dict[str, int]
+    not_configured: dict[str, str] = Field(
+        default_factory=dict,
+        description="Resources of the run the mapping deliberately does not write, with the reason "
+        "(said once here instead of a skipped record per source record).",
+    )
     error: str
     retry_of: int | None
     idempotency_key: str | None
@@ -339,6 +345,7 @@ def run_out(run: SyncRun) -> RunOut:
         eta_seconds=run.eta_seconds,
         counters={name: {k: int(v) for k, v in vals.items()} for name, vals in (run.counters or {}).items()},
         totals=run.totals(),
+        not_configured=not_configured(run=run),
         error=run.error,
         retry_of=run.retry_of_id,
         idempotency_key=run.idempotency_key or None,

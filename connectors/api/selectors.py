@@ -12,7 +12,16 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
 from connectors.api.errors import ApiProblem, not_found
-from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRecord, SyncRun
+from connectors.models import (
+    ACTIVE_STATUSES,
+    Connection,
+    ContactIdentity,
+    RecordState,
+    RunMode,
+    RunStatus,
+    SyncRecord,
+    SyncRun,
+)
 
 MAX_PAGE = 500
 MAX_ID = 2**63 - 1
@@ -126,20 +135,23 @@ def active_run(connection: Connection) -> SyncRun | None:
 
 
 def connection_status(*, connection: Connection) -> dict[str, Any]:
-    """The documentation's status numbers, summed from the runs' counters in one query.
+    """The documentation's status numbers, as true as Tajo can know them.
 
-    Records written to Brevo count: created + updated, over every run that was not a dry run
-    (a running run counts what it has written so far). Dry runs write nothing and count nothing.
+    * `connected`: the verdict of the last connection test, turned false by a 401/403 met
+      during a run since; false when the connection is switched off or was never tested.
+    * `contacts_migrated`: distinct AC contacts Brevo holds as of the last verification: those
+      whose write Brevo confirmed (or that were found unchanged), each counted once however
+      often it was written. Contacts merged into another with the same email are that one.
+    * `deals_synced`: distinct AC deals carried to Brevo: as the attributes of a contact written
+      with its primary deal's data, or as a Brevo CRM deal.
+    * `events_synced`: every event sent to Brevo: tracked events and automation entries and
+      completions, over all runs that were not dry runs (each event is sent once).
     `lastSync` is when the latest run that did not fail or get cancelled finished.
     """
     runs = SyncRun.objects.filter(connection=connection, dry_run=False)
     sums = runs.aggregate(
-        contacts_created=_counter("contacts", "created"),
-        contacts_updated=_counter("contacts", "updated"),
-        deals_created=_counter("deals", "created"),
-        deals_updated=_counter("deals", "updated"),
-        events_created=_counter("events", "created"),
-        events_updated=_counter("events", "updated"),
+        events=_counter("events", "created"),
+        automation_events=_counter("automations", "created"),
     )
     last = (
         runs.filter(status__in=[RunStatus.SUCCEEDED, RunStatus.PARTIAL], finished_at__isnull=False)
@@ -147,11 +159,22 @@ def connection_status(*, connection: Connection) -> dict[str, Any]:
         .values_list("finished_at", flat=True)
         .first()
     )
+    contacts = RecordState.objects.filter(connection=connection, resource="contacts")
+    as_attributes = (
+        ContactIdentity.objects.filter(connection=connection, source_id__in=contacts.values("source_id"))
+        .exclude(deal_id="")
+        .values_list("deal_id", flat=True)
+    )
+    as_crm_deals = (
+        RecordState.objects.filter(connection=connection, resource="deals")
+        .exclude(brevo_id="")
+        .values_list("source_id", flat=True)
+    )
     return {
-        "connected": connection.enabled,
+        "connected": bool(connection.enabled and connection.last_check_ok),
         "last_sync": last,
-        "contacts_migrated": sums["contacts_created"] + sums["contacts_updated"],
-        "deals_synced": sums["deals_created"] + sums["deals_updated"],
-        "events_synced": sums["events_created"] + sums["events_updated"],
+        "contacts_migrated": contacts.count(),
+        "deals_synced": as_attributes.union(as_crm_deals).count(),
+        "events_synced": sums["events"] + sums["automation_events"],
         "current_run": active_run(connection),
     }

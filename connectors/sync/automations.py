@@ -23,7 +23,15 @@ from connectors.activecampaign.schemas import Contact, ContactAutomation
 from connectors.exceptions import NotFoundError
 from connectors.models import Outcome, RunMode
 from connectors.sync.ac_contacts import contacts_by_id, email_of
-from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
+from connectors.sync.base import (
+    NOT_CONFIGURED,
+    RequestEstimate,
+    Resource,
+    SliceResult,
+    SyncContext,
+    Volumes,
+    not_configured,
+)
 from connectors.sync.estimate import pages
 from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
@@ -32,6 +40,25 @@ from mappings.records import SourceEvent
 from mappings.transforms import transform_event
 
 ENTERED, COMPLETED = "entered", "completed"
+NONE_MAPPED = "no ActiveCampaign automation is mapped to a Brevo event: automations are not sent"
+UNMAPPED = "unmapped"  # run state: AC automation id -> enrolments read that are not mapped
+
+
+def unmapped_note(tally: dict[str, int], labels: dict[int, str]) -> str:
+    """One line for the run: which automations are left unmapped and how many enrolments each had."""
+    parts = []
+    for automation_id, count in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])):
+        label = labels.get(int(automation_id)) if automation_id.isdigit() else None
+        named = f"AC automation {automation_id}" + (f" ({label})" if label else "")
+        parts.append(f"{named}: {count} enrolment{'s' if count != 1 else ''}")
+    return "not mapped to a Brevo event, so not sent: " + "; ".join(parts)
+
+
+def _recorded_total(state: dict[str, Any]) -> int | None:
+    total = state.get("total")
+    if total is None:
+        return None
+    return max(0, int(total) - sum((state.get(UNMAPPED) or {}).values()))
 
 
 def changed_since(moments: list[datetime | None], since: datetime | None) -> bool:
@@ -63,6 +90,8 @@ class AutomationsResource(Resource):
         return RequestEstimate(ac=pages(enrolments) + pages(entered), brevo={"events": entered})
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
+        if not ctx.compiled.automations:
+            return not_configured(state, NONE_MAPPED)
         if ctx.mode == RunMode.RETRY:
             return self._retry_slice(ctx, state)
         offset = int(state.get("offset") or 0)
@@ -76,12 +105,14 @@ class AutomationsResource(Resource):
             handled = self._process(ctx, items, state)
             if handled < len(items):
                 state["offset"], state["skip"] = page.offset, skip + handled
-                return SliceResult(state, done=False, total=state.get("total"))
+                return SliceResult(state, done=False, total=_recorded_total(state))
             state["offset"], state["skip"], skip = page.next_offset, 0, 0
             if ctx.out_of_time():
-                return SliceResult(state, done=False, total=state.get("total"))
+                return SliceResult(state, done=False, total=_recorded_total(state))
         cursor = datetime.fromisoformat(state["max_date"]) if state.get("max_date") else None
-        return SliceResult(state, done=True, total=state.get("total"), next_cursor=cursor)
+        if state.get(UNMAPPED):
+            state[NOT_CONFIGURED] = unmapped_note(state[UNMAPPED], ctx.compiled.labels.automation_names)
+        return SliceResult(state, done=True, total=_recorded_total(state), next_cursor=cursor)
 
     def _retry_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         enrolment_ids = sorted({_enrolment_id(s) for s in ctx.only_ids.get(self.name, set())} - {0})
@@ -151,6 +182,9 @@ class AutomationsResource(Resource):
         rules = ctx.compiled.automations
         labels = ctx.compiled.labels.automation_names
         incremental = ctx.since is not None
+        # A run counts enrolments of unmapped automations; one record read on its own (webhook,
+        # `known` given) still says why it was not sent.
+        tally: dict[str, int] | None = state.setdefault(UNMAPPED, {}) if known is None else None
         wanted: list[ContactAutomation] = []
         for ca in enrolments:
             moments = [ca.adddate, ca.lastdate, ca.remdate]
@@ -183,6 +217,11 @@ class AutomationsResource(Resource):
             if index and ctx.out_of_time():
                 return index
             if ca.id not in wanted_ids:
+                continue
+            if ca.automation_id not in rules and tally is not None:
+                # Left unmapped on purpose: counted for the run's note, not a record each.
+                key = str(ca.automation_id)
+                tally[key] = tally.get(key, 0) + 1
                 continue
             if ca.automation_id not in rules:
                 label = labels.get(ca.automation_id)

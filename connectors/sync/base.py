@@ -55,6 +55,16 @@ class SliceResult:
     next_cursor: datetime | None = None  # the incremental cursor to store when the run ends
 
 
+# Key in a resource's run state: why the mapping deliberately writes nothing of it (said once for
+# the run, instead of one skipped record per source record).
+NOT_CONFIGURED = "not_configured"
+
+
+def not_configured(state: dict[str, Any], reason: str) -> SliceResult:
+    """Finish a resource the mapping does not write, reading nothing, with the reason on the run."""
+    return SliceResult({**state, NOT_CONFIGURED: reason}, done=True, total=0)
+
+
 class Resource(ABC):
     """A kind of data that syncs. Subclasses are registered in `connectors.sync.registry`.
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.models import Outcome, RecordState, RunMode
-from connectors.sync import staging
+from connectors.sync import contact_merge, staging
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact
 from connectors.sync.estimate import contact_writes, import_lists, pages
@@ -29,6 +29,7 @@ from mappings.transforms import (
     CompiledMapping,
     ContactResult,
     MappingSet,
+    consent_payload,
     content_hash,
     not_sent_outcome,
     transform_contact,
@@ -250,6 +251,13 @@ class ContactsResource(Resource):
         self._new: list[PendingContact] = []
         self._new_meta: dict[str, Any] = {}
         self._seen_phones: dict[str, str] = {}  # phone -> AC contact id, across the slice
+        # Duplicate addresses (connectors/sync/contact_merge.py): the addresses handed to the
+        # writer in this slice, the contacts of such an address read later (written at the
+        # slice's end, once the first write is confirmed), and the contacts merged into another
+        # whose list statuses are being written (recorded as merged, not as written).
+        self._slice_emails: set[str] = set()
+        self._deferred: list[tuple[SourceContact, bool]] = []
+        self._merge_into: dict[str, str] = {}
 
     def estimate_requests(self, counts: Volumes) -> RequestEstimate:
         """Contact pages with their sideloads plus staged deals, then batch updates and imports
@@ -266,6 +274,7 @@ class ContactsResource(Resource):
         finally:
             # The slice's position is committed after this returns: create what it read first.
             self._flush_new(ctx, final=True)
+            self._flush_deferred(ctx)
 
     def _run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         if ctx.mode == RunMode.RETRY:
@@ -297,7 +306,7 @@ class ContactsResource(Resource):
     def _handled(self, ctx: SyncContext) -> int:
         # New contacts wait for their import and are recorded once it is confirmed: count them.
         in_flight = self._writer.pending() if self._writer else 0
-        return ctx.recorder.records_in_slice + len(self._new) + in_flight
+        return ctx.recorder.records_in_slice + len(self._new) + in_flight + len(self._deferred)
 
     def _slice_full(self, ctx: SyncContext) -> bool:
         return ctx.out_of_time() or self._handled(ctx) >= ctx.max_records
@@ -476,6 +485,7 @@ class ContactsResource(Resource):
         contact = ctx.ac.get_contact(int(source_id)).contact
         self._process(ctx, [(contact, {}, None)], _needs(ctx), detail=True, state={})
         self._flush_new(ctx, final=True)
+        self._flush_deferred(ctx)
 
     # -- one unit -----------------------------------------------------------------------------
 
@@ -520,18 +530,87 @@ class ContactsResource(Resource):
         assocs, detail_scores = self._associations(
             ctx, unit, needs, detail=detail, sideload=bool(state.get("sideload"))
         )
-        states = load_states(ctx.connection.pk, self.name, [str(c.id) for c, _, _ in unit])
+        max_udate = state.get("max_udate")
+        sources = []
+        for contact, page_scores, _ in unit:
+            if contact.udate and (max_udate is None or contact.udate.isoformat() > max_udate):
+                max_udate = contact.udate.isoformat()
+            sources.append(
+                build_source(contact, assocs.get(contact.id), detail_scores.get(contact.id) or page_scores)
+            )
+        state["max_udate"] = max_udate
+        self._write_sources(ctx, sources, force=force)
+
+    def _write_sources(self, ctx: SyncContext, sources: list[SourceContact], *, force: bool) -> None:
+        """Merge duplicate addresses, plan each contact, record what is not sent, write the rest."""
+        known = contact_merge.known_members(
+            ctx.connection.pk, (contact_merge.email_key(s.email) for s in sources)
+        )
+        if not ctx.dry_run:
+            contact_merge.remember_members(
+                tenant_id=ctx.run.tenant_id,
+                connection_id=ctx.connection.pk,
+                sources=sources,
+                deals=any(rule.source.startswith("deal.") for rule in ctx.mapping.fields),
+                known=known,
+            )
+        groups = []
+        for group in contact_merge.group_contacts(sources, known):
+            if group.email and group.email in self._slice_emails and not ctx.dry_run:
+                # This address was handed to the writer earlier in the slice, maybe to an import
+                # still in flight: two writes of one address could land in either order.
+                self._deferred.extend((s, force) for s in (group.write, *group.merged))
+            else:
+                groups.append(group)
+        states = load_states(
+            ctx.connection.pk, self.name, [str(g.write.ac_id) for g in groups if not g.lists_only]
+        )
+        # What a merged contact's list statuses were when last sent (kept apart from the contacts'
+        # own states, which count the AC contacts Brevo holds).
+        merged_states = load_states(
+            ctx.connection.pk,
+            contact_merge.MERGED_STATE,
+            [str(g.write.ac_id) for g in groups if g.lists_only],
+        )
         pending: list[PendingContact] = []
         meta: dict[str, tuple[Any, str, str, datetime | None]] = {}
         seen_emails: dict[str, str] = {}
-        max_udate = state.get("max_udate")
-        for contact, page_scores, _ in unit:
-            source_id = str(contact.id)
-            if contact.udate and (max_udate is None or contact.udate.isoformat() > max_udate):
-                max_udate = contact.udate.isoformat()
-            source = build_source(
-                contact, assocs.get(contact.id), detail_scores.get(contact.id) or page_scores
-            )
+        for group in groups:
+            for other in group.merged:
+                ctx.recorder.record(
+                    self.name,
+                    other.ac_id,
+                    Outcome.MERGED,
+                    key=group.email,
+                    code="same_email",
+                    message=contact_merge.merged_message(group.winner_id, dry_run=ctx.dry_run),
+                )
+            source = group.write
+            source_id = str(source.ac_id)
+            consent = consent_payload(source, ctx.compiled) if group.lists_only else None
+            if consent is not None:
+                body = consent.to_brevo()
+                digest = content_hash(body)
+                previous = merged_states.get(source_id)
+                message = contact_merge.merged_message(group.winner_id, dry_run=ctx.dry_run)
+                # Nothing to say about lists (none mapped, or no status on them), or said before.
+                nothing = not group.new_statuses or not any(
+                    key in body for key in ("listIds", "unlinkListIds", "emailBlacklisted")
+                )
+                if nothing or (previous is not None and previous.content_hash == digest and not force):
+                    ctx.recorder.record(
+                        self.name,
+                        source_id,
+                        Outcome.MERGED,
+                        key=group.email,
+                        code="same_email",
+                        message=message,
+                    )
+                    continue
+                pending.append(PendingContact(source_id=source_id, email=group.email, body=body, known=True))
+                meta[source_id] = (body, digest, "", source.udate)
+                self._merge_into[source_id] = group.winner_id
+                continue
             plan = plan_contact(
                 source,
                 ctx.compiled,
@@ -549,19 +628,32 @@ class ContactsResource(Resource):
                         known=plan.outcome == Outcome.UPDATED,
                     )
                 )
-                meta[source_id] = (plan.body, plan.digest, plan.problems, contact.udate)
+                meta[source_id] = (plan.body, plan.digest, plan.problems, source.udate)
             elif plan.outcome == Outcome.UNCHANGED:
                 ctx.recorder.record(self.name, source_id, Outcome.UNCHANGED, key=plan.key)
             else:
                 ctx.recorder.record(
                     self.name, source_id, plan.outcome, key=plan.key, message=plan.message, code=plan.code
                 )
-        state["max_udate"] = max_udate
+        self._slice_emails.update(item.email for item in pending)
         if not pending:
             return
         if ctx.dry_run:
             for item in pending:
                 body, _digest, problems, _ = meta[item.source_id]
+                winner = self._merge_into.pop(item.source_id, None)
+                if winner is not None:
+                    message = contact_merge.merged_message(winner, dry_run=True)
+                    ctx.recorder.record(
+                        self.name,
+                        item.source_id,
+                        Outcome.MERGED,
+                        key=item.email,
+                        code="same_email",
+                        message=message,
+                        sent=body,
+                    )
+                    continue
                 outcome = Outcome.UPDATED if item.known else Outcome.CREATED
                 verb = "would update" if item.known else "would create"
                 ctx.recorder.record(
@@ -613,11 +705,47 @@ class ContactsResource(Resource):
         for item in items:
             body, digest, problems, udate = meta[item.source_id]
             written = writer.outcomes.get(item.source_id)
-            recorded = ctx.recorder.record_written(self.name, item, written, problems=problems, sent=body)
+            state_key = self.name
+            if item.source_id in self._merge_into:
+                recorded = self._record_merge_write(ctx, item, written)
+                state_key = contact_merge.MERGED_STATE
+            else:
+                recorded = ctx.recorder.record_written(self.name, item, written, problems=problems, sent=body)
             # Unconfirmed imports are not remembered, so the next run sends them again (and then
             # sees whether Brevo has them).
             if recorded and written.confirmed:
-                ctx.recorder.remember(self.name, item.source_id, content_hash=digest, modified_at=udate)
+                ctx.recorder.remember(state_key, item.source_id, content_hash=digest, modified_at=udate)
+
+    def _record_merge_write(self, ctx: SyncContext, item: PendingContact, written: Any) -> bool:
+        """A merged contact's list statuses sent to its address: merged if Brevo took them."""
+        winner = self._merge_into.pop(item.source_id)
+        if written is None:
+            ctx.recorder.record_lost(self.name, item)
+            return False
+        if ctx.recorder.record_refused(self.name, item, written):
+            return False
+        message = contact_merge.merged_message(winner) + "; its list statuses were sent to that Brevo contact"
+        ctx.recorder.record(
+            self.name,
+            item.source_id,
+            Outcome.MERGED,
+            key=item.email,
+            code="same_email",
+            message=message,
+            sent=item.body,
+        )
+        return True
+
+    def _flush_deferred(self, ctx: SyncContext) -> None:
+        """Write the contacts held back for an address already written in this slice."""
+        while self._deferred:
+            held, self._deferred = self._deferred, []
+            self._slice_emails = set()
+            for force in (False, True):
+                sources = [source for source, forced in held if forced is force]
+                if sources:
+                    self._write_sources(ctx, sources, force=force)
+            self._flush_new(ctx, final=True)
 
 
 def _total(body: dict[str, Any]) -> int:

@@ -42,7 +42,7 @@ from connectors.exceptions import (
 from connectors.models import Outcome, RecordState, RunMode, SyncRun
 from connectors.sync import intents
 from connectors.sync.ac_contacts import contacts_by_id
-from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
+from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes, not_configured
 from connectors.sync.estimate import pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
@@ -96,6 +96,10 @@ class DealsResource(Resource):
         )
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
+        if not self._crm(ctx):
+            # Deal data rides on contact attributes by the mapping's choice: one note for the
+            # run, not one skipped record per deal (nor an AC read of every deal).
+            return not_configured(state, CRM_OFF)
         if ctx.mode == RunMode.RETRY:
             return self._retry_slice(ctx, state)
         offset = int(state.get("offset") or 0)

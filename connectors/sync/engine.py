@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.exceptions import ApiError, RateLimited
+from connectors.exceptions import ApiError, AuthError, RateLimited
 from connectors.http import requests_sent
 from connectors.models import (
     ACTIVE_STATUSES,
@@ -279,12 +279,23 @@ def _count_requests(run: SyncRun, ctx: SyncContext) -> None:
     ctx.counted_requests = (ac, brevo)
 
 
+def _note_refused_key(connection: Connection, exc: ApiError) -> None:
+    """A provider refused the key (401/403) during a run: the connection no longer counts as connected."""
+    if isinstance(exc, AuthError):
+        from connectors.services import connection_check_record
+
+        connection_check_record(
+            connection=connection, ok=False, message=f"refused during a sync: {exc.operator_message}"
+        )
+
+
 def _slice_failed(run: SyncRun, ctx: SyncContext, exc: ApiError, enqueue) -> str:
     """Retryable trouble (5xx, timeouts) retries the slice later; anything else fails the run.
 
     A rate limit the client could not wait out (a long `Retry-After`) is not a failure: the
     slice ends and the run resumes once the provider's wait is over, without counting it.
     """
+    _note_refused_key(run.connection, exc)
     with transaction.atomic():
         ctx.recorder.flush()
         run.counters = ctx.recorder.merged_counters(run.counters)
@@ -377,6 +388,7 @@ def sync_single(
         with ctx.ac, ctx.brevo:
             get_resource(resource).sync_one(ctx, source_id)
     except ApiError as exc:
+        _note_refused_key(connection, exc)
         ctx.recorder.record(
             resource, source_id, Outcome.FAILED, message=exc.operator_message, code="api_error"
         )

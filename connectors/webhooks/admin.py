@@ -16,7 +16,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import localize
 from django.utils.html import format_html
+from django.utils.timezone import template_localtime
 
 from connectors.admin import ConnectionAdmin
 from connectors.exceptions import ApiError
@@ -180,10 +182,27 @@ def webhook_panel(model_admin: ConnectionAdmin, obj: Connection | None) -> str:
     events = reverse("admin:connectors_webhookevent_changelist") + f"?connection__id__exact={obj.pk}"
     return format_html(
         '<code>{}</code><br><a href="{}">Intake URL, registration in ActiveCampaign, rotate secret</a> · '
-        '<a href="{}">Received events</a>',
+        '<a href="{}">Received events</a>{}',
         masked_intake_path(obj),
         page,
         events,
+        store_full_warning(obj),
+    )
+
+
+def store_full_warning(connection: Connection) -> str:
+    """The operator's signal that webhook deliveries were not stored because the store was full."""
+    if not connection.webhooks_full_since:
+        return ""
+    lost = connection.webhooks_not_stored
+    return format_html(
+        '<br><strong class="errornote">Webhook store full since {}: {} deliver{} not stored (the cap is {} '
+        "events still to apply or failed, TAJO_WEBHOOK_STORED_MAX). ActiveCampaign does not send "
+        "them again: run an incremental sync to carry their changes.</strong>",
+        localize(template_localtime(connection.webhooks_full_since)),
+        lost,
+        "y" if lost == 1 else "ies",
+        services.stored_cap(),
     )
 
 
@@ -226,6 +245,7 @@ def connection_webhooks_view(
             for hook in registered
         ],
         "registry_error": registry_error,
+        "store_full": store_full_warning(connection),
         "events": REGISTRABLE_EVENTS,
         "sources": WEBHOOK_SOURCES,
         "events_url": reverse("admin:connectors_webhookevent_changelist")

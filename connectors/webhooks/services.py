@@ -7,6 +7,7 @@ and enqueues; everything that talks to ActiveCampaign or Brevo happens in the RQ
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -20,7 +21,8 @@ from urllib.parse import urlsplit
 import django_rq
 from django.conf import settings
 from django.db import connection as db_connection
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,6 +49,15 @@ REJECTED_BODY_MAX = 2048  # a rejected body is kept (log_webhooks only) up to th
 # Rejected and duplicate deliveries stored per connection per minute; past it they are still
 # answered (400/413/415 or 200) and counted in the log, but leave no row.
 UNSTORED_CAP_PER_MINUTE = 60
+# Events stored per connection, whatever their kind. Past it the oldest finished events
+# (processed, ignored, duplicate, rejected) make room; when the store holds only events still to
+# apply or failed ones, a delivery is answered 503 and not stored, counted on the connection
+# (`webhooks_not_stored`, `webhooks_full_since`) and shown on its page: AC never retries a
+# delivery (reference §14.4), so the next incremental sync is what carries the change.
+STORED_CAP = 50_000
+STORED_COUNT_TTL = 300  # seconds the shared count is trusted before it is counted again
+TRIM_BATCH = 500  # finished events removed at once when the cap is reached
+FINISHED = (WebhookStatus.PROCESSED, WebhookStatus.IGNORED, WebhookStatus.DUPLICATE, WebhookStatus.REJECTED)
 JOB_RETRY_INTERVALS = [5, 30, 120]
 RETENTION_DAYS = 30
 
@@ -157,6 +168,91 @@ def _within_unstored_cap(connection_id: int) -> bool:
     return count <= cap
 
 
+def stored_cap() -> int:
+    return int(getattr(settings, "TAJO_WEBHOOK_STORED_MAX", STORED_CAP))
+
+
+def _full_key(connection_id: int) -> str:
+    return f"tajo:webhooks:full:{connection_id}"
+
+
+def _room_to_store(connection_id: int) -> bool:
+    """Whether one more event may be stored for the connection, trimming finished ones if needed.
+
+    The count is shared through Redis (one increment per delivery, counted again from the table
+    every few minutes, so it cannot drift far); without Redis the table is counted each time.
+    """
+    cap = stored_cap()
+    if cap <= 0:
+        return True
+    key = f"tajo:webhooks:stored:{connection_id}"
+    redis = None
+    was_full = True  # without Redis: clear the mark with an update that usually changes nothing
+    try:
+        redis = _queue().connection
+        pipe = redis.pipeline()
+        pipe.incr(key)
+        pipe.get(_full_key(connection_id))
+        counted, full_mark = pipe.execute()
+        count, was_full = int(counted), full_mark is not None
+        if count == 1:  # not known (expired): count the rows once
+            count = WebhookEvent.objects.filter(connection_id=connection_id).count() + 1
+            redis.set(key, count, ex=STORED_COUNT_TTL)
+    except Exception:
+        redis = None
+        count = WebhookEvent.objects.filter(connection_id=connection_id).count() + 1
+    if count <= cap:
+        if was_full:
+            _store_has_room_again(connection_id, redis)
+        return True
+    ids = list(
+        WebhookEvent.objects.filter(connection_id=connection_id, status__in=FINISHED)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: count - cap + TRIM_BATCH]
+    )
+    deleted = WebhookEvent.objects.filter(pk__in=ids).delete()[0] if ids else 0
+    count = WebhookEvent.objects.filter(connection_id=connection_id).count() + 1 if deleted else count
+    if redis is not None:
+        # This delivery counts only if it is stored. A lost update just means a recount sooner.
+        with contextlib.suppress(Exception):
+            redis.set(key, count if count <= cap else count - 1, ex=STORED_COUNT_TTL)
+    if count <= cap:
+        _store_has_room_again(connection_id, redis)
+    return count <= cap
+
+
+def _store_full(connection: Connection) -> str:
+    """Say, once a minute in the log and always on the connection, that a delivery was not stored."""
+    now = timezone.now()
+    Connection.objects.filter(pk=connection.pk).update(
+        webhooks_not_stored=F("webhooks_not_stored") + 1,
+        webhooks_full_since=Coalesce(F("webhooks_full_since"), Value(now)),
+    )
+    with contextlib.suppress(Exception):
+        _queue().connection.set(_full_key(connection.pk), "1")
+    cap = stored_cap()
+    reason = (
+        f"not stored: the connection already holds {cap} webhook events still to apply or failed "
+        "(TAJO_WEBHOOK_STORED_MAX); the next incremental sync carries this change"
+    )
+    if _within_unstored_cap(connection.pk):
+        logger.warning(
+            "webhook store of connection %s is full (%s events): deliveries are not stored",
+            connection.pk,
+            cap,
+        )
+    return reason
+
+
+def _store_has_room_again(connection_id: int, redis: Any) -> None:
+    Connection.objects.filter(pk=connection_id, webhooks_full_since__isnull=False).update(
+        webhooks_full_since=None
+    )
+    if redis is not None:
+        with contextlib.suppress(Exception):
+            redis.delete(_full_key(connection_id))
+
+
 # ----------------------------------------------------------------------------- intake
 
 
@@ -201,6 +297,9 @@ def webhook_receive(
         )
 
     event = parsed.event
+    if not _room_to_store(connection.pk):
+        reason = _store_full(connection)
+        return Receipt(503, WebhookStatus.REJECTED, None, reason)
     ignored = _ignored_reason(connection, parsed)
     row = WebhookEvent(
         tenant_id=connection.tenant_id,

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRun, Trigger
-from connectors.selectors import run_summary
+from connectors.selectors import COUNTER_KEYS, run_summary
 from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_start
 from connectors.sync.registry import UnknownResource
 from mappings.selectors import connection_by_ref
@@ -106,14 +106,13 @@ class Command(BaseCommand):
 
     def _summary(self, run: SyncRun) -> None:
         totals = run.totals()
+        summary = run_summary(run=run)
         self.stdout.write(
-            f"Run #{run.pk} {run.status}: "
-            + ", ".join(
-                f"{totals.get(k, 0)} {k}"
-                for k in ("read", "created", "updated", "unchanged", "skipped", "failed")
-            )
+            f"Run #{run.pk} {run.status}: " + ", ".join(f"{totals.get(k, 0)} {k}" for k in COUNTER_KEYS)
         )
-        for group in run_summary(run=run)["failures"][:10]:
+        for resource, reason in summary["not_configured"].items():
+            self.stdout.write(f"  {resource}: not configured: {reason}")
+        for group in summary["failures"][:10]:
             self.stdout.write(
                 f"  {group['count']:>6} {group['outcome']} {group['resource']} "
                 f"[{group['error_code'] or '-'}]: {group['example'][:120]}"

@@ -83,10 +83,10 @@ def test_lists_show_only_a(world, other, b_objects) -> None:
 
 def test_same_connector_name_means_the_callers_own(world, other, b_objects) -> None:
     # Both tenants have "activecampaign": each token sees its own, with its own numbers.
-    SyncRunFactory(tenant=world.tenant, connection=world.connection, counters={"contacts": {"created": 3}})
-    SyncRunFactory(tenant=other.tenant, connection=other.connection, counters={"contacts": {"created": 700}})
-    assert world.operator.get("/connectors/activecampaign/status").json()["contactsMigrated"] == 3
-    assert other.operator.get("/connectors/activecampaign/status").json()["contactsMigrated"] == 700
+    SyncRunFactory(tenant=world.tenant, connection=world.connection, counters={"events": {"created": 3}})
+    SyncRunFactory(tenant=other.tenant, connection=other.connection, counters={"events": {"created": 700}})
+    assert world.operator.get("/connectors/activecampaign/status").json()["eventsSynced"] == 3
+    assert other.operator.get("/connectors/activecampaign/status").json()["eventsSynced"] == 700
 
 
 def test_writes_on_b_are_404_and_change_nothing(world, other, b_objects) -> None:

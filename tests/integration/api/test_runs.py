@@ -43,6 +43,23 @@ def test_run_detail_has_status_progress_and_counters(world, finished) -> None:
     assert body["totals"] == {"read": 6, "created": 2, "updated": 1, "failed": 2, "skipped": 1}
     assert body["progress"] == {"done": 6, "total": 8, "percent": 75.0}
     assert body["resources"] == ["contacts", "deals"]
+    assert body["notConfigured"] == {}
+
+
+def test_run_detail_says_what_is_not_configured_as_the_run_page_does(world) -> None:
+    reason = "deal values ride on the contact's attributes"
+    run = SyncRunFactory(
+        tenant=world.tenant,
+        connection=world.connection,
+        status=RunStatus.SUCCEEDED,
+        resources=["contacts", "deals"],
+        counters={"contacts": {"read": 3, "created": 2, "merged": 1}},
+        state={"contacts": {"done": True}, "deals": {"done": True, "not_configured": reason}},
+    )
+    body = world.viewer.get(f"/runs/{run.pk}").json()
+    assert body["notConfigured"] == {"deals": reason}
+    assert body["totals"] == {"read": 3, "created": 2, "merged": 1}
+    assert world.viewer.get(f"/runs/{run.pk}/records", {"outcome": "merged"}).status_code == 200
 
 
 def test_unknown_run_is_404(world) -> None:

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from connectors.models import RunStatus, SyncRun
+from connectors.models import ContactIdentity, RecordState, RunStatus
+from connectors.services import connection_check_record
 from tests.factories import ConnectionFactory, SyncRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,25 +16,32 @@ pytestmark = pytest.mark.django_db
 STATUS = "/connectors/activecampaign/status"
 
 
-def _expected(connection) -> dict[str, int]:
-    """Recompute the documented numbers straight from the rows, independently of the API code."""
-    sums = {"contacts": 0, "deals": 0, "events": 0}
-    for run in SyncRun.objects.filter(connection=connection, dry_run=False):
-        for resource in sums:
-            values = run.counters.get(resource, {})
-            sums[resource] += values.get("created", 0) + values.get("updated", 0)
-    return {
-        "contactsMigrated": sums["contacts"],
-        "dealsSynced": sums["deals"],
-        "eventsSynced": sums["events"],
-    }
+def _states(connection, resource: str, ids, **values) -> None:
+    for source_id in ids:
+        RecordState.objects.create(
+            tenant=connection.tenant,
+            connection=connection,
+            resource=resource,
+            source_id=str(source_id),
+            **values,
+        )
+
+
+def _identity(connection, source_id, email: str, deal_id: str = "") -> None:
+    ContactIdentity.objects.create(
+        tenant=connection.tenant,
+        connection=connection,
+        source_id=str(source_id),
+        email=email,
+        deal_id=deal_id,
+    )
 
 
 def test_empty_connection(world) -> None:
     body = world.viewer.get(STATUS).json()
     assert body == {
         "connector": "activecampaign",
-        "connected": True,
+        "connected": False,  # never tested
         "lastSync": None,
         "contactsMigrated": 0,
         "dealsSynced": 0,
@@ -42,15 +50,27 @@ def test_empty_connection(world) -> None:
     }
 
 
-def test_numbers_agree_with_the_runs_in_the_database(world) -> None:
+def test_connected_is_the_last_test_and_a_refused_key_since(world) -> None:
+    connection_check_record(connection=world.connection, ok=True)
+    assert world.viewer.get(STATUS).json()["connected"] is True
+    connection_check_record(connection=world.connection, ok=False, message="refused during a sync: 403")
+    assert world.viewer.get(STATUS).json()["connected"] is False
+    world.connection.refresh_from_db()
+    assert world.connection.last_check_message == "refused during a sync: 403"
+    assert not world.connection.history.filter(history_date__gte=world.connection.last_check_at).exists()
+
+
+def test_numbers_count_what_brevo_holds_not_writes(world) -> None:
     now = timezone.now()
-    make = lambda **kw: SyncRunFactory(tenant=world.tenant, connection=world.connection, **kw)  # noqa: E731
+    connection = world.connection
+    make = lambda **kw: SyncRunFactory(tenant=world.tenant, connection=connection, **kw)  # noqa: E731
+    # Counters say 100 + 15 contact writes; one contact was updated twice: writes are not contacts.
     make(
         status=RunStatus.SUCCEEDED,
         finished_at=now - timedelta(days=2),
         counters={
             "contacts": {"read": 120, "created": 100, "updated": 15, "unchanged": 5},
-            "deals": {"read": 10, "created": 8, "failed": 2},
+            "automations": {"read": 3, "created": 3},
         },
     )
     last = make(
@@ -59,17 +79,8 @@ def test_numbers_agree_with_the_runs_in_the_database(world) -> None:
         mode="incremental",
         counters={"contacts": {"read": 9, "updated": 6, "failed": 3}, "events": {"read": 4, "created": 4}},
     )
-    make(
-        status=RunStatus.FAILED,
-        finished_at=now - timedelta(minutes=5),
-        counters={"contacts": {"read": 2, "created": 2}},
-    )
-    make(
-        status=RunStatus.SUCCEEDED,
-        dry_run=True,
-        finished_at=now,
-        counters={"contacts": {"read": 500, "created": 500}},
-    )
+    make(status=RunStatus.FAILED, finished_at=now - timedelta(minutes=5), counters={"events": {"created": 1}})
+    make(status=RunStatus.SUCCEEDED, dry_run=True, finished_at=now, counters={"events": {"created": 500}})
     make(
         status=RunStatus.SUCCEEDED,
         mode="single",
@@ -83,15 +94,27 @@ def test_numbers_agree_with_the_runs_in_the_database(world) -> None:
         progress_total=160,
         counters={"contacts": {"read": 40, "created": 30, "unchanged": 10}},
     )
+    # Brevo holds 7 of these AC contacts; two carry the same deal 501, one deal 502.
+    _states(connection, "contacts", range(1, 8), content_hash="h")
+    _states(connection, "contacts:merged", [99], content_hash="h")  # merged into another: not counted
+    for source_id, deal in ((1, "501"), (2, "501"), (3, "502"), (4, "")):
+        _identity(connection, source_id, f"c{source_id}@example.org", deal)
+    _identity(connection, 50, "never-written@example.org", "777")  # read, never in Brevo
+    # CRM deals: 502 again (as a CRM deal too) and 503; one without a Brevo id was never created.
+    _states(connection, "deals", [502, 503], brevo_id="b1")
+    _states(connection, "deals", [504])
     # Another connection of the same tenant counts for itself only.
     other = ConnectionFactory(tenant=world.tenant, name="second")
-    SyncRunFactory(tenant=world.tenant, connection=other, counters={"contacts": {"created": 999}})
+    SyncRunFactory(tenant=world.tenant, connection=other, counters={"events": {"created": 999}})
+    _states(other, "contacts", range(1, 50))
 
     body = world.viewer.get(STATUS).json()
 
-    expected = _expected(world.connection)
-    assert expected == {"contactsMigrated": 100 + 15 + 6 + 2 + 30, "dealsSynced": 8, "eventsSynced": 5}
-    assert {k: body[k] for k in expected} == expected
+    assert {k: body[k] for k in ("contactsMigrated", "dealsSynced", "eventsSynced")} == {
+        "contactsMigrated": 7,
+        "dealsSynced": 3,  # 501, 502, 503
+        "eventsSynced": 3 + 4 + 1 + 1,  # automation events included; the failed run's sent event too
+    }
     last_sync = datetime.fromisoformat(body["lastSync"].replace("Z", "+00:00"))
     assert abs(last_sync - last.finished_at) < timedelta(milliseconds=1)
     current = body["currentRun"]
@@ -106,6 +129,7 @@ def test_webhook_and_single_runs_are_not_the_current_run(world) -> None:
 
 
 def test_disabled_connection_is_not_connected(world) -> None:
+    connection_check_record(connection=world.connection, ok=True)
     world.connection.enabled = False
     world.connection.save()
     assert world.viewer.get(STATUS).json()["connected"] is False

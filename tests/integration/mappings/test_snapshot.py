@@ -94,6 +94,7 @@ def test_snapshot_holds_every_kind_with_ids_types_and_labels(connection) -> None
     assert "EMAIL" not in by_attribute  # the identifier is always sent, not mapped as an attribute
     assert by_attribute["SMS"].transform is Transform.PHONE
     assert (by_attribute["PLAN_TIER"].source, by_attribute["PLAN_TIER"].ac_field_id) == ("field", 3)
+    assert by_attribute["PLAN_TIER"].source_type == "dropdown"  # the AC type, for normalising values
     assert (by_attribute["LEAD_SCORE"].score_id, by_attribute["LEAD_SCORE"].attribute_type) == (1, "float")
     assert mapping.tags[0].value is True and mapping.tags[0].value_when_absent is False
     assert mapping.stages[0].ac_pipeline_id == 1  # filled in from the catalog
@@ -106,7 +107,7 @@ def test_snapshot_holds_every_kind_with_ids_types_and_labels(connection) -> None
             email="Ana@Example.org",
             first_name="Ana",
             phone="0612345678",
-            field_values={3: "Pro"},
+            field_values={3: "||Pro||"},  # a single choice in AC's multi-value form
             tags=frozenset({7}),
             lists={1: 1},
             scores={1: 40.0},

@@ -43,8 +43,11 @@ def test_full_backfill_then_idempotent_rerun(sandbox, redis_conn) -> None:
     assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), run.error
     counters = run.counters["contacts"]
     assert counters["read"] == sum(
-        counters.get(k, 0) for k in ("created", "updated", "unchanged", "skipped", "failed")
+        counters.get(k, 0) for k in ("created", "updated", "unchanged", "skipped", "failed", "merged")
     )
+    # The generator's case-variant duplicates are merged into their newest contact, not failed.
+    assert counters.get("merged", 0) > 0
+    assert not SyncRecord.objects.filter(run=run, error_code="duplicate_email").exists()
     assert counters["read"] == SyncRecord.objects.filter(run=run).count()
     assert counters.get("created", 0) > 200
     # The generator's mess shows up as records with reasons, never silently dropped.
@@ -86,10 +89,10 @@ def _field_rejected(run: SyncRun) -> int:
 def test_consent_unsubscribed_never_added(sandbox, redis_conn) -> None:
     connection = connection_for_sandbox(sandbox)
     run = drive(_new_run(connection))
-    # Case-variant duplicates fail as duplicate_email: the Brevo contact speaks for the other one.
+    # Case-variant duplicates are merged: the Brevo contact of their address keeps their opt-outs too.
     written = set(
         SyncRecord.objects.filter(
-            run=run, outcome__in=[Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED]
+            run=run, outcome__in=[Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.MERGED]
         ).values_list("source_id", flat=True)
     )
     ac = httpx.get(

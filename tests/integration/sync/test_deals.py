@@ -13,6 +13,7 @@ from connectors.brevo.client import GENERAL_BUDGETS
 from connectors.models import Outcome, RecordState, RunMode, RunStatus, SyncRecord, SyncRun
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import SandboxServer
+from connectors.selectors import not_configured
 from connectors.sync import deals as deals_module
 from connectors.sync.engine import execute_slice, sync_single
 from mappings.transforms import OwnerRule, StageRule
@@ -105,23 +106,20 @@ def _deal_without_contact(sandbox) -> int:
     return int(row["id"])
 
 
-def test_crm_off_records_each_deal_as_skipped_with_where_its_data_went(sandbox, redis_conn) -> None:
+def test_crm_off_is_one_note_for_the_run_and_reads_nothing(sandbox, redis_conn) -> None:
     connection = connection_for_sandbox(sandbox)
-    orphan = _deal_without_contact(sandbox)
+    _deal_without_contact(sandbox)
     before = _stats(sandbox)
     run = drive(_run(connection, sandbox, ["deals"]))
     after = _stats(sandbox)
 
-    assert run.status == RunStatus.PARTIAL, run.error
-    counters = _add_up(run)
-    assert counters["read"] == sandbox.ac.counts()["deals"]
-    skipped = SyncRecord.objects.filter(run=run, outcome=Outcome.SKIPPED, error_code="crm_off")
-    assert skipped.count() == counters["read"] - 1
-    assert skipped.first().message == deals_module.CRM_OFF
-    failed = SyncRecord.objects.get(run=run, outcome=Outcome.FAILED)
-    assert (failed.source_id, failed.message) == (str(orphan), "deal has no contact in ActiveCampaign")
+    # Deal data rides on contact attributes by the connection's choice: not a skip per deal, and
+    # not a partial run.
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert not SyncRecord.objects.filter(run=run).exists()
+    assert not_configured(run=run) == {"deals": deals_module.CRM_OFF}
     assert _requests(after, "/v3/") == _requests(before, "/v3/"), "CRM off must not touch Brevo"
-    assert _requests(after, "/api/3/deals") - _requests(before, "/api/3/deals") == -(-counters["read"] // 100)
+    assert _requests(after, "/api/3/deals") == _requests(before, "/api/3/deals")
 
 
 def test_crm_deals_created_once_linked_then_unchanged_then_updated(sandbox, redis_conn, crm_budget) -> None:
