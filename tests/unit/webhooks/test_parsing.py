@@ -244,7 +244,8 @@ def test_dedup_key_ignores_field_order_but_not_values() -> None:
     assert parse_webhook(sample("update")).dedup_key == parse_webhook(sample("update")).dedup_key
 
 
-_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30)
+# NUL is refused as a whole body (PostgreSQL cannot store it); that has its own test.
+_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=30)
 
 
 @given(
