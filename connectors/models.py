@@ -109,6 +109,8 @@ class BrevoAccount(TenantOwned, SecretHolder):
 
 
 class LogLevel(models.TextChoices):
+    # `verbose` is the connector documentation's Debug Mode level: it logs every vendor request.
+    VERBOSE = "verbose", "Verbose (every ActiveCampaign and Brevo request)"
     DEBUG = "debug", "Debug"
     INFO = "info", "Info"
     WARNING = "warning", "Warning"
