@@ -176,20 +176,21 @@ def choose_contact_score(key: str, scores: list[Entry]) -> Entry | None:
     return (others or ordered or [None])[0]
 
 
+# Export writes the documentation's spellings.
 EXPORT_STANDARD_KEY = {
     "email": "email",
-    "first_name": "first_name",
-    "last_name": "last_name",
+    "first_name": "firstName",
+    "last_name": "lastName",
     "phone": "phone",
     "orgname": "orgname",
     "cdate": "cdate",
     "udate": "udate",
-    "deal.value": "deal_value",
-    "deal.currency": "deal_currency",
-    "deal.stage": "deal_stage",
-    "deal.pipeline": "deal_pipeline",
-    "deal.owner": "deal_owner",
-    "deal.status": "deal_status",
+    "deal.value": "deals.value",
+    "deal.currency": "deals.currency",
+    "deal.stage": "deals.stage",
+    "deal.pipeline": "deals.pipeline",
+    "deal.owner": "deals.owner",
+    "deal.status": "deals.status",
 }
 
 MAPPING_SECTIONS = (
@@ -1770,17 +1771,13 @@ class _Labeller:
         return int(ident) if str(ident).isdigit() else ident
 
     def field_key(self, field_id: int) -> Any:
+        """`fieldValues.<perstag>` (the documentation's spelling) when it finds this field again."""
         entry = self.index.get(AC, "field", field_id)
         if entry is not None and entry.present:
             for candidate in (str(entry.extra.get("perstag") or "").lower(), entry.label):
-                if (
-                    candidate
-                    and standard_key(candidate) is None
-                    and candidate.lower() not in SCORE_KEYS
-                    and self._unique("field", field_id, candidate, ("perstag",))
-                ):
-                    return candidate
-        return f"field:{field_id}"
+                if candidate and self._unique("field", field_id, candidate, ("perstag",)):
+                    return FIELD_VALUES_DISPLAY + candidate
+        return f"{FIELD_VALUES_DISPLAY}{field_id}"
 
     def attribute_value(self, row: Any, source: str) -> Any:
         entry = self.index.get(BREVO, "attribute", row.attribute)

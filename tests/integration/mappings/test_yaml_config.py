@@ -309,7 +309,7 @@ def test_export_command(sandbox, monkeypatch, capsys) -> None:
     call_command("tajo_config", "export", "--tenant", "acme")
     out = capsys.readouterr().out
     assert out.startswith("connectors:\n  activecampaign:\n    enabled: true\n    name: activecampaign\n")
-    assert "      Main List: 50\n" in out and "      plan_tier: PLAN_TIER\n" in out
+    assert "      Main List: 50\n" in out and "      fieldValues.plan_tier: PLAN_TIER\n" in out
     with pytest.raises(CommandError) as caught:
         call_command("tajo_config", "export", "--tenant", "nobody")
     assert caught.value.returncode == 1
