@@ -19,6 +19,7 @@ mapping; `connectors.services.event_forward` wraps it in a short run of its own.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -32,8 +33,11 @@ from connectors.sync.estimate import pages
 from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
+from connectors.webhooks.parsing import TAJO_EVENT_NAMES
 from mappings.records import SourceEvent
 from mappings.transforms import normalize_email, transform_event
+
+WEBHOOK_AC_NAMES = frozenset(TAJO_EVENT_NAMES.values())
 
 
 def log_event(contact: Contact, log: TrackingLog, source_id: str) -> SourceEvent:
@@ -72,11 +76,16 @@ def forward_event(
         source_id=source_id,
     )
     normalized, _code, _reason = normalize_email(email)
+    compiled = ctx.compiled
+    if event and event not in compiled.events:
+        # The documentation's trackEvent forwards any event: an event_mapping row only renames it.
+        compiled = copy.copy(compiled)
+        compiled.events = {**compiled.events, event: event}
     deliver_event(
         ctx,
         EventsResource.name,
         source_id,
-        transform_event(source, ctx.compiled),
+        transform_event(source, compiled),
         previous=None,
         key=normalized or (email or "")[:320],
     )
@@ -97,7 +106,11 @@ class EventsResource(Resource):
         return RequestEstimate(ac=pages(contacts) + contacts)
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
-        if not ctx.compiled.events:
+        # Rows keyed by a webhook event name (contact_add, ...) rename forwarded webhook events;
+        # they are no reason to read every contact's tracking history.
+        if not any(
+            name not in TAJO_EVENT_NAMES and name not in WEBHOOK_AC_NAMES for name in ctx.compiled.events
+        ):
             return SliceResult(state, done=True, total=0)
         if ctx.mode == RunMode.RETRY:
             return self._retry_slice(ctx, state)
