@@ -75,8 +75,15 @@ def brevo_client_for(connection: Connection, **overrides: Any) -> BrevoClient:
     )
 
 
-def build_clients(connection: Connection) -> tuple[ActiveCampaignClient, BrevoClient]:
-    return ac_client_for(connection), brevo_client_for(connection)
+def build_clients(
+    connection: Connection, *, run: SyncRun | None = None
+) -> tuple[ActiveCampaignClient, BrevoClient]:
+    """Both clients of a connection; for a run of a connection in debug mode, hooked into its log."""
+    from connectors.debug_log import attach_run_log
+
+    ac, brevo = ac_client_for(connection), brevo_client_for(connection)
+    attach_run_log(run, connection, ac, brevo)
+    return ac, brevo
 
 
 # ----------------------------------------------------------------------------- connection test
