@@ -78,9 +78,11 @@ def forward_event(
     normalized, _code, _reason = normalize_email(email)
     compiled = ctx.compiled
     if event and event not in compiled.events:
-        # The documentation's trackEvent forwards any event: an event_mapping row only renames it.
+        # The documentation's trackEvent forwards any event: an event_mapping row only renames it
+        # (a webhook event's row may be keyed by AC's name of it: `subscribe` for `contact_add`).
+        alias = TAJO_EVENT_NAMES.get(event)
         compiled = copy.copy(compiled)
-        compiled.events = {**compiled.events, event: event}
+        compiled.events = {**compiled.events, event: compiled.events.get(alias or "") or event}
     deliver_event(
         ctx,
         EventsResource.name,

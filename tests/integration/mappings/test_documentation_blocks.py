@@ -14,7 +14,7 @@ import pytest
 from connectors.models import Connection, Outcome, RunStatus, SyncRecord
 from connectors.services import sync_run_start
 from mappings.exceptions import ConfigError
-from mappings.models import CustomFieldMapping, ListMapping, ScoreMapping, StandardFieldMapping
+from mappings.models import CustomFieldMapping, EventMapping, ListMapping, ScoreMapping, StandardFieldMapping
 from mappings.yaml_config import config_import
 from tests.factories import BrevoAccountFactory, TenantFactory
 from tests.sandbox_helpers import drive
@@ -244,3 +244,19 @@ def test_todays_spellings_keep_working(sandbox) -> None:
         ("last_name", "LASTNAME"),
     ]
     assert rows["custom"] == [(1, "COMPANY_NAME"), (2, "INDUSTRY"), (3, "PLAN_TIER")]
+
+
+def test_event_mapping_takes_the_documentations_webhook_event_names(sandbox) -> None:
+    _import(BASIC, sandbox, create_tenant=True)
+    text = (
+        "connectors:\n  activecampaign:\n    event_mapping:\n"
+        "      contact_add: welcome_flow\n      update: profile_changed\n"
+    )
+    _import(text, sandbox, env={})
+    connection = _connection()
+    assert sorted(
+        EventMapping.objects.filter(connection=connection).values_list("ac_event_name", "brevo_event_name")
+    ) == [
+        ("contact_add", "welcome_flow"),
+        ("update", "profile_changed"),
+    ]
