@@ -145,3 +145,14 @@ def attach_run_log(run: Any, connection: Any, ac: Any, brevo: Any) -> RunDebugLo
         if isinstance(http, httpx.Client):
             log.attach(http, provider)
     return log
+
+
+def run_note(run: Any, message: str, *, level: str = "info") -> None:
+    """One line in a run's own log that is not an exchange (shown on the run page, also without debug)."""
+    from connectors.models import RunLogEntry
+
+    logger.info("run %s: %s", getattr(run, "pk", None), message)
+    try:
+        RunLogEntry.objects.create(tenant_id=run.tenant_id, run_id=run.pk, level=level, message=message)
+    except Exception as exc:  # a note must never break the run it describes
+        logger.warning("run %s: note not stored (%s)", getattr(run, "pk", None), type(exc).__name__)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from connectors.activecampaign.client import ActiveCampaignClient
 from connectors.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
-from connectors.exceptions import ApiError
+from connectors.exceptions import ApiError, AuthError
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRecord, SyncRun, Trigger
 from connectors.ratelimit import get_limiter, limiter_key
 
@@ -99,10 +99,21 @@ class CheckResult:
         return f"{'✓' if self.ok else '✗'} {self.name}" + (f": {self.detail}" if self.detail else "")
 
 
+# The connector documentation's troubleshooting table, said where the problem shows.
+_AUTH_ADVICE = {
+    "ActiveCampaign": "check the API URL (ActiveCampaign Settings → Developer, "
+    "https://<account>.api-us1.com, not the dashboard URL) and the API key",
+    "Brevo": "check the Brevo API key (Brevo Settings → SMTP & API → API keys) and that it is active",
+}
+
+
 def _check(name: str, probe) -> CheckResult:
     try:
         detail = probe() or ""
         return CheckResult(name, True, detail)
+    except AuthError as exc:
+        advice = _AUTH_ADVICE["Brevo" if name.startswith("Brevo") else "ActiveCampaign"]
+        return CheckResult(name, False, f"{exc.operator_message}; {advice}")
     except ApiError as exc:
         return CheckResult(name, False, exc.operator_message)
     except Exception as exc:  # a check list reports every failure instead of stopping at the first

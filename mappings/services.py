@@ -52,7 +52,7 @@ from mappings.transforms import (
     TagRule,
     Transform,
 )
-from mappings.validation import MappingChecker, Problem, parse_tag_value
+from mappings.validation import WARNING, MappingChecker, Problem, parse_tag_value
 
 logger = logging.getLogger(__name__)
 
@@ -415,7 +415,36 @@ def mapping_validate(*, connection: Connection, rules: Iterable[MappingRule] | N
     """Every problem of the connection's mappings (or of `rules`) against its stored catalog."""
     index = catalog_index_for(connection)
     rows = list(rules) if rules is not None else mapping_rows(connection)
-    return MappingChecker(index).check_all(rows)
+    problems = MappingChecker(index).check_all(rows)
+    if rules is None and (note := events_without_mapping(connection, rows)):
+        problems.append(
+            Problem(
+                rule_kind="event",
+                row_id=None,
+                field=None,
+                code="no_event_mapping",
+                message=note,
+                severity=WARNING,
+            )
+        )
+    return problems
+
+
+def events_without_mapping(connection: Connection, rows: Iterable[MappingRule] | None = None) -> str:
+    """What to tell the operator when `sync.events` is on but no tracked event is mapped ('' otherwise)."""
+    from connectors.webhooks.parsing import TAJO_EVENT_NAMES
+
+    if not connection.sync_events:
+        return ""
+    webhook_names = set(TAJO_EVENT_NAMES) | set(TAJO_EVENT_NAMES.values())
+    rows = mapping_rows(connection) if rows is None else rows
+    if any(isinstance(row, EventMapping) and row.ac_event_name not in webhook_names for row in rows):
+        return ""
+    return (
+        "sync.events is on but no tracked ActiveCampaign event is mapped (event_mapping), so the "
+        "events resource reads nothing; webhook events are still forwarded to Brevo under the "
+        "documentation's names (contact_add, deal_update, ...)"
+    )
 
 
 def _active(connection: Connection, rule: MappingRule) -> bool:

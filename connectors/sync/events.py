@@ -113,6 +113,13 @@ class EventsResource(Resource):
         if not any(
             name not in TAJO_EVENT_NAMES and name not in WEBHOOK_AC_NAMES for name in ctx.compiled.events
         ):
+            if not state.get("noted"):
+                from connectors.debug_log import run_note
+                from mappings.services import events_without_mapping
+
+                note = events_without_mapping(ctx.connection) or "no tracked event is mapped"
+                run_note(ctx.run, f"events: {note}")
+                state["noted"] = True
             return SliceResult(state, done=True, total=0)
         if ctx.mode == RunMode.RETRY:
             return self._retry_slice(ctx, state)

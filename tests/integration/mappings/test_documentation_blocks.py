@@ -260,3 +260,20 @@ def test_event_mapping_takes_the_documentations_webhook_event_names(sandbox) -> 
         ("contact_add", "welcome_flow"),
         ("update", "profile_changed"),
     ]
+
+
+def test_events_on_without_an_event_mapping_is_said_on_the_connection_and_the_run(
+    sandbox, redis_conn
+) -> None:
+    from connectors.models import RunLogEntry
+    from mappings.services import mapping_validate
+
+    _import(BASIC, sandbox, create_tenant=True)  # sync.events: true, no event_mapping
+    connection = _connection()
+    notes = [p for p in mapping_validate(connection=connection) if p.code == "no_event_mapping"]
+    assert len(notes) == 1 and not notes[0].blocking
+    assert "no tracked ActiveCampaign event is mapped" in notes[0].message
+
+    run = drive(sync_run_start(connection=connection, resources=["events"]))
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert [e.message for e in RunLogEntry.objects.filter(run=run)] == [f"events: {notes[0].message}"]
