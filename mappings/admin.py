@@ -44,7 +44,13 @@ from mappings.models import (
     TagMapping,
 )
 from mappings.selectors import catalog_index_for, mapping_history
-from mappings.services import CREATABLE_TYPES, brevo_attribute_create, catalog_discover, mapping_validate
+from mappings.services import (
+    CREATABLE_TYPES,
+    brevo_attribute_create,
+    catalog_discover,
+    events_without_mapping,
+    mapping_validate,
+)
 from mappings.validation import MappingChecker
 from tenants.admin import TenantScopedAdmin, TenantScopedInline, WithoutAuditHistory, scope_queryset
 
@@ -309,6 +315,8 @@ class CatalogAdmin(WithoutAuditHistory, TenantScopedAdmin):
     def check_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:
         connection = connection_for(request, connection_id, write=False)
         problems = mapping_validate(connection=connection)
+        if note := events_without_mapping(connection):
+            self.message_user(request, note, messages.WARNING)
         if not problems:
             self.message_user(
                 request, f"All mappings of {connection} check out against its catalog.", messages.SUCCESS

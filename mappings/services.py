@@ -52,7 +52,7 @@ from mappings.transforms import (
     TagRule,
     Transform,
 )
-from mappings.validation import WARNING, MappingChecker, Problem, parse_tag_value
+from mappings.validation import MappingChecker, Problem, parse_tag_value
 
 logger = logging.getLogger(__name__)
 
@@ -415,19 +415,7 @@ def mapping_validate(*, connection: Connection, rules: Iterable[MappingRule] | N
     """Every problem of the connection's mappings (or of `rules`) against its stored catalog."""
     index = catalog_index_for(connection)
     rows = list(rules) if rules is not None else mapping_rows(connection)
-    problems = MappingChecker(index).check_all(rows)
-    if rules is None and (note := events_without_mapping(connection, rows)):
-        problems.append(
-            Problem(
-                rule_kind="event",
-                row_id=None,
-                field=None,
-                code="no_event_mapping",
-                message=note,
-                severity=WARNING,
-            )
-        )
-    return problems
+    return MappingChecker(index).check_all(rows)
 
 
 def events_without_mapping(connection: Connection, rows: Iterable[MappingRule] | None = None) -> str:

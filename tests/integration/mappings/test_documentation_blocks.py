@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.urls import reverse
 
 from connectors.models import Connection, Outcome, RunStatus, SyncRecord
 from connectors.services import sync_run_start
@@ -263,17 +264,20 @@ def test_event_mapping_takes_the_documentations_webhook_event_names(sandbox) -> 
 
 
 def test_events_on_without_an_event_mapping_is_said_on_the_connection_and_the_run(
-    sandbox, redis_conn
+    sandbox, redis_conn, admin_client
 ) -> None:
     from connectors.models import RunLogEntry
-    from mappings.services import mapping_validate
+    from mappings.services import events_without_mapping
 
     _import(BASIC, sandbox, create_tenant=True)  # sync.events: true, no event_mapping
     connection = _connection()
-    notes = [p for p in mapping_validate(connection=connection) if p.code == "no_event_mapping"]
-    assert len(notes) == 1 and not notes[0].blocking
-    assert "no tracked ActiveCampaign event is mapped" in notes[0].message
+    note = events_without_mapping(connection)
+    assert "no tracked ActiveCampaign event is mapped" in note
 
     run = drive(sync_run_start(connection=connection, resources=["events"]))
     assert run.status == RunStatus.SUCCEEDED, run.error
-    assert [e.message for e in RunLogEntry.objects.filter(run=run)] == [f"events: {notes[0].message}"]
+    assert [e.message for e in RunLogEntry.objects.filter(run=run)] == [f"events: {note}"]
+
+    # The connection page's "Check mappings" says it too.
+    page = admin_client.get(reverse("admin:mappings_catalog_check", args=[connection.pk]), follow=True)
+    assert note in [str(m) for m in page.context["messages"]]
