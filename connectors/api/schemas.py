@@ -173,6 +173,9 @@ class DiscoveryOut(ApiOut):
         description="What was found, e.g. {'ac.field': 12, 'brevo.attribute': 30}."
     )
     errors: dict[str, str] = Field(description="What could not be read, and why.")
+    mapped: list[str] = Field(
+        description="Default mappings of the documentation's table added onto existing Brevo attributes."
+    )
 
 
 class ConnectOut(ApiOut):

@@ -209,17 +209,24 @@ def connection_discover(*, connection: Connection, created: bool) -> dict[str, A
     fails says why in the answer; the connection stays as stored.
     """
     from mappings.exceptions import DiscoveryFailed
-    from mappings.services import catalog_discover, mapping_defaults_apply
+    from mappings.services import catalog_discover, mapping_defaults_apply, mapping_documented_defaults_apply
 
     try:
         catalog = catalog_discover(connection=connection)
     except (DiscoveryFailed, ApiError) as exc:
         message = exc.operator_message if isinstance(exc, ApiError) else str(exc)
-        return {"ok": False, "counts": {}, "errors": {"discovery": message}}
+        return {"ok": False, "counts": {}, "errors": {"discovery": message}, "mapped": []}
+    mapped: list[str] = []
     if created:
         mapping_defaults_apply(connection=connection)
+        mapped = mapping_documented_defaults_apply(connection=connection)
     # Kinds a plan does not offer (custom objects, say) are listed in errors; the sync still works.
-    return {"ok": True, "counts": dict(catalog.counts or {}), "errors": dict(catalog.errors or {})}
+    return {
+        "ok": True,
+        "counts": dict(catalog.counts or {}),
+        "errors": dict(catalog.errors or {}),
+        "mapped": mapped,
+    }
 
 
 def _save(instance: Any, user: Any) -> None:

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from connectors.api.services import api_token_create
@@ -22,7 +23,7 @@ from connectors.api_models import ApiTokenRole
 from connectors.models import Connection, RunStatus, SyncRun
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import SandboxServer
-from mappings.models import Catalog, StandardFieldMapping
+from mappings.models import Catalog, ScoreMapping, StandardFieldMapping
 from tests.factories import TenantFactory
 from tests.sandbox_helpers import drive
 
@@ -141,10 +142,24 @@ def test_the_python_client_makes_the_same_calls(live_server, sandbox, redis_conn
     )
     assert raw not in repr(tajo)
 
+    # Brevo attributes the documentation's default table maps onto, where the account has them.
+    for name, kind in (("LEAD_SCORE", "float"), ("DEAL_VALUE", "float"), ("COMPANY", "text")):
+        created = httpx.post(
+            f"{sandbox.brevo_api_url}/contacts/attributes/normal/{name}",
+            json={"type": kind},
+            headers={"api-key": sandbox.brevo_key},
+        )
+        assert created.status_code in (201, 204), created.text
+
     answer = tajo.connectors.connect(
         "activecampaign", {"apiUrl": sandbox.ac_api_url, "apiKey": sandbox.ac_key}
     )
     assert answer["connected"] is True and answer["discovery"]["ok"] is True
+    assert {"score → LEAD_SCORE", "deal.value → DEAL_VALUE", "fieldValues.company → COMPANY"} <= set(
+        answer["discovery"]["mapped"]
+    )
+    connection = Connection.objects.get(tenant=tenant, name="activecampaign")
+    assert ScoreMapping.objects.filter(connection=connection, ac_score_id=1, attribute="LEAD_SCORE").exists()
     status = tajo.connectors.status("activecampaign")
     assert (status["connected"], status["lastSync"], status["contactsMigrated"]) == (True, None, 0)
 
