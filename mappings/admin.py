@@ -315,8 +315,6 @@ class CatalogAdmin(WithoutAuditHistory, TenantScopedAdmin):
     def check_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:
         connection = connection_for(request, connection_id, write=False)
         problems = mapping_validate(connection=connection)
-        if note := events_without_mapping(connection):
-            self.message_user(request, note, messages.WARNING)
         if not problems:
             self.message_user(
                 request, f"All mappings of {connection} check out against its catalog.", messages.SUCCESS
@@ -326,6 +324,8 @@ class CatalogAdmin(WithoutAuditHistory, TenantScopedAdmin):
             self.message_user(request, problem.text(), level)
         if len(problems) > 30:
             self.message_user(request, f"… and {len(problems) - 30} more problems.", messages.ERROR)
+        if note := events_without_mapping(connection):
+            self.message_user(request, note, messages.WARNING)
         return self._back(connection.pk)
 
     def create_attribute_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:

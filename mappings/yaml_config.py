@@ -22,7 +22,15 @@ Import runs in phases so that nothing is half-done:
 
 Any error in phases 1-3 stops the import before anything is written, and every error names
 the file, the line and the dotted key: `config.yaml:12: connectors.activecampaign.field_mapping.company: ...`.
-A mapping section that is present replaces that kind of mapping; an absent one leaves it alone.
+A document with a wrong key is still resolved (never applied), so that its mapping errors come
+in the same round. A mapping section that is present replaces that kind of mapping; an absent
+one leaves it alone.
+
+The connector documentation's blocks import as printed: `field_mapping` keys in its spelling
+(`firstName`, `deals.value`, `fieldValues.<perstag|title|id>`, `score`, `rating`), a block
+without credentials updates the existing connection, a file without `brevo:` takes the key
+from the existing connection, `BREVO_API_KEY` or the tenant's only Brevo account, and a
+top-level `field_mapping:` belongs to the file's one connection.
 """
 
 from __future__ import annotations
