@@ -179,7 +179,9 @@ def test_each_block_alone_then_together_and_the_result_syncs(sandbox, redis_conn
 
     connection.ac_account.requests_per_second = 1000.0  # tests measure behaviour, not pacing
     connection.ac_account.save(update_fields=["requests_per_second"])
-    run = drive(sync_run_start(connection=connection, resources=["contacts"]))
+    # Every resource the Basic Setup switches on (lists, contacts, deals, automations, events, ecommerce).
+    run = drive(sync_run_start(connection=connection))
+    assert run.resources == ["lists", "contacts", "deals", "automations", "events", "ecommerce"]
     assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), run.error
     assert run.counters["contacts"].get("created", 0) > 0
 
