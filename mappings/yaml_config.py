@@ -132,6 +132,10 @@ for _part in ("value", "currency", "stage", "pipeline", "owner", "status"):
 for _source in STANDARD_SOURCE_TYPES:
     STANDARD_KEYS.setdefault(_source, _source)  # "deal.value" works too
 _STANDARD_BY_LOWER = {key.lower(): source for key, source in STANDARD_KEYS.items()}
+# `list_mapping: {"*": same}` / `tag_mapping: {"*": same}`: replicate AC's structure (see replicate).
+REPLICATE_KEY = "*"
+REPLICATE_VALUES = ("same", "same-name")
+REPLICATE_MAX = 50
 # `score`: the contact's score; `rating`: its engagement rating (see choose_contact_score).
 SCORE_KEYS = ("score", "rating")
 FIELD_VALUES_PREFIX = "fieldvalues."
@@ -734,7 +738,7 @@ class _Resolver:
             return None
         return found[0]
 
-    def brevo_list(self, value: Any, path: Path_, row: MappingRule) -> int | None:
+    def brevo_list(self, value: Any, path: Path_, row: MappingRule, *, create: bool = False) -> int | None:
         """A Brevo list given by id or name; a missing name may be created (the row waits for the id)."""
         if (
             isinstance(value, bool)
@@ -761,7 +765,7 @@ class _Resolver:
             return None
         if found:
             return int(found[0].external_id)
-        if not self.create_missing:
+        if not (self.create_missing or create):
             self.fail(path, f"Brevo has no list named '{text}' (run with --create-missing to create it)")
             return None
         self.plan.new_lists.setdefault(text, []).append(row)
@@ -933,8 +937,45 @@ class _Resolver:
             return f"did you mean '{candidates[match[0]]}'? ({accepted})"
         return accepted
 
+    def replicate(self, kind: str, section: dict, path: Path_) -> dict:
+        """`"*": same`: every AC list (or tag) onto the Brevo list of the same name, created if missing.
+
+        Replicates the structure once, at import (an AC list added later needs another import).
+        Items the section names explicitly keep their own mapping. Creating a Brevo list spends
+        Brevo's hourly budget for "other" endpoints (about 100 an hour, reference §1.4), so a
+        replication that would create more than REPLICATE_MAX lists is refused.
+        """
+        value = section[REPLICATE_KEY]
+        if not (isinstance(value, str) and value.strip().lower() in REPLICATE_VALUES):
+            self.fail(
+                path,
+                f"'*' takes {' or '.join(REPLICATE_VALUES)} (every AC {kind} onto the Brevo list "
+                f"of the same name, created if missing), got {_kind(value)}",
+            )
+            return {}
+        named = {str(key).strip().lower() for key in section if key != REPLICATE_KEY}
+        items = [e for e in self.index.items(AC, kind) if e.label.strip().lower() not in named]
+        existing = {e.label.strip().lower() for e in self.index.items(BREVO, "list")}
+        missing = [e for e in items if e.label.strip().lower() not in existing]
+        if len(missing) > REPLICATE_MAX:
+            self.fail(
+                path,
+                f"replicating would create {len(missing)} Brevo lists (at most {REPLICATE_MAX}: each costs a "
+                f"request of Brevo's hourly budget); map the {kind}s you need by name instead",
+            )
+            return {}
+        return {int(e.external_id): e.label.strip() for e in items if e.external_id.isdigit()}
+
     def list_mapping(self, section: dict) -> None:
         base = self.spec.path("list_mapping")
+        if REPLICATE_KEY in section:
+            for list_id, label in self.replicate("list", section, (*base, REPLICATE_KEY)).items():
+                row = ListMapping(ac_list_id=list_id, brevo_list_id=PENDING_LIST)
+                target = self.brevo_list(label, (*base, REPLICATE_KEY), row, create=True)
+                if target is not None:
+                    row.brevo_list_id = target
+                    self.plan.add(row, (*base, REPLICATE_KEY))
+            section = {k: v for k, v in section.items() if k != REPLICATE_KEY}
         for key, value in section.items():
             path = (*base, key)
             entry = self.ac("list", key, path)
@@ -950,6 +991,14 @@ class _Resolver:
 
     def tag_mapping(self, section: dict) -> None:
         base = self.spec.path("tag_mapping")
+        if REPLICATE_KEY in section:
+            # Tags are AC's segments: each becomes a Brevo list of its name, to segment on in Brevo.
+            for tag_id, label in self.replicate("tag", section, (*base, REPLICATE_KEY)).items():
+                row = TagMapping(ac_tag_id=tag_id, value="true")
+                row.brevo_list_id = self.brevo_list(label, (*base, REPLICATE_KEY), row, create=True)
+                if row.brevo_list_id is not None:
+                    self.plan.add(row, (*base, REPLICATE_KEY))
+            section = {k: v for k, v in section.items() if k != REPLICATE_KEY}
         for key, value in section.items():
             path = (*base, key)
             entry = self.ac("tag", key, path)

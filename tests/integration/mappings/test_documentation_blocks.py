@@ -283,3 +283,41 @@ def test_events_on_without_an_event_mapping_is_said_on_the_connection_and_the_ru
     # The connection page's "Check mappings" says it too.
     page = admin_client.get(reverse("admin:mappings_catalog_check", args=[connection.pk]), follow=True)
     assert note in [str(m) for m in page.context["messages"]]
+
+
+def test_list_structure_and_tag_segments_replicate_without_mapping_each(sandbox) -> None:
+    from mappings.models import CatalogItem, TagMapping
+
+    text = (
+        "connectors:\n  activecampaign:\n"
+        '    api_url: "https://yourcompany.api-us1.com"\n    api_key: "${AC_API_KEY}"\n'
+        '    list_mapping:\n      "*": same\n      "Main List": 50\n'
+        '    tag_mapping:\n      "*": same\n'
+    )
+    report = _import(text, sandbox, create_tenant=True)
+    connection = _connection()
+    catalog = CatalogItem.objects.filter(catalog__connection=connection, side="ac")
+    ac_lists = {int(i): label for i, label in catalog.filter(kind="list").values_list("external_id", "label")}
+    ac_tags = {int(i): label for i, label in catalog.filter(kind="tag").values_list("external_id", "label")}
+    brevo = {v["name"]: int(k) for k, v in sandbox.brevo._lists.items()}
+
+    rows = dict(ListMapping.objects.filter(connection=connection).values_list("ac_list_id", "brevo_list_id"))
+    assert set(rows) == set(ac_lists)
+    assert rows[1] == 50  # named explicitly: kept as given
+    assert all(rows[i] == brevo[label] for i, label in ac_lists.items() if i != 1)
+    tags = dict(TagMapping.objects.filter(connection=connection).values_list("ac_tag_id", "brevo_list_id"))
+    assert tags == {i: brevo[label] for i, label in ac_tags.items()}
+    assert "vip" in report.created_lists
+
+
+def test_replicating_too_many_is_one_error(sandbox, monkeypatch) -> None:
+    monkeypatch.setattr("mappings.yaml_config.REPLICATE_MAX", 2)
+    text = (
+        "connectors:\n  activecampaign:\n"
+        '    api_url: "https://yourcompany.api-us1.com"\n    api_key: "${AC_API_KEY}"\n'
+        '    tag_mapping:\n      "*": same\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        _import(text, sandbox, create_tenant=True)
+    assert len(caught.value.errors) == 1
+    assert 'tag_mapping."*": replicating would create' in caught.value.errors[0]
