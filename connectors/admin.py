@@ -247,6 +247,9 @@ def retry_failed(modeladmin, request, queryset) -> None:
         modeladmin.message_user(request, f"Run #{retry.pk} retries the failed records of run #{run.pk}.")
 
 
+RUN_LOG_SHOWN = 300  # debug-mode log lines on the run page (newest)
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyTenantAdmin):
     # Read first, so they fit at 1,280 px: what ran, how it ended, how long, what it did.
@@ -370,6 +373,9 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
         extra = dict(extra_context or {})
         if run is not None:
             extra["summary"] = run_summary(run=run)
+            entries = list(run.log_entries.order_by("-pk")[: RUN_LOG_SHOWN + 1])
+            extra["debug_log_more"] = len(entries) > RUN_LOG_SHOWN
+            extra["debug_log"] = entries[:RUN_LOG_SHOWN][::-1]
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
 

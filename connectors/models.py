@@ -115,6 +115,8 @@ class BrevoAccount(TenantOwned, SecretHolder):
 
 
 class LogLevel(models.TextChoices):
+    # `verbose` is the connector documentation's Debug Mode level: it logs every vendor request.
+    VERBOSE = "verbose", "Verbose (every ActiveCampaign and Brevo request)"
     DEBUG = "debug", "Debug"
     INFO = "info", "Info"
     WARNING = "warning", "Warning"
@@ -439,3 +441,33 @@ class StagedRow(models.Model):
 
 from connectors.api_models import ApiToken  # noqa: E402,F401
 from connectors.webhook_models import WebhookEvent  # noqa: E402,F401
+
+
+class RunLogEntry(TenantOwned):
+    """One line of a run's own log: with debug mode, every ActiveCampaign and Brevo exchange."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="log_entries")
+    created_at = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=10, default="debug")
+    provider = models.CharField(max_length=20, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Bodies are capped (connectors.debug_log.BODY_LIMIT) and masked before they are stored.
+    request_body = models.TextField(blank=True)
+    response_body = models.TextField(blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "run log entries"
+
+    def __str__(self) -> str:
+        return self.line()
+
+    def line(self) -> str:
+        if self.method:
+            status = self.status if self.status is not None else "no answer"
+            return f"{self.provider} {self.method} {self.path} -> {status} in {self.elapsed_ms or 0} ms"
+        return self.message

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from connectors.activecampaign.client import ActiveCampaignClient
 from connectors.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
-from connectors.exceptions import ApiError
+from connectors.exceptions import ApiError, AuthError
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRecord, SyncRun, Trigger
 from connectors.ratelimit import get_following_limiter, get_limiter, limiter_key
 
@@ -101,8 +101,15 @@ def brevo_client_for(connection: Connection, **overrides: Any) -> BrevoClient:
     )
 
 
-def build_clients(connection: Connection) -> tuple[ActiveCampaignClient, BrevoClient]:
-    return ac_client_for(connection), brevo_client_for(connection)
+def build_clients(
+    connection: Connection, *, run: SyncRun | None = None
+) -> tuple[ActiveCampaignClient, BrevoClient]:
+    """Both clients of a connection; for a run of a connection in debug mode, hooked into its log."""
+    from connectors.debug_log import attach_run_log
+
+    ac, brevo = ac_client_for(connection), brevo_client_for(connection)
+    attach_run_log(run, connection, ac, brevo)
+    return ac, brevo
 
 
 # ----------------------------------------------------------------------------- connection test
@@ -118,10 +125,21 @@ class CheckResult:
         return f"{'✓' if self.ok else '✗'} {self.name}" + (f": {self.detail}" if self.detail else "")
 
 
+# The connector documentation's troubleshooting table, said where the problem shows.
+_AUTH_ADVICE = {
+    "ActiveCampaign": "check the API URL (ActiveCampaign Settings → Developer, "
+    "https://<account>.api-us1.com, not the dashboard URL) and the API key",
+    "Brevo": "check the Brevo API key (Brevo Settings → SMTP & API → API keys) and that it is active",
+}
+
+
 def _check(name: str, probe) -> CheckResult:
     try:
         detail = probe() or ""
         return CheckResult(name, True, detail)
+    except AuthError as exc:
+        advice = _AUTH_ADVICE["Brevo" if name.startswith("Brevo") else "ActiveCampaign"]
+        return CheckResult(name, False, f"{exc.operator_message}; {advice}")
     except ApiError as exc:
         return CheckResult(name, False, exc.operator_message)
     except Exception as exc:  # a check list reports every failure instead of stopping at the first

@@ -45,7 +45,13 @@ from mappings.models import (
     TagMapping,
 )
 from mappings.selectors import catalog_index_for, mapping_history
-from mappings.services import CREATABLE_TYPES, brevo_attribute_create, catalog_discover, mapping_validate
+from mappings.services import (
+    CREATABLE_TYPES,
+    brevo_attribute_create,
+    catalog_discover,
+    events_without_mapping,
+    mapping_validate,
+)
 from mappings.validation import MappingChecker
 from tenants.admin import TenantScopedAdmin, TenantScopedInline, WithoutAuditHistory, scope_queryset
 
@@ -322,6 +328,8 @@ class CatalogAdmin(WithoutAuditHistory, TenantScopedAdmin):
             self.message_user(request, problem.text(), level)
         if len(problems) > 30:
             self.message_user(request, f"… and {len(problems) - 30} more problems.", messages.ERROR)
+        if note := events_without_mapping(connection):
+            self.message_user(request, note, messages.WARNING)
         return self._back(connection.pk)
 
     def create_attribute_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:

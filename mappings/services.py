@@ -21,7 +21,14 @@ from connectors.brevo.client import BrevoClient
 from connectors.exceptions import ApiError, AuthError, TransportError, UnsafeURL
 from connectors.models import Connection
 from mappings.catalog import AC, BREVO, CatalogIndex, Entry
-from mappings.compat import NEW_ATTRIBUTE_RE, brevo_type
+from mappings.compat import (
+    NEW_ATTRIBUTE_RE,
+    SCORE_SOURCE_TYPE,
+    STANDARD_SOURCE_TYPES,
+    brevo_type,
+    default_transform,
+    source_type,
+)
 from mappings.exceptions import DiscoveryFailed, MappingInvalid
 from mappings.models import (
     AutomationMapping,
@@ -418,6 +425,23 @@ def mapping_validate(*, connection: Connection, rules: Iterable[MappingRule] | N
     return MappingChecker(index).check_all(rows)
 
 
+def events_without_mapping(connection: Connection, rows: Iterable[MappingRule] | None = None) -> str:
+    """What to tell the operator when `sync.events` is on but no tracked event is mapped ('' otherwise)."""
+    from connectors.webhooks.parsing import TAJO_EVENT_NAMES
+
+    if not connection.sync_events:
+        return ""
+    webhook_names = set(TAJO_EVENT_NAMES) | set(TAJO_EVENT_NAMES.values())
+    rows = mapping_rows(connection) if rows is None else rows
+    if any(isinstance(row, EventMapping) and row.ac_event_name not in webhook_names for row in rows):
+        return ""
+    return (
+        "sync.events is on but no tracked ActiveCampaign event is mapped (event_mapping), so the "
+        "events resource reads nothing; webhook events are still forwarded to Brevo under the "
+        "documentation's names (contact_add, deal_update, ...)"
+    )
+
+
 def _active(connection: Connection, rule: MappingRule) -> bool:
     """Whether a row takes part in a sync, given the connection's switches."""
     kind = rule.rule_kind
@@ -613,6 +637,78 @@ def mapping_defaults_apply(*, connection: Connection) -> list[StandardFieldMappi
         row._change_reason = "defaults for a new connection"
         row.save()
         created.append(row)
+    return created
+
+
+# The documentation's default mapping table beyond the four standard fields: applied after the
+# first discovery onto the Brevo attributes that already exist (Tajo does not create attributes
+# in a customer's Brevo account unasked; the YAML import does with --create-missing).
+DOCUMENTED_DEFAULTS: tuple[tuple[str, str], ...] = (
+    ("score", "LEAD_SCORE"),
+    ("rating", "ENGAGEMENT_RATING"),
+    ("deal.value", "DEAL_VALUE"),
+    ("deal.stage", "DEAL_STAGE"),
+    ("deal.owner", "DEAL_OWNER"),
+)
+
+
+def mapping_documented_defaults_apply(*, connection: Connection) -> list[str]:
+    """Map what the documentation's table maps by default onto attributes Brevo already has.
+
+    Scores (`score`, `rating`: see yaml_config.choose_contact_score), the primary deal's value,
+    stage and owner, and every custom field onto the attribute named like its perstag. An
+    attribute some row already fills is left alone. Returns "SOURCE → ATTRIBUTE" lines.
+    """
+    from mappings.yaml_config import choose_contact_score
+
+    index = catalog_index_for(connection)
+    if index is None:
+        return []
+    rows = mapping_rows(connection)
+    taken = {str(getattr(row, "attribute", "") or "").upper() for row in rows}
+
+    def brevo_has(name: str) -> bool:
+        entry = index.get(BREVO, "attribute", name)
+        return entry is not None and entry.present and name not in taken
+
+    wanted: list[tuple[MappingRule, str]] = []
+    scores = [e for e in index.items(AC, "score") if (e.extra.get("reltype") or "contact") == "contact"]
+    for source, attribute in DOCUMENTED_DEFAULTS:
+        if not brevo_has(attribute):
+            continue
+        if source in ("score", "rating"):
+            score = choose_contact_score(source, scores)
+            if score is not None and score.external_id.isdigit():
+                wanted.append((ScoreMapping(ac_score_id=int(score.external_id), attribute=attribute), source))
+        else:
+            wanted.append((StandardFieldMapping(source=source, attribute=attribute), source))
+        taken.add(attribute)
+    for ac_field in index.items(AC, "field"):
+        perstag = str(ac_field.extra.get("perstag") or "").upper()
+        if perstag and ac_field.external_id.isdigit() and brevo_has(perstag):
+            wanted.append(
+                (CustomFieldMapping(ac_field_id=int(ac_field.external_id), attribute=perstag), perstag)
+            )
+            taken.add(perstag)
+    created = []
+    checker = MappingChecker(index)
+    for row, source in wanted:
+        if isinstance(row, ScoreMapping):
+            kind = SCORE_SOURCE_TYPE
+        elif isinstance(row, StandardFieldMapping):
+            kind = STANDARD_SOURCE_TYPES[row.source]
+        else:
+            entry = index.get(AC, "field", row.ac_field_id)
+            kind = source_type(entry.data_type if entry is not None else None)
+        row.transform = default_transform(kind, _attribute_type(index, row.attribute)).value
+        row.tenant_id = connection.tenant_id
+        row.connection = connection
+        if any(problem.blocking for problem in checker.check_rule(row)):
+            continue  # a type that does not fit: better unmapped than failing every sync
+        row._change_reason = "documentation defaults after the first discovery"
+        row.save()
+        key = f"fieldValues.{source.lower()}" if isinstance(row, CustomFieldMapping) else source
+        created.append(f"{key} → {row.attribute}")
     return created
 
 

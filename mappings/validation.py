@@ -369,7 +369,9 @@ class MappingChecker:
         rule = row.rule
         if not (rule.ac_event_name or "").strip():
             row.add("ac_event_name", "required", "choose an ActiveCampaign event")
-        else:
+        elif not _webhook_event(rule.ac_event_name):
+            # A webhook event name (contact_add, subscribe, ...) renames the forwarded webhook
+            # event; it is not a tracked event, so discovery does not list it.
             self._ac(row, "event", rule.ac_event_name, "ac_event_name")
         _event_name(row, "brevo_event_name", rule.brevo_event_name, required=True)
 
@@ -579,6 +581,13 @@ class MappingChecker:
                 )
             )
         return keys
+
+
+def _webhook_event(name: str) -> bool:
+    from connectors.webhooks.parsing import TAJO_EVENT_NAMES
+
+    text = name.strip()
+    return text in TAJO_EVENT_NAMES or text in TAJO_EVENT_NAMES.values()
 
 
 def _upper(value: object) -> str:

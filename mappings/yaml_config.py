@@ -22,7 +22,15 @@ Import runs in phases so that nothing is half-done:
 
 Any error in phases 1-3 stops the import before anything is written, and every error names
 the file, the line and the dotted key: `config.yaml:12: connectors.activecampaign.field_mapping.company: ...`.
-A mapping section that is present replaces that kind of mapping; an absent one leaves it alone.
+A document with a wrong key is still resolved (never applied), so that its mapping errors come
+in the same round. A mapping section that is present replaces that kind of mapping; an absent
+one leaves it alone.
+
+The connector documentation's blocks import as printed: `field_mapping` keys in its spelling
+(`firstName`, `deals.value`, `fieldValues.<perstag|title|id>`, `score`, `rating`), a block
+without credentials updates the existing connection, a file without `brevo:` takes the key
+from the existing connection, `BREVO_API_KEY` or the tenant's only Brevo account, and a
+top-level `field_mapping:` belongs to the file's one connection.
 """
 
 from __future__ import annotations
@@ -98,9 +106,15 @@ OPTION_FIELDS = {
     "includeListMemberships": "include_list_memberships",
     "dealsAsCrmObjects": "deals_as_crm_objects",
 }
-LOG_LEVELS = ("debug", "info", "warning", "error")
+# `verbose` is the documentation's Debug Mode spelling: it logs like `debug: true`.
+LOG_LEVELS = ("verbose", "debug", "info", "warning", "error")
+# Sections the documentation prints on their own, outside `connectors.activecampaign`.
+TOP_LEVEL_SECTIONS = ("field_mapping",)
 
-# field_mapping keys naming standard contact columns and the contact's primary deal.
+# field_mapping keys naming standard contact columns and the contact's primary deal (the
+# documentation's `firstName`/`deals.value` and the older `first_name`/`deal_value`), matched
+# ignoring case. The primary deal is the contact's most recently changed open deal, else its
+# latest deal (connectors.sync.staging.primary_deal).
 STANDARD_KEYS = {
     "email": "email",
     "first_name": "first_name",
@@ -111,29 +125,84 @@ STANDARD_KEYS = {
     "orgname": "orgname",
     "cdate": "cdate",
     "udate": "udate",
-    "deal_value": "deal.value",
-    "deal_currency": "deal.currency",
-    "deal_stage": "deal.stage",
-    "deal_pipeline": "deal.pipeline",
-    "deal_owner": "deal.owner",
-    "deal_status": "deal.status",
 }
+for _part in ("value", "currency", "stage", "pipeline", "owner", "status"):
+    STANDARD_KEYS[f"deal_{_part}"] = f"deal.{_part}"
+    STANDARD_KEYS[f"deals.{_part}"] = f"deal.{_part}"
 for _source in STANDARD_SOURCE_TYPES:
     STANDARD_KEYS.setdefault(_source, _source)  # "deal.value" works too
+_STANDARD_BY_LOWER = {key.lower(): source for key, source in STANDARD_KEYS.items()}
+# `list_mapping: {"*": same}` / `tag_mapping: {"*": same}`: replicate AC's structure (see replicate).
+REPLICATE_KEY = "*"
+REPLICATE_VALUES = ("same", "same-name")
+REPLICATE_MAX = 50
+# `score`: the contact's score; `rating`: its engagement rating (see choose_contact_score).
+SCORE_KEYS = ("score", "rating")
+FIELD_VALUES_PREFIX = "fieldvalues."
+FIELD_VALUES_DISPLAY = "fieldValues."
+# The spellings the connector documentation uses, offered when a key is not recognised.
+DOCUMENTED_KEYS = (
+    "email",
+    "firstName",
+    "lastName",
+    "phone",
+    "score",
+    "rating",
+    "deals.value",
+    "deals.stage",
+    "deals.owner",
+    "deals.pipeline",
+    "deals.status",
+    "deals.currency",
+    "orgname",
+    "cdate",
+    "udate",
+)
+
+
+def standard_key(key: Any) -> str | None:
+    """The standard source a field_mapping key names (any documented spelling, any case), else None."""
+    if not isinstance(key, str):
+        return None
+    return _STANDARD_BY_LOWER.get(key.strip().lower())
+
+
+def choose_contact_score(key: str, scores: list[Entry]) -> Entry | None:
+    """Which AC contact score `score` or `rating` means.
+
+    AC's v3 API has no contact "rating" value (only `rating_tstamp`, reference §3.2), so the
+    engagement rating is read from the contact score whose name contains "engagement" (scores
+    are defined by `GET /scores` and valued by `scoreValues`, reference §7). `score` is the
+    contact score whose name contains "lead", else one named "score", else, when the account
+    has several, the first by id that is not the engagement score.
+    """
+    ordered = sorted(scores, key=lambda e: (int(e.external_id) if e.external_id.isdigit() else 0, e.label))
+    engagement = [e for e in ordered if "engagement" in e.label.lower()]
+    if key == "rating":
+        return engagement[0] if engagement else None
+    for test in (lambda e: "lead" in e.label.lower(), lambda e: e.label.strip().lower() == "score"):
+        hits = [e for e in ordered if test(e)]
+        if hits:
+            return hits[0]
+    others = [e for e in ordered if e not in engagement]
+    return (others or ordered or [None])[0]
+
+
+# Export writes the documentation's spellings.
 EXPORT_STANDARD_KEY = {
     "email": "email",
-    "first_name": "first_name",
-    "last_name": "last_name",
+    "first_name": "firstName",
+    "last_name": "lastName",
     "phone": "phone",
     "orgname": "orgname",
     "cdate": "cdate",
     "udate": "udate",
-    "deal.value": "deal_value",
-    "deal.currency": "deal_currency",
-    "deal.stage": "deal_stage",
-    "deal.pipeline": "deal_pipeline",
-    "deal.owner": "deal_owner",
-    "deal.status": "deal_status",
+    "deal.value": "deals.value",
+    "deal.currency": "deals.currency",
+    "deal.stage": "deals.stage",
+    "deal.pipeline": "deals.pipeline",
+    "deal.owner": "deals.owner",
+    "deal.status": "deals.status",
 }
 
 MAPPING_SECTIONS = (
@@ -438,17 +507,28 @@ def _interpolate(document: Document, value: Any, path: Path_, env: Mapping[str, 
 
 @dataclass
 class Spec:
-    """One connection as the file describes it (checked for keys and types)."""
+    """One connection as the file describes it (checked for keys and types).
+
+    Credentials the file leaves out are `None` here and filled by `_complete_credentials`
+    from the existing connection, the environment or the tenant's Brevo account.
+    """
 
     doc: Document
     name: str
     values: dict[str, Any]  # Connection fields given by the file
-    api_url: str
-    api_key: str
+    api_url: str | None
+    api_key: str | None
     plan: str | None
-    brevo_api_key: str
-    brevo_api_url: str
+    brevo_api_key: str | None
+    brevo_api_url: str | None
     sections: dict[str, dict[Any, Any]]  # mapping sections present in the file
+    # Some key of this document is wrong: resolve it to report everything, but never apply it.
+    broken: bool = False
+    # Which credentials the file itself gives (the others come from elsewhere).
+    gives_ac: bool = True
+    gives_brevo: bool = True
+    # The file's api_url/api_key could not be read: discovery is impossible.
+    unusable_credentials: bool = False
 
     def path(self, *parts: Any) -> Path_:
         return (*AC_PATH, *parts)
@@ -540,21 +620,76 @@ AC_KEYS = (
 )
 
 
-def read_spec(doc: Document, errors: list[str]) -> Spec | None:
-    """Check one document's keys and types; None when it is unusable."""
+def _hoist_top_level_sections(doc: Document, root: dict, check: _Checker) -> dict:
+    """A top-level `field_mapping:` (as the documentation prints it) read as the connection's.
+
+    Its keys keep their lines under the path they belong to, so errors name the real place.
+    """
+    loose = [key for key in TOP_LEVEL_SECTIONS if key in root]
+    if not loose:
+        return root
+    connectors = root.get("connectors")
+    if connectors is not None and not isinstance(connectors, dict):
+        return root
+    ac = connectors.get("activecampaign") if connectors else None
+    if not isinstance(ac, dict | None):
+        return root
+    merged = dict(root)
+    block = dict(ac or {})
+    for key in loose:
+        if key in block:
+            check.fail(
+                (key,),
+                f"'{key}' is given twice: here and under connectors.activecampaign; keep one "
+                f"(it belongs under connectors.activecampaign)",
+            )
+            continue
+        block[key] = merged.pop(key)
+        for path, line in list(doc.lines.items()):
+            if path[:1] == (key,):
+                doc.lines[(*AC_PATH, *path)] = line
+        doc.lines.setdefault(AC_PATH, doc.lines.get((key,), doc.start_line))
+        doc.lines.setdefault(("connectors",), doc.lines.get((key,), doc.start_line))
+    merged["connectors"] = {**(connectors or {}), "activecampaign": block}
+    return merged
+
+
+def read_spec(doc: Document, errors: list[str], *, documents: int = 1) -> Spec | None:
+    """Check one document's keys and types; None when it names no connection at all.
+
+    A spec with errors is still returned (marked `broken`) so that its mappings are resolved
+    too and every problem of the file is reported at once; it is never applied.
+    """
     check = _Checker(doc, errors)
     before = len(errors)
-    root = check.mapping(doc.data, (), ("connectors",), required=("connectors",))
+    raw = doc.data
+    if isinstance(raw, dict) and documents > 1:
+        for key in TOP_LEVEL_SECTIONS:
+            if key in raw:
+                check.fail(
+                    (key,),
+                    f"'{key}' belongs under connectors.activecampaign (a file with several "
+                    f"connections cannot say which one a top-level '{key}' is for)",
+                )
+        raw = {k: v for k, v in raw.items() if k not in TOP_LEVEL_SECTIONS}
+    elif isinstance(raw, dict):
+        raw = _hoist_top_level_sections(doc, raw, check)
+    root = check.mapping(raw, (), ("connectors",), required=("connectors",))
     connectors = check.mapping(
         root.get("connectors"),
         ("connectors",),
         ("activecampaign", "brevo"),
-        required=("activecampaign", "brevo"),
+        required=("activecampaign",),
     )
-    if "activecampaign" not in connectors or "brevo" not in connectors:
+    if "activecampaign" not in connectors:
         return None
-    ac = check.mapping(connectors.get("activecampaign"), AC_PATH, AC_KEYS, required=("api_url", "api_key"))
-    brevo = check.mapping(connectors.get("brevo"), BREVO_PATH, ("api_key", "api_url"), required=("api_key",))
+    ac = check.mapping(connectors.get("activecampaign"), AC_PATH, AC_KEYS)
+    gives_brevo = "brevo" in connectors
+    brevo = (
+        check.mapping(connectors.get("brevo"), BREVO_PATH, ("api_key", "api_url"), required=("api_key",))
+        if gives_brevo
+        else {}
+    )
 
     values: dict[str, Any] = {}
     for key, model_field in (("enabled", "enabled"), ("debug", "debug"), ("log_webhooks", "log_webhooks")):
@@ -567,21 +702,23 @@ def read_spec(doc: Document, errors: list[str]) -> Spec | None:
     if not _SLUG_RE.fullmatch(name) or len(name) > 60:
         check.fail((*AC_PATH, "name"), f"'{name}' is not a valid name (letters, digits, - and _; at most 60)")
     plan = check.choice(ac, "plan", AC_PATH, PLAN_RATES)
-    api_url = check.text(ac, "api_url", AC_PATH, required=True) or ""
-    api_key = check.text(ac, "api_key", AC_PATH, required=True) or ""
-    brevo_key = check.text(brevo, "api_key", BREVO_PATH, required=True) or ""
-    brevo_url = check.text(brevo, "api_url", BREVO_PATH) or BREVO_DEFAULT_API_URL
+    credential_errors = len(errors)
+    api_url = check.text(ac, "api_url", AC_PATH, required=True)
+    api_key = check.text(ac, "api_key", AC_PATH, required=True)
+    brevo_key = check.text(brevo, "api_key", BREVO_PATH, required=True) if gives_brevo else None
+    brevo_url = (check.text(brevo, "api_url", BREVO_PATH) or BREVO_DEFAULT_API_URL) if gives_brevo else None
     allow_private = settings.TAJO_ALLOW_PRIVATE_URLS
     if api_url:
         try:
             api_url = normalize_ac_api_url(api_url, allow_private=allow_private)
         except ValidationError as exc:
             check.fail((*AC_PATH, "api_url"), " ".join(exc.messages))
-    if "api_url" in brevo:
+    if "api_url" in brevo and brevo_url:
         try:
             brevo_url = normalize_brevo_api_url(brevo_url, allow_private=allow_private)
         except ValidationError as exc:
             check.fail((*BREVO_PATH, "api_url"), " ".join(exc.messages))
+    unusable_credentials = len(errors) > credential_errors or (gives_brevo and not brevo_key)
 
     sync_path = (*AC_PATH, "sync")
     sync = check.mapping(ac.get("sync"), sync_path, (*SYNC_FIELDS, "options"))
@@ -616,8 +753,6 @@ def read_spec(doc: Document, errors: list[str]) -> Spec | None:
             check.fail((*AC_PATH, section), f"expected a mapping of keys, got {_kind(value)}")
             continue
         sections[section] = value
-    if len(errors) > before:
-        return None
     return Spec(
         doc=doc,
         name=name,
@@ -628,6 +763,10 @@ def read_spec(doc: Document, errors: list[str]) -> Spec | None:
         brevo_api_key=brevo_key,
         brevo_api_url=brevo_url,
         sections=sections,
+        broken=len(errors) > before,
+        gives_ac="api_url" in ac or "api_key" in ac,
+        gives_brevo=gives_brevo,
+        unusable_credentials=unusable_credentials,
     )
 
 
@@ -701,7 +840,7 @@ class _Resolver:
             return None
         return found[0]
 
-    def brevo_list(self, value: Any, path: Path_, row: MappingRule) -> int | None:
+    def brevo_list(self, value: Any, path: Path_, row: MappingRule, *, create: bool = False) -> int | None:
         """A Brevo list given by id or name; a missing name may be created (the row waits for the id)."""
         if (
             isinstance(value, bool)
@@ -728,7 +867,7 @@ class _Resolver:
             return None
         if found:
             return int(found[0].external_id)
-        if not self.create_missing:
+        if not (self.create_missing or create):
             self.fail(path, f"Brevo has no list named '{text}' (run with --create-missing to create it)")
             return None
         self.plan.new_lists.setdefault(text, []).append(row)
@@ -786,13 +925,27 @@ class _Resolver:
         base = self.spec.path("field_mapping")
         for key, value in section.items():
             path = (*base, key)
-            standard = STANDARD_KEYS.get(key) if isinstance(key, str) else None
+            standard = standard_key(key)
             if standard is not None:
                 for attribute, transform, item_path in self.attribute_and_transform(
                     value, path, STANDARD_SOURCE_TYPES[standard]
                 ):
                     self.plan.add(
                         StandardFieldMapping(source=standard, attribute=attribute, transform=transform.value),
+                        item_path,
+                    )
+                continue
+            if isinstance(key, str) and key.strip().lower() in SCORE_KEYS:
+                score = self.contact_score(key.strip().lower(), path)
+                if score is None:
+                    continue
+                for attribute, transform, item_path in self.attribute_and_transform(
+                    value, path, SCORE_SOURCE_TYPE
+                ):
+                    self.plan.add(
+                        ScoreMapping(
+                            ac_score_id=int(score.external_id), attribute=attribute, transform=transform.value
+                        ),
                         item_path,
                     )
                 continue
@@ -809,15 +962,122 @@ class _Resolver:
                     item_path,
                 )
 
+    def contact_score(self, key: str, path: Path_) -> Entry | None:
+        """`score` / `rating`: the account's contact score that key means (see choose_contact_score)."""
+        scores = [
+            entry
+            for entry in self.index.items(AC, "score")
+            if (entry.extra.get("reltype") or "contact") == "contact"
+        ]
+        chosen = choose_contact_score(key, scores)
+        if chosen is None:
+            failed = self.plan.discovery_errors.get("ac.score")
+            names = ", ".join(f"'{e.label}'" for e in scores) or "none"
+            wanted = "a contact score" if key == "score" else "a contact score named like 'Engagement'"
+            hint = f" (discovery could not read scores: {failed})" if failed else ""
+            self.fail(
+                path,
+                f"'{key}' needs {wanted} in ActiveCampaign; its contact scores: {names}{hint}. "
+                f'Name one in score_mapping instead (score_mapping: {{"Lead score": ATTRIBUTE}})',
+            )
+        return chosen
+
     def custom_field(self, key: Any, path: Path_) -> Entry | None:
-        if isinstance(key, str) and key.lower().startswith("field:"):
+        prefixed = isinstance(key, str) and key.strip().lower().startswith(FIELD_VALUES_PREFIX)
+        if prefixed:
+            key = key.strip()[len(FIELD_VALUES_PREFIX) :].strip()
+            if key.isdigit():
+                key = int(key)
+        elif isinstance(key, str) and key.lower().startswith("field:"):
             key = key.split(":", 1)[1].strip()
             if key.isdigit():
                 key = int(key)
-        return self.ac("field", key, path, keys=("perstag",), noun="custom field")
+        if isinstance(key, str) and not key:
+            self.fail(path, "expected a custom field after 'fieldValues.' (its perstag, title or id)")
+            return None
+        if isinstance(key, bool) or key is None or not isinstance(key, int | str):
+            self.fail(path, f"expected an ActiveCampaign custom field name or id, got {_kind(key)}")
+            return None
+        found = self.index.find(AC, "field", str(key), keys=("perstag",))
+        if isinstance(key, int):
+            found = [entry for entry in found if entry.external_id == str(key)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(entry.describe() for entry in found[:5])
+            self.fail(
+                path,
+                f"'{key}' matches {len(found)} ActiveCampaign custom fields ({names}); "
+                f"use fieldValues.<id> instead",
+            )
+            return None
+        failed = self.plan.discovery_errors.get("ac.field")
+        hint = f" (discovery could not read them: {failed})" if failed else ""
+        self.fail(path, f"'{key}' is not a field_mapping key ActiveCampaign knows{hint}; {self.suggest(key)}")
+        return None
+
+    def suggest(self, key: Any) -> str:
+        """The accepted spelling closest to a key nobody recognised, and what is accepted."""
+        import difflib
+
+        candidates: dict[str, str] = {name.lower(): name for name in DOCUMENTED_KEYS}
+        candidates.update({alias.lower(): alias for alias in STANDARD_KEYS if "_" in alias or "." in alias})
+        for entry in self.index.items(AC, "field"):
+            perstag = str(entry.extra.get("perstag") or "")
+            for name in (perstag, entry.label):
+                if name:
+                    spelled = FIELD_VALUES_DISPLAY + name.lower().replace(" ", "_")
+                    candidates.setdefault(name.lower(), spelled)
+                    candidates.setdefault(spelled.lower(), spelled)
+        text = str(key).strip().lower()
+        match = difflib.get_close_matches(text, list(candidates), n=1, cutoff=0.6)
+        accepted = (
+            "accepted: email, firstName, lastName, phone, deals.value|stage|owner|pipeline|status|currency, "
+            "score, rating, fieldValues.<perstag, title or id>"
+        )
+        if match:
+            return f"did you mean '{candidates[match[0]]}'? ({accepted})"
+        return accepted
+
+    def replicate(self, kind: str, section: dict, path: Path_) -> dict:
+        """`"*": same`: every AC list (or tag) onto the Brevo list of the same name, created if missing.
+
+        Replicates the structure once, at import (an AC list added later needs another import).
+        Items the section names explicitly keep their own mapping. Creating a Brevo list spends
+        Brevo's hourly budget for "other" endpoints (about 100 an hour, reference §1.4), so a
+        replication that would create more than REPLICATE_MAX lists is refused.
+        """
+        value = section[REPLICATE_KEY]
+        if not (isinstance(value, str) and value.strip().lower() in REPLICATE_VALUES):
+            self.fail(
+                path,
+                f"'*' takes {' or '.join(REPLICATE_VALUES)} (every AC {kind} onto the Brevo list "
+                f"of the same name, created if missing), got {_kind(value)}",
+            )
+            return {}
+        named = {str(key).strip().lower() for key in section if key != REPLICATE_KEY}
+        items = [e for e in self.index.items(AC, kind) if e.label.strip().lower() not in named]
+        existing = {e.label.strip().lower() for e in self.index.items(BREVO, "list")}
+        missing = [e for e in items if e.label.strip().lower() not in existing]
+        if len(missing) > REPLICATE_MAX:
+            self.fail(
+                path,
+                f"replicating would create {len(missing)} Brevo lists (at most {REPLICATE_MAX}: each costs a "
+                f"request of Brevo's hourly budget); map the {kind}s you need by name instead",
+            )
+            return {}
+        return {int(e.external_id): e.label.strip() for e in items if e.external_id.isdigit()}
 
     def list_mapping(self, section: dict) -> None:
         base = self.spec.path("list_mapping")
+        if REPLICATE_KEY in section:
+            for list_id, label in self.replicate("list", section, (*base, REPLICATE_KEY)).items():
+                row = ListMapping(ac_list_id=list_id, brevo_list_id=PENDING_LIST)
+                target = self.brevo_list(label, (*base, REPLICATE_KEY), row, create=True)
+                if target is not None:
+                    row.brevo_list_id = target
+                    self.plan.add(row, (*base, REPLICATE_KEY))
+            section = {k: v for k, v in section.items() if k != REPLICATE_KEY}
         for key, value in section.items():
             path = (*base, key)
             entry = self.ac("list", key, path)
@@ -833,6 +1093,14 @@ class _Resolver:
 
     def tag_mapping(self, section: dict) -> None:
         base = self.spec.path("tag_mapping")
+        if REPLICATE_KEY in section:
+            # Tags are AC's segments: each becomes a Brevo list of its name, to segment on in Brevo.
+            for tag_id, label in self.replicate("tag", section, (*base, REPLICATE_KEY)).items():
+                row = TagMapping(ac_tag_id=tag_id, value="true")
+                row.brevo_list_id = self.brevo_list(label, (*base, REPLICATE_KEY), row, create=True)
+                if row.brevo_list_id is not None:
+                    self.plan.add(row, (*base, REPLICATE_KEY))
+            section = {k: v for k, v in section.items() if k != REPLICATE_KEY}
         for key, value in section.items():
             path = (*base, key)
             entry = self.ac("tag", key, path)
@@ -1182,7 +1450,9 @@ def config_import(
         raise ConfigError(
             [f"{filename}: tenant '{tenant_slug}' does not exist (add --create-tenant to create it)"]
         )
-    specs = [spec for doc in documents if (spec := read_spec(doc, errors)) is not None]
+    specs = [
+        spec for doc in documents if (spec := read_spec(doc, errors, documents=len(documents))) is not None
+    ]
     names: dict[str, Spec] = {}
     for spec in specs:
         if spec.name in names:
@@ -1190,17 +1460,21 @@ def config_import(
                 spec.doc.error((*AC_PATH, "name"), f"a second connection named '{spec.name}' in this file")
             )
         names[spec.name] = spec
-    if errors:
-        raise ConfigError(_by_line(errors))
 
+    # Every document is resolved as far as it can be, so that the file's problems all come at once.
+    env = os.environ if env is None else env
     discoverer = discoverer or _discover_with_file_credentials
     plans: list[Plan] = []
     for spec in specs:
         existing = (
-            Connection.objects.filter(tenant=tenant, name=spec.name).select_related("ac_account").first()
+            Connection.objects.filter(tenant=tenant, name=spec.name)
+            .select_related("ac_account", "brevo_account")
+            .first()
             if tenant is not None
             else None
         )
+        if not _complete_credentials(spec, existing, tenant, env, errors) or spec.unusable_credentials:
+            continue
         try:
             discovery = discoverer(spec, existing)
         except DiscoveryFailed as exc:
@@ -1239,6 +1513,74 @@ def config_import(
         for plan in plans:
             _apply(plan, tenant, report, reason=f"tajo_config import {Path(filename).name}", user=user)
     return report
+
+
+def _complete_credentials(
+    spec: Spec, existing: Connection | None, tenant: Tenant | None, env: Mapping[str, str], errors: list[str]
+) -> bool:
+    """Fill the credentials the file leaves out; False (with an error) when some cannot be found.
+
+    ActiveCampaign: a block without `api_url`/`api_key` changes the settings of the existing
+    connection of that name. Brevo, without a `brevo:` block: the existing connection's
+    account, else `BREVO_API_KEY` (and `BREVO_API_URL`) from the environment, else the tenant's
+    only Brevo account.
+    """
+    ok = True
+    if not spec.api_url or not spec.api_key:
+        if existing is not None and not spec.gives_ac:
+            spec.api_url = existing.ac_account.api_url
+            spec.api_key = existing.ac_account.api_key
+        else:
+            where = f"tenant '{tenant.slug}' has" if tenant is not None else "the tenant is new and has"
+            for key in ("api_url", "api_key"):
+                if not getattr(spec, key) and not spec.unusable_credentials:
+                    errors.append(
+                        spec.doc.error(
+                            AC_PATH,
+                            f"missing required key '{key}' ({where} no connection "
+                            f"'{spec.name}' yet whose credentials this block could keep)"
+                            if existing is None
+                            else f"missing required key '{key}' (give both api_url and api_key, "
+                            f"or neither to keep the connection's current ones)",
+                        )
+                    )
+            ok = False
+    if spec.gives_brevo:
+        return ok
+    if existing is not None:
+        spec.brevo_api_key = existing.brevo_account.api_key
+        spec.brevo_api_url = existing.brevo_account.api_url
+        return ok
+    if env.get("BREVO_API_KEY"):
+        spec.brevo_api_key = env["BREVO_API_KEY"]
+        spec.brevo_api_url = BREVO_DEFAULT_API_URL
+        if env.get("BREVO_API_URL"):
+            try:
+                spec.brevo_api_url = normalize_brevo_api_url(
+                    env["BREVO_API_URL"], allow_private=settings.TAJO_ALLOW_PRIVATE_URLS
+                )
+            except ValidationError as exc:
+                errors.append(spec.doc.error(("connectors",), "BREVO_API_URL: " + " ".join(exc.messages)))
+                return False
+        return ok
+    accounts = list(BrevoAccount.objects.filter(tenant=tenant)[:2]) if tenant is not None else []
+    if len(accounts) == 1:
+        spec.brevo_api_key = accounts[0].api_key
+        spec.brevo_api_url = accounts[0].api_url
+        return ok
+    reason = (
+        f"tenant '{tenant.slug}' has {len(accounts) or 'no'} Brevo accounts"
+        if tenant is not None
+        else "the tenant is new"
+    )
+    errors.append(
+        spec.doc.error(
+            ("connectors",),
+            f"no Brevo key: add a 'brevo:' block with api_key under connectors, or set BREVO_API_KEY "
+            f"({reason}, so none can be taken from it)",
+        )
+    )
+    return False
 
 
 def _create_in_brevo(plan: Plan) -> None:
@@ -1334,6 +1676,11 @@ def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, use
     for section in spec.sections:
         for model in SECTION_MODELS[section]:
             _sync_rows(model, connection, plan.rows.get(model, []), report, reason, user)
+    if "score_mapping" not in spec.sections and plan.rows.get(ScoreMapping):
+        # `score`/`rating` in field_mapping add to the score mappings; only score_mapping replaces them.
+        _sync_rows(
+            ScoreMapping, connection, plan.rows[ScoreMapping], report, reason, user, delete_others=False
+        )
 
 
 def _save(instance: Any, reason: str, user: Any) -> None:
@@ -1404,6 +1751,8 @@ def _sync_rows(
     report: ImportReport,
     reason: str,
     user: Any,
+    *,
+    delete_others: bool = True,
 ) -> None:
     """Make the connection's rows of `model` equal `wanted`, keeping rows (and history) that match."""
     key_fields = NATURAL_KEYS[model]
@@ -1429,6 +1778,8 @@ def _sync_rows(
         _save(row, reason, user)
         keep.add(row.pk)
         report.rows_created += 1
+    if not delete_others:
+        return
     for row in model.objects.filter(connection=connection).exclude(pk__in=keep):
         row._change_reason = reason
         if user is not None:
@@ -1579,16 +1930,13 @@ class _Labeller:
         return int(ident) if str(ident).isdigit() else ident
 
     def field_key(self, field_id: int) -> Any:
+        """`fieldValues.<perstag>` (the documentation's spelling) when it finds this field again."""
         entry = self.index.get(AC, "field", field_id)
         if entry is not None and entry.present:
             for candidate in (str(entry.extra.get("perstag") or "").lower(), entry.label):
-                if (
-                    candidate
-                    and candidate not in STANDARD_KEYS
-                    and self._unique("field", field_id, candidate, ("perstag",))
-                ):
-                    return candidate
-        return f"field:{field_id}"
+                if candidate and self._unique("field", field_id, candidate, ("perstag",)):
+                    return FIELD_VALUES_DISPLAY + candidate
+        return f"{FIELD_VALUES_DISPLAY}{field_id}"
 
     def attribute_value(self, row: Any, source: str) -> Any:
         entry = self.index.get(BREVO, "attribute", row.attribute)

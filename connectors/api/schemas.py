@@ -171,11 +171,25 @@ class ConnectionOut(ApiOut):
     created_at: datetime
 
 
+class DiscoveryOut(ApiOut):
+    ok: bool = Field(description="The catalogs were read and stored; the connection can sync.")
+    counts: dict[str, int] = Field(
+        description="What was found, e.g. {'ac.field': 12, 'brevo.attribute': 30}."
+    )
+    errors: dict[str, str] = Field(description="What could not be read, and why.")
+    mapped: list[str] = Field(
+        description="Default mappings of the documentation's table added onto existing Brevo attributes."
+    )
+
+
 class ConnectOut(ApiOut):
     created: bool
     connected: bool | None = Field(description="All checks passed; null when the test was not run.")
     checks: list[CheckOut]
     connection: ConnectionOut
+    discovery: DiscoveryOut | None = Field(
+        None, description="Both accounts' catalogs, read after a passing test so that sync works next."
+    )
 
 
 # ----------------------------------------------------------------------------- runs
@@ -280,6 +294,10 @@ class StatusOut(ApiOut):
     current_run: RunOut | None
 
 
+class ContactRef(ApiIn):
+    email: EmailText
+
+
 class TrackEventIn(ApiIn):
     model_config = ConfigDict(
         json_schema_extra={
@@ -298,7 +316,24 @@ class TrackEventIn(ApiIn):
         None,
         description="Any JSON: an object becomes the Brevo event's properties, text is kept as eventdata.",
     )
-    email: EmailText = Field(description="The contact the event belongs to.")
+    email: EmailText | None = Field(
+        None, description="The contact the event belongs to (or `contact`, `visit`)."
+    )
+    contact: ContactRef | None = Field(None, description="The contact as {email}.")
+    visit: ContactRef | None = Field(
+        None, description="ActiveCampaign's Event Tracking spelling of the contact: {email}."
+    )
+
+    def identifier(self) -> str | None:
+        """The contact's email, from whichever of the accepted identifiers was given."""
+        for value in (
+            self.email,
+            self.contact.email if self.contact else None,
+            self.visit.email if self.visit else None,
+        ):
+            if value and value.strip():
+                return value.strip()
+        return None
 
 
 class TrackEventOut(ApiOut):

@@ -23,6 +23,7 @@ from redis.exceptions import LockError
 from connectors.api.errors import ApiProblem
 from connectors.api.schemas import ConnectIn, SyncIn, SyncOptions
 from connectors.api_models import ApiToken, ApiTokenRole
+from connectors.exceptions import ApiError
 from connectors.models import (
     ACTIVE_STATUSES,
     PLAN_RATES,
@@ -147,12 +148,19 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
             .first()
         )
         created = connection is None
+        existing_brevo = None
+        if created and brevo_key is None:
+            # The documented connect body is {apiUrl, apiKey}: the SDK adds the client's
+            # brevoApiKey; without one, the tenant's only Brevo account serves.
+            accounts = list(BrevoAccount.objects.filter(tenant_id=token.tenant_id)[:2])
+            existing_brevo = accounts[0] if len(accounts) == 1 else None
         if created:
-            if brevo_key is None:
+            if brevo_key is None and existing_brevo is None:
                 raise ApiProblem(
                     400,
                     "missing_field",
-                    "'brevoApiKey' is required to create a connection.",
+                    "'brevoApiKey' is required to create a connection (give it in the body, or as the "
+                    "SDK client's brevoApiKey, or add one Brevo account to the tenant first).",
                     field="brevoApiKey",
                 )
             plan = data.plan or "lite"
@@ -164,7 +172,7 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
                 plan=plan,
                 requests_per_second=PLAN_RATES[plan],
             )
-            brevo = BrevoAccount(
+            brevo = existing_brevo or BrevoAccount(
                 tenant_id=token.tenant_id,
                 name=_free_name(BrevoAccount, token.tenant_id, name),
                 api_key=brevo_key,
@@ -172,7 +180,8 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
             )
             connection = Connection(tenant_id=token.tenant_id, name=name)
             _save(ac, who)
-            _save(brevo, who)
+            if existing_brevo is None:
+                _save(brevo, who)
             connection.ac_account, connection.brevo_account = ac, brevo
         else:
             ac, brevo = connection.ac_account, connection.brevo_account
@@ -192,6 +201,33 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
             setattr(connection, SWITCH_FIELDS[key], value)
         _save(connection, who)
     return connection, created
+
+
+def connection_discover(*, connection: Connection, created: bool) -> dict[str, Any]:
+    """Read both catalogs after a passing connect, so that `sync` works with nothing else.
+
+    A new connection also gets the documentation's default field mappings. A discovery that
+    fails says why in the answer; the connection stays as stored.
+    """
+    from mappings.exceptions import DiscoveryFailed
+    from mappings.services import catalog_discover, mapping_defaults_apply, mapping_documented_defaults_apply
+
+    try:
+        catalog = catalog_discover(connection=connection)
+    except (DiscoveryFailed, ApiError) as exc:
+        message = exc.operator_message if isinstance(exc, ApiError) else str(exc)
+        return {"ok": False, "counts": {}, "errors": {"discovery": message}, "mapped": []}
+    mapped: list[str] = []
+    if created:
+        mapping_defaults_apply(connection=connection)
+        mapped = mapping_documented_defaults_apply(connection=connection)
+    # Kinds a plan does not offer (custom objects, say) are listed in errors; the sync still works.
+    return {
+        "ok": True,
+        "counts": dict(catalog.counts or {}),
+        "errors": dict(catalog.errors or {}),
+        "mapped": mapped,
+    }
 
 
 def _save(instance: Any, user: Any) -> None:

@@ -10,13 +10,14 @@ from ninja import Header, Path, Query, Router, Status
 
 from connectors.api import selectors, services
 from connectors.api.auth import TokenAuth, require_operator, token_of
-from connectors.api.errors import READ_ERRORS, WRITE_ERRORS, error_responses
+from connectors.api.errors import READ_ERRORS, WRITE_ERRORS, ApiProblem, error_responses
 from connectors.api.schemas import (
     CheckOut,
     ConnectIn,
     ConnectionOut,
     ConnectorName,
     ConnectOut,
+    DiscoveryOut,
     IdempotencyKey,
     OutcomeName,
     RecordPage,
@@ -88,11 +89,14 @@ def connect(request: HttpRequest, connector: Connector, payload: ConnectIn) -> S
     token = require_operator(request)
     connection, created = services.connection_connect(token=token, name=connector, data=payload)
     checks = connection_test(connection=connection) if payload.test else []
+    connected = all(c.ok for c in checks) if payload.test else None
+    discovery = services.connection_discover(connection=connection, created=created) if connected else None
     body = ConnectOut(
         created=created,
-        connected=all(c.ok for c in checks) if payload.test else None,
+        connected=connected,
         checks=[CheckOut(name=c.name, ok=c.ok, detail=c.detail) for c in checks],
         connection=connection_out(connection),
+        discovery=DiscoveryOut(**discovery) if discovery is not None else None,
     )
     return Status(201 if created else 200, body)
 
@@ -153,12 +157,21 @@ def track_event(
     reason). With an Idempotency-Key a retried request is not sent twice.
     """
     token = require_operator(request)
+    email = payload.identifier()
+    if email is None:
+        raise ApiProblem(
+            400,
+            "missing_field",
+            "trackEvent needs the contact the event belongs to: give 'email' "
+            "(or 'contact': {email}, or ActiveCampaign's 'visit': {email}).",
+            field="email",
+        )
     connection = selectors.connection_for(tenant_id=token.tenant_id, name=connector)
     record, _ = services.event_forward_once(
         connection=connection,
         event=payload.event,
         event_data=payload.event_data,
-        email=payload.email,
+        email=email,
         idempotency_key=idempotency_key,
     )
     return TrackEventOut(run_id=record.run_id, record=record_out(record))

@@ -19,10 +19,11 @@ Three phases, each resumable by offset:
    `POST /orders/status` each (orders bucket, 5 a second).
 
 Outcomes: orders without products fail (Brevo needs at least one line); abandoned carts
-(state 2) are skipped: they are not purchases and Brevo's order API has no cart (a cart can
-reach Brevo as a tracked event through the event mapping). AC has no changed-since filter on
-Deep Data, so every run reads all customers and orders; incremental runs record only the ones
-changed since the cursor (records that failed come back with "retry failed" or a full run).
+(state 2) are not purchases and Brevo's order API has no cart, so each is sent once as the
+Brevo custom event `cart_abandoned` (`cart_event`; events bucket, deduplicated by
+RecordState). AC has no changed-since filter on Deep Data, so every run reads all customers
+and orders; incremental runs record only the ones changed since the cursor (records that
+failed come back with "retry failed" or a full run).
 """
 
 from __future__ import annotations
@@ -45,10 +46,19 @@ from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncCon
 from connectors.sync.brevo_contacts import ContactWriter, PendingContact
 from connectors.sync.deals import hourly_budget
 from connectors.sync.estimate import contact_writes, pages
+from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceOrder, SourceOrderProduct
-from mappings.transforms import content_hash, normalize_email, not_sent_outcome, transform_order
+from mappings.transforms import (
+    BrevoEventPayload,
+    EventResult,
+    content_hash,
+    normalize_email,
+    not_sent_outcome,
+    transform_order,
+)
+from mappings.values import cents_to_major, iso_datetime
 
 ORDER_LINE = "o"  # StagedRow.kind of a parked order line; its contact_id column holds the order id
 MAX_BATCH = 1000  # Brevo's cap per order batch
@@ -318,7 +328,12 @@ class EcommerceResource(Resource):
             except NotFoundError:
                 buffer.records.append(_gone(source_id, key))
                 continue
-            result = transform_order(_source(order, lines), ctx.compiled)
+            source = _source(order, lines)
+            result = transform_order(source, ctx.compiled)
+            if result.skip_code == "abandoned_cart":
+                # Not a purchase, and Brevo's order API has no cart: the cart becomes an event.
+                deliver_event(ctx, self.name, source_id, cart_event(source), previous=previous, key=key)
+                continue
             if result.payload is None:
                 buffer.records.append(
                     {
@@ -495,6 +510,50 @@ def _line_blob(line: EcomOrderProduct) -> dict[str, Any]:
         "quantity": line.quantity,
         "category": line.category,
     }
+
+
+CART_EVENT = "cart_abandoned"  # the Brevo event an abandoned Deep Data cart becomes
+
+
+def cart_event(order: SourceOrder) -> EventResult:
+    """An abandoned cart (Deep Data state 2) as the Brevo custom event `cart_abandoned`.
+
+    Properties: the cart's id, checkout id, total in major units, currency, and its lines
+    (name, SKU, quantity, price), so a Brevo cart-recovery workflow can start on it.
+    """
+    email, code, reason = normalize_email(order.email)
+    if email is None:
+        return EventResult(skip_code=code, skip_reason=reason, source_id=str(order.ac_id))
+    properties: dict[str, Any] = {"cart_id": order.external_id or str(order.ac_id)}
+    if order.external_checkout_id:
+        properties["checkout_id"] = order.external_checkout_id
+    if order.total_cents is not None:
+        properties["total"] = cents_to_major(order.total_cents)
+    if order.currency:
+        properties["currency"] = order.currency.upper()
+    properties["products"] = [
+        {
+            key: value
+            for key, value in (
+                ("name", line.name),
+                ("sku", line.sku),
+                ("quantity", line.quantity),
+                ("price", cents_to_major(line.price_cents) if line.price_cents is not None else None),
+            )
+            if value is not None
+        }
+        for line in order.products[:50]
+    ]
+    when = order.updated_at or order.created_at
+    return EventResult(
+        payload=BrevoEventPayload(
+            event_name=CART_EVENT,
+            email=email,
+            event_date=iso_datetime(when) if when is not None else None,
+            event_properties=properties,
+        ),
+        source_id=str(order.ac_id),
+    )
 
 
 def _source(order: EcomOrder, lines: list[dict[str, Any]]) -> SourceOrder:

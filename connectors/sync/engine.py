@@ -174,7 +174,7 @@ def _context(run: SyncRun, seconds: float) -> SyncContext:
         compiled = compile_mapping(mapping)
     except MappingError as exc:
         raise _SetupFailed(f"The mapping is not valid, nothing was synced: {exc}") from exc
-    ac, brevo = build_clients(connection)
+    ac, brevo = build_clients(connection, run=run)  # run: debug mode logs into it
     since = None
     if run.mode in (RunMode.INCREMENTAL,):
         since = _incremental_since(run)

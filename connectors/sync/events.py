@@ -19,6 +19,7 @@ mapping; `connectors.services.event_forward` wraps it in a short run of its own.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -32,8 +33,11 @@ from connectors.sync.estimate import pages
 from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
+from connectors.webhooks.parsing import TAJO_EVENT_NAMES
 from mappings.records import SourceEvent
 from mappings.transforms import normalize_email, transform_event
+
+WEBHOOK_AC_NAMES = frozenset(TAJO_EVENT_NAMES.values())
 
 
 def log_event(contact: Contact, log: TrackingLog, source_id: str) -> SourceEvent:
@@ -72,11 +76,18 @@ def forward_event(
         source_id=source_id,
     )
     normalized, _code, _reason = normalize_email(email)
+    compiled = ctx.compiled
+    if event and event not in compiled.events:
+        # The documentation's trackEvent forwards any event: an event_mapping row only renames it
+        # (a webhook event's row may be keyed by AC's name of it: `subscribe` for `contact_add`).
+        alias = TAJO_EVENT_NAMES.get(event)
+        compiled = copy.copy(compiled)
+        compiled.events = {**compiled.events, event: compiled.events.get(alias or "") or event}
     deliver_event(
         ctx,
         EventsResource.name,
         source_id,
-        transform_event(source, ctx.compiled),
+        transform_event(source, compiled),
         previous=None,
         key=normalized or (email or "")[:320],
     )
@@ -97,7 +108,18 @@ class EventsResource(Resource):
         return RequestEstimate(ac=pages(contacts) + contacts)
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
-        if not ctx.compiled.events:
+        # Rows keyed by a webhook event name (contact_add, ...) rename forwarded webhook events;
+        # they are no reason to read every contact's tracking history.
+        if not any(
+            name not in TAJO_EVENT_NAMES and name not in WEBHOOK_AC_NAMES for name in ctx.compiled.events
+        ):
+            if not state.get("noted"):
+                from connectors.debug_log import run_note
+                from mappings.services import events_without_mapping
+
+                note = events_without_mapping(ctx.connection) or "no tracked event is mapped"
+                run_note(ctx.run, f"events: {note}")
+                state["noted"] = True
             return SliceResult(state, done=True, total=0)
         if ctx.mode == RunMode.RETRY:
             return self._retry_slice(ctx, state)

@@ -66,6 +66,42 @@ REGISTRABLE_EVENTS = (
 )
 WEBHOOK_SOURCES = ("public", "admin", "api", "system")
 
+# The connector documentation's names for AC webhook events (Tajo's names), with AC's own name
+# for each (reference §14.2). Both are accepted wherever events are chosen; AC is always sent
+# its own name; Brevo receives Tajo's (see `tajo_event_name`), so a Brevo workflow can start
+# on `contact_add`. `deal_tasktype_add` is AC's name for a new *task type* (an account event
+# with no deal); the documentation uses it for a task added to a deal, so a body of that type
+# that carries a deal is read as `deal_task_add`, and one without a deal stays ignored.
+TAJO_EVENT_NAMES: dict[str, str] = {
+    "contact_add": "subscribe",
+    "contact_update": "update",
+    "contact_tag_added": "contact_tag_added",
+    "contact_tag_removed": "contact_tag_removed",
+    "deal_add": "deal_add",
+    "deal_update": "deal_update",
+    "deal_tasktype_add": "deal_task_add",
+    "automation_contact_add": "automation_contact_add",
+    "automation_contact_complete": "automation_contact_complete",
+}
+_AC_TO_TAJO = {ac: tajo for tajo, ac in TAJO_EVENT_NAMES.items()}
+
+
+def ac_event_name(name: str) -> str:
+    """AC's name for an event given by Tajo's name or AC's own (unknown names come back as given)."""
+    text = (name or "").strip()
+    return TAJO_EVENT_NAMES.get(text.lower(), text)
+
+
+def tajo_event_name(name: str) -> str:
+    """The documentation's name for an AC event (`subscribe` -> `contact_add`); others unchanged."""
+    return _AC_TO_TAJO.get(name, name)
+
+
+def registrable_event(name: str) -> str | None:
+    """AC's name of an event "Register webhooks" may subscribe to, given either spelling, else None."""
+    ac = ac_event_name(name)
+    return ac if ac in REGISTRABLE_EVENTS else None
+
 
 class WebhookParseError(ValueError):
     """The body is not a usable AC webhook; `reason` says why in words an operator can act on."""
@@ -508,6 +544,10 @@ def parse_webhook(body: bytes, *, query: dict[str, str] | None = None) -> Parsed
     if not isinstance(event_type, str) or not event_type.strip():
         raise WebhookParseError("no event type (the 'type' field is missing)")
     event_type = event_type.strip()
+    if event_type == "deal_tasktype_add" and isinstance(fields.get("deal"), dict):
+        event_type = "deal_task_add"
+    elif event_type in TAJO_EVENT_NAMES and event_type != "deal_tasktype_add":
+        event_type = TAJO_EVENT_NAMES[event_type]
     if event_type not in KNOWN_EVENTS:
         raise WebhookParseError(f"unknown event type {event_type[:60]!r}")
     model = EVENT_MODELS.get(event_type, IgnoredEvent)

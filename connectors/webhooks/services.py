@@ -37,6 +37,8 @@ from connectors.webhooks.parsing import (
     ParsedWebhook,
     WebhookParseError,
     parse_webhook,
+    registrable_event,
+    tajo_event_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -480,9 +482,45 @@ def webhook_event_process(*, event_id: int) -> str:
             records.append(record)
         if record is None or record.outcome == Outcome.FAILED:
             errors.append(f"{resource} {source_id}: {message or record.message or record.error_code}")
+    forwarded = _forward_as_brevo_event(connection, event, hint)
+    if forwarded is not None:
+        outcomes.append(forwarded)
     status = WebhookStatus.FAILED if errors else WebhookStatus.PROCESSED
     _finish(event, status, error="; ".join(errors), outcomes=outcomes, records=records)
     return status
+
+
+# What of the body travels with the forwarded event (ids and names only; never field values).
+_FORWARDED_HINT_KEYS = ("list_id", "tag", "deal_id", "stage_id", "pipeline_id", "automation_id")
+
+
+def _forward_as_brevo_event(connection: Connection, event: WebhookEvent, hint: dict[str, Any]) -> dict | None:
+    """Send the webhook event on to Brevo as a custom event named as the documentation names it.
+
+    `subscribe` arrives in Brevo as `contact_add`, `deal_task_add` as `deal_tasktype_add`
+    (parsing.TAJO_EVENT_NAMES), so a Brevo workflow can start on it; an `event_mapping` row
+    keyed by either name renames it. Only with the connection's `sync.events` on, and only for
+    events that name a contact's email. A failure here is the event's outcome, never the
+    webhook's: the record itself was already applied.
+    """
+    if not connection.sync_events or event.event_type not in EVENT_MODELS:
+        return None
+    email = str(hint.get("email") or event.key or "").strip()
+    if not email:
+        return None
+    from connectors.services import event_forward
+
+    name = tajo_event_name(event.event_type)
+    data = {key: hint[key] for key in _FORWARDED_HINT_KEYS if hint.get(key) not in (None, "")}
+    try:
+        record = event_forward(
+            connection=connection, event=name, event_data=data, email=email, trigger=Trigger.WEBHOOK
+        )
+    except ApiError as exc:
+        return _outcome("events", name, None, exc.operator_message)
+    return _outcome(
+        "events", name, record, "" if record is not None else "the connection's mappings are not valid"
+    )
 
 
 def _outcome(resource: str, source_id: str, record: Any, message: str) -> dict[str, Any]:
@@ -660,12 +698,17 @@ def webhooks_register(
     """
     from connectors.services import ac_client_for
 
-    events, sources = list(dict.fromkeys(events)), list(dict.fromkeys(sources))
-    bad_events = [e for e in events if e not in REGISTRABLE_EVENTS]
+    events = list(events)
+    bad_events = [e for e in events if registrable_event(e) is None]
+    # AC is subscribed under its own names; Tajo's (contact_add, ...) are accepted too.
+    events = list(dict.fromkeys(registrable_event(e) or e for e in events))
+    sources = list(dict.fromkeys(sources))
     if not events or bad_events:
+        names = ", ".join(
+            f"{tajo_event_name(e)} ({e})" if tajo_event_name(e) != e else e for e in REGISTRABLE_EVENTS
+        )
         raise ValueError(
-            f"choose events among {', '.join(REGISTRABLE_EVENTS)}"
-            + (f" (not {', '.join(bad_events)})" if bad_events else "")
+            f"choose events among {names}" + (f" (not {', '.join(bad_events)})" if bad_events else "")
         )
     bad_sources = [s for s in sources if s not in WEBHOOK_SOURCES]
     if not sources or bad_sources:

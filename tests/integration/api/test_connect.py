@@ -7,6 +7,7 @@ import pytest
 from connectors.models import ActiveCampaignAccount, BrevoAccount, Connection
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import SandboxServer
+from tests.factories import BrevoAccountFactory
 
 from .conftest import error_of
 
@@ -107,14 +108,24 @@ def test_bad_input_is_400_naming_the_field_and_writes_nothing(world, sandbox, ch
     assert not Connection.objects.filter(name="main").exists()
 
 
-def test_creating_without_a_brevo_key_is_400(world, sandbox) -> None:
+def test_creating_without_a_brevo_key_uses_the_tenants_only_brevo_account(world, sandbox) -> None:
+    body = _body(sandbox, test=False)
+    del body["brevoApiKey"]
+    response = world.operator.post(CONNECT.format(name="main"), body)
+    assert response.status_code == 201, response.content
+    assert Connection.objects.get(name="main").brevo_account == world.connection.brevo_account
+
+
+def test_creating_without_a_brevo_key_is_400_when_none_can_be_chosen(world, sandbox) -> None:
+    BrevoAccountFactory(tenant=world.tenant)  # two accounts: which one is not Tajo's to guess
     body = _body(sandbox, test=False)
     del body["brevoApiKey"]
     response = world.operator.post(CONNECT.format(name="main"), body)
     assert response.status_code == 400
     assert error_of(response) == {
         "code": "missing_field",
-        "message": "'brevoApiKey' is required to create a connection.",
+        "message": "'brevoApiKey' is required to create a connection (give it in the body, or as the SDK "
+        "client's brevoApiKey, or add one Brevo account to the tenant first).",
         "field": "brevoApiKey",
     }
     assert not Connection.objects.filter(name="main").exists()

@@ -72,13 +72,13 @@ def test_text_event_data_is_kept_as_eventdata(wired, sandbox) -> None:
     assert sandbox.brevo.events_for(email)[0]["event_properties"] == {"eventdata": "cart:1234"}
 
 
-def test_unmapped_event_is_skipped_with_a_reason(wired, sandbox) -> None:
+def test_an_unmapped_event_is_forwarded_under_its_own_name(wired, sandbox) -> None:
+    # The documentation's trackEvent forwards any event; an event mapping only renames it.
     response = wired.operator.post(EVENTS, {"event": "plan_upgraded", "email": "buyer-3@example.org"})
     assert response.status_code == 200
     record = response.json()["record"]
-    assert record["outcome"] == "skipped" and record["errorCode"] == "unmapped_event"
-    assert "plan_upgraded" in record["message"]
-    assert sandbox.brevo.events_for("buyer-3@example.org") == []
+    assert record["outcome"] == "created", record
+    assert [e["event_name"] for e in sandbox.brevo.events_for("buyer-3@example.org")] == ["plan_upgraded"]
 
 
 def test_unusable_email_is_skipped(wired, sandbox) -> None:

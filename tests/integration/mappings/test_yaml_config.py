@@ -70,13 +70,17 @@ def test_documentation_example_imports_unchanged_with_create_missing(
 
     out = capsys.readouterr().out
     assert "imported acme/activecampaign" in out
-    assert "created Brevo attributes: COMPANY, INDUSTRY, PLAN_TIER, DEAL_VALUE, DEAL_STAGE, DEAL_OWNER" in out
+    assert (
+        "created Brevo attributes: LEAD_SCORE, ENGAGEMENT_RATING, DEAL_VALUE, DEAL_STAGE, DEAL_OWNER, "
+        "COMPANY_NAME, INDUSTRY, PLAN_TIER" in out
+    )
     connection = Connection.objects.get(tenant__slug="acme", name="activecampaign")
     assert connection.ac_account.api_url == sandbox.ac_api_url
     assert connection.ac_account.api_key == sandbox.ac_key
     assert (connection.ac_account.plan, connection.ac_account.requests_per_second) == ("lite", 5.0)
     assert connection.brevo_account.api_key == sandbox.brevo_key
-    assert (connection.sync_events, connection.sync_ecommerce, connection.log_webhooks) == (True, False, True)
+    assert (connection.sync_events, connection.sync_ecommerce, connection.log_webhooks) == (True, True, True)
+    assert (connection.debug, connection.log_level) == (True, "verbose")
     assert connection.default_phone_country == "US"
 
     assert sorted(
@@ -90,7 +94,7 @@ def test_documentation_example_imports_unchanged_with_create_missing(
         CustomFieldMapping.objects.filter(connection=connection).values_list(
             "ac_field_id", "attribute", "transform"
         )
-    ) == [(1, "COMPANY", "text"), (2, "INDUSTRY", "text"), (3, "PLAN_TIER", "text")]
+    ) == [(1, "COMPANY_NAME", "text"), (2, "INDUSTRY", "text"), (3, "PLAN_TIER", "text")]
     assert sorted(
         StandardFieldMapping.objects.filter(connection=connection).values_list(
             "source", "attribute", "transform"
@@ -104,10 +108,16 @@ def test_documentation_example_imports_unchanged_with_create_missing(
         ("last_name", "LASTNAME", "text"),
         ("phone", "SMS", "phone"),
     ]
+    # score: the "Lead score"; rating: the "Engagement" score (the sandbox's contact scores 1 and 2).
+    assert sorted(
+        ScoreMapping.objects.filter(connection=connection).values_list(
+            "ac_score_id", "attribute", "transform"
+        )
+    ) == [(1, "LEAD_SCORE", "number"), (2, "ENGAGEMENT_RATING", "number")]
     # Created in Brevo with the type each mapping needs, and known to the stored catalog.
     attributes = _brevo_attributes(sandbox)
-    assert attributes["DEAL_VALUE"] == "float"
-    assert attributes["COMPANY"] == attributes["DEAL_STAGE"] == "text"
+    assert attributes["DEAL_VALUE"] == attributes["LEAD_SCORE"] == "float"
+    assert attributes["COMPANY_NAME"] == attributes["DEAL_STAGE"] == "text"
     assert CatalogItem.objects.filter(
         catalog__connection=connection, kind="attribute", external_id="DEAL_VALUE"
     ).exists()
@@ -117,7 +127,9 @@ def test_documentation_example_imports_unchanged_with_create_missing(
         "FIRSTNAME",
         "LASTNAME",
         "SMS",
-        "COMPANY",
+        "LEAD_SCORE",
+        "ENGAGEMENT_RATING",
+        "COMPANY_NAME",
         "INDUSTRY",
         "PLAN_TIER",
         "DEAL_VALUE",
@@ -140,14 +152,15 @@ def test_missing_brevo_attributes_are_errors_and_nothing_is_written(
         call_command("tajo_config", "import", str(config), "--tenant", "acme", "--create-tenant")
 
     assert caught.value.returncode == 1
-    assert "6 problem(s)" in str(caught.value)
+    assert "8 problem(s)" in str(caught.value)
     errors = capsys.readouterr().err.splitlines()
     assert errors[0] == (
-        f"{config}:{_line_of(text, 'company: COMPANY')}: connectors.activecampaign.field_mapping.company: "
-        "Brevo has no attribute COMPANY (run with --create-missing to create it as text)"
+        f"{config}:{_line_of(text, 'score: LEAD_SCORE')}: connectors.activecampaign.field_mapping.score: "
+        "Brevo has no attribute LEAD_SCORE (run with --create-missing to create it as float)"
     )
-    assert errors[3] == (
-        f"{config}:{_line_of(text, 'deal_value:')}: connectors.activecampaign.field_mapping.deal_value: "
+    assert errors[2] == (
+        f"{config}:{_line_of(text, 'deals.value:')}: "
+        'connectors.activecampaign.field_mapping."deals.value": '
         "Brevo has no attribute DEAL_VALUE (run with --create-missing to create it as float)"
     )
     assert not Tenant.objects.filter(slug="acme").exists()
@@ -296,7 +309,7 @@ def test_export_command(sandbox, monkeypatch, capsys) -> None:
     call_command("tajo_config", "export", "--tenant", "acme")
     out = capsys.readouterr().out
     assert out.startswith("connectors:\n  activecampaign:\n    enabled: true\n    name: activecampaign\n")
-    assert "      Main List: 50\n" in out and "      plan_tier: PLAN_TIER\n" in out
+    assert "      Main List: 50\n" in out and "      fieldValues.plan_tier: PLAN_TIER\n" in out
     with pytest.raises(CommandError) as caught:
         call_command("tajo_config", "export", "--tenant", "nobody")
     assert caught.value.returncode == 1
@@ -345,7 +358,7 @@ BAD_INPUTS = {
         BASE.replace("      phone: SMS\n", "      phone: SMS\n      company: FIRSTNAME\n"),
         "14: connectors.activecampaign.field_mapping.company: 'company' matches 2 "
         "ActiveCampaign custom fields "
-        '(custom field 1 "Company", custom field 13 "Company"); use the id instead',
+        '(custom field 1 "Company", custom field 13 "Company"); use fieldValues.<id> instead',
     ),
     "attribute of another type": (
         BASE.replace("      phone: SMS\n", "      phone: SMS\n      deal_value: OPT_IN\n"),

@@ -63,15 +63,18 @@ def test_an_event_is_applied_once_however_often_its_job_runs(sandbox, discovered
     assert SyncRun.objects.filter(connection=discovered, mode=RunMode.WEBHOOK).count() == runs
     event.refresh_from_db()
     assert event.attempts == 1
-    assert event.outcomes == [
-        {
-            "resource": "contacts",
-            "source_id": event.source_id,
-            "outcome": "created",
-            "message": "",
-            "record": event.sync_record_id,
-        }
+    assert event.outcomes[0] == {
+        "resource": "contacts",
+        "source_id": event.source_id,
+        "outcome": "created",
+        "message": "",
+        "record": event.sync_record_id,
+    }
+    # Then forwarded to Brevo under the documentation's name for AC's `update`.
+    assert [(o["resource"], o["source_id"], o["outcome"]) for o in event.outcomes[1:]] == [
+        ("events", "contact_update", "created")
     ]
+    assert "contact_update" in {e["event_name"] for e in sandbox.brevo.events()}
 
 
 def test_a_failure_is_recorded_with_a_reason_and_can_be_retried(sandbox, discovered) -> None:

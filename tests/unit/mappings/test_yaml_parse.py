@@ -101,23 +101,58 @@ def test_wrong_types_are_each_reported() -> None:
         "log_level: INFO", "log_level: loud"
     )
     spec, errors = _spec(text)
-    assert spec is None
+    # Still read (so that its mappings are checked too and every error comes at once), never applied.
+    assert spec.broken
     assert errors == [
         "config.yaml:3: connectors.activecampaign.enabled: expected true or false, got text ('maybe')",
         "config.yaml:14: connectors.activecampaign.log_level: 'loud' is not one of "
-        "debug, info, warning, error",
+        "verbose, debug, info, warning, error",
         "config.yaml:7: connectors.activecampaign.sync.contacts: expected true or false, got a number (3)",
         "config.yaml:8: connectors.activecampaign.sync.options.includeTags: "
         "expected true or false, got text ('no')",
     ]
 
 
-def test_missing_required_keys_and_sections() -> None:
+def test_credentials_may_be_left_out_but_a_brevo_block_needs_its_key() -> None:
+    # Without api_url/api_key the block changes an existing connection (checked at import).
     spec, errors = _spec("connectors:\n  activecampaign:\n    enabled: true\n  brevo:\n    api_url: x\n")
-    assert spec is None
-    assert "config.yaml:2: connectors.activecampaign: missing required key 'api_url'" in errors
-    assert "config.yaml:2: connectors.activecampaign: missing required key 'api_key'" in errors
     assert "config.yaml:4: connectors.brevo: missing required key 'api_key'" in errors
+    assert (spec.api_url, spec.api_key, spec.gives_ac) == (None, None, False)
+    assert spec.broken and spec.unusable_credentials
+
+
+def test_the_documentation_debug_mode_block_reads_as_settings_only() -> None:
+    text = "connectors:\n  activecampaign:\n    debug: true\n    log_level: verbose\n    log_webhooks: true\n"
+    spec, errors = _spec(text)
+    assert errors == []
+    assert spec.values == {"debug": True, "log_webhooks": True, "log_level": "verbose"}
+    assert (spec.gives_ac, spec.gives_brevo, spec.sections) == (False, False, {})
+
+
+def test_a_top_level_field_mapping_belongs_to_the_one_connection() -> None:
+    text = (
+        GOOD.replace("    field_mapping:\n      company: COMPANY\n", "")
+        + "field_mapping:\n  firstName: FIRSTNAME\n"
+    )
+    text = text.replace("      phone: {attribute: SMS, transform: phone}\n", "")
+    spec, errors = _spec(text)
+    assert errors == []
+    assert spec.sections["field_mapping"] == {"firstName": "FIRSTNAME"}
+    # Errors about its keys name the place it belongs, at the line it is on.
+    path = ("connectors", "activecampaign", "field_mapping", "firstName")
+    assert spec.doc.line(path) == text.splitlines().index("  firstName: FIRSTNAME") + 1
+
+
+def test_a_top_level_field_mapping_in_a_file_of_several_connections_is_one_line() -> None:
+    second = GOOD.replace('api_key: "${AC_KEY}"', 'api_key: "${AC_KEY}"\n    name: second')
+    text = GOOD + "field_mapping:\n  firstName: FIRSTNAME\n---\n" + second
+    documents = parse_documents(text, "two.yaml", env=ENV)
+    errors: list[str] = []
+    read_spec(documents[0], errors, documents=2)
+    assert errors == [
+        "two.yaml:17: field_mapping: 'field_mapping' belongs under connectors.activecampaign (a file "
+        "with several connections cannot say which one a top-level 'field_mapping' is for)"
+    ]
 
 
 def test_bad_urls_say_what_is_expected() -> None:

@@ -272,3 +272,40 @@ def test_arbitrary_bytes_never_crash(body: bytes) -> None:
         parse_webhook(body)
     except WebhookParseError as exc:
         assert exc.reason
+
+
+@pytest.mark.parametrize(
+    ("tajo", "ac"),
+    [
+        ("contact_add", "subscribe"),
+        ("contact_update", "update"),
+        ("contact_tag_added", "contact_tag_added"),
+        ("contact_tag_removed", "contact_tag_removed"),
+        ("deal_add", "deal_add"),
+        ("deal_update", "deal_update"),
+    ],
+)
+def test_the_documentations_event_names_parse_as_acs(tajo: str, ac: str) -> None:
+    from connectors.webhooks.parsing import ac_event_name, tajo_event_name
+
+    body = f"type={tajo}&contact[id]=7&contact[email]=a%40example.org&tag=vip&deal[id]=3".encode()
+    parsed = parse_webhook(body)
+    assert parsed.handled and parsed.event.type == ac
+    assert (ac_event_name(tajo), tajo_event_name(ac)) == (ac, tajo)
+
+
+def test_deal_tasktype_add_with_a_deal_is_a_deal_task_and_without_one_is_ignored() -> None:
+    with_deal = parse_webhook(b"type=deal_tasktype_add&deal[id]=3&task[title]=Call")
+    assert with_deal.handled and with_deal.event.type == "deal_task_add"
+    account_event = parse_webhook(b"type=deal_tasktype_add&tasktype[title]=Call")
+    assert not account_event.handled
+
+
+def test_registration_takes_either_name() -> None:
+    from connectors.webhooks.parsing import registrable_event
+
+    assert registrable_event("contact_add") == "subscribe"
+    assert registrable_event("deal_tasktype_add") == "deal_task_add"
+    assert registrable_event("subscribe") == "subscribe"
+    assert registrable_event("automation_contact_add") is None  # sent by an automation action
+    assert registrable_event("open") is None
