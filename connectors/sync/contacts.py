@@ -11,13 +11,14 @@ per-contact reads when few changed and from staging when many did, whichever cos
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.models import Outcome, RecordState, RunMode
-from connectors.sync import staging
+from connectors.sync import carry, staging
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact
 from connectors.sync.estimate import contact_writes, import_lists, pages
@@ -383,6 +384,13 @@ class ContactsResource(Resource):
         sideload = bool(state.get("sideload")) and not detail
         budget = ctx.max_records - self._handled(ctx)
         read = 0
+        # Pages an earlier slice read but had no time for: used first, never read again.
+        carried = carry.take(ctx.run.pk, state.get("carry"))
+        read_from = int(state["carry"]["read_to"]) if carried else last_id
+        state.pop("carry", None)
+        # After a worker died, pages up to `recorded_to` may hold contacts already recorded.
+        recorded_to = int(state.get("recorded_to") or 0)
+        checkpointed = time.monotonic()
 
         def more(page: Any) -> bool:
             # Runs in the read-ahead thread: stop reading where this slice's budget ends. A slice
@@ -395,13 +403,21 @@ class ContactsResource(Resource):
         pages = ReadAhead(
             ctx.ac.iter_contact_pages(
                 updated_after=ctx.since,
-                id_greater=last_id,
+                id_greater=read_from,
                 include=sideload_names(needs) if sideload else (),
             ),
             depth=READ_AHEAD,
             more=more,
         )
-        for page in pages:
+
+        def every_page() -> Any:
+            while carried:
+                yield carried.pop(0)
+            yield from pages
+
+        stopped_early = False
+        source = every_page()
+        for page in source:
             if state.get("total") is None and page.total is not None:
                 state["total"] = page.total
             scores: dict[int, dict[int, float]] = {}
@@ -410,26 +426,67 @@ class ContactsResource(Resource):
                     scores.setdefault(sv.contact_id, {})[sv.score_id] = sv.value
             ctx.recorder.record_invalid(self.name, page.invalid)
             included = included_associations(page, needs) if sideload else None
+            done_before = self._recorded_in_run(ctx, page, recorded_to)
             for contact in page.items:
                 extra.discard(contact.id)
+                if contact.id in done_before:
+                    continue
                 # A page whose sideloads did not come back is read contact by contact.
                 assoc = included.get(contact.id) if included is not None else None
                 unit.append((contact, scores.get(contact.id, {}), assoc))
             if page.last_id is not None:
                 last_id = page.last_id
-            if len(unit) >= (DETAIL_UNIT if detail else UNIT):
+            full = self._slice_full(ctx)
+            if len(unit) >= (DETAIL_UNIT if detail else UNIT) or (full and unit):
                 self._process(ctx, unit, needs, detail=detail, state=state)
                 unit = []
-                state["last_id"] = last_id
                 state["extra_ids"] = sorted(extra)
-                # Per-contact reads are slow: stop at the deadline even if a page read ahead is
-                # dropped (one request against the hundreds the next unit would cost).
-                if detail and self._slice_full(ctx):
-                    return False
+                if ctx.checkpoint is not None and time.monotonic() - checkpointed >= ctx.checkpoint_every:
+                    # Commit what is settled now, so that a killed worker re-reads only seconds of pages.
+                    state["last_id"] = self._settled_up_to(last_id)
+                    state["recorded_to"] = max(last_id, recorded_to)
+                    ctx.checkpoint(self.name, state)
+                    checkpointed = time.monotonic()
+                full = self._slice_full(ctx)
+            if full:
+                # The deadline holds whatever was read ahead: that is kept for the next slice.
+                stopped_early = True
+                break
+        source.close()  # stops the read-ahead now: what it holds lands in `pages.unused`
         self._process(ctx, unit, needs, detail=detail, state=state)
         state["last_id"] = last_id
+        state["recorded_to"] = max(last_id, recorded_to)
         state["extra_ids"] = sorted(extra)
+        if stopped_early:
+            leftovers = carried + pages.unused
+            if leftovers:
+                state["carry"] = carry.park(ctx.run.pk, leftovers)
+            return False
         return not pages.stopped
+
+    def _settled_up_to(self, last_id: int) -> int:
+        """The highest contact id below which every contact read has its outcome recorded.
+
+        New contacts wait for their import's confirmation before they are recorded; a position
+        committed past them would lose them if the worker died before that.
+        """
+        waiting = [item.source_id for item in self._new]
+        if self._writer is not None:
+            waiting += [item.source_id for submitted in self._writer.imports for item in submitted.items]
+        ids = [int(source_id) for source_id in waiting if source_id.isdigit()]
+        return min(last_id, min(ids) - 1) if ids else last_id
+
+    def _recorded_in_run(self, ctx: SyncContext, page: Any, recorded_to: int) -> set[int]:
+        """Contacts of a page read again after a worker died that this run already recorded."""
+        ids = [contact.id for contact in page.items if contact.id <= recorded_to]
+        if not ids:
+            return set()
+        from connectors.models import SyncRecord
+
+        found = SyncRecord.objects.filter(
+            run_id=ctx.run.pk, resource=self.name, source_id__in=[str(i) for i in ids]
+        ).values_list("source_id", flat=True)
+        return {int(source_id) for source_id in found}
 
     def _extra(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
         """Contacts whose deals changed although the contact itself did not."""
@@ -602,7 +659,8 @@ class ContactsResource(Resource):
         writer = self._slice_writer(ctx)
         settled = writer.submit(self._new)
         self._new = []
-        settled += writer.settle(wait=final, min_age=SETTLE_AFTER)
+        until = ctx.hard_stop if ctx.hard_stop != float("inf") else None
+        settled += writer.settle(wait=final, min_age=SETTLE_AFTER, until=until)
         self._record_written(ctx, writer, settled, self._new_meta)
         for item in settled:
             self._new_meta.pop(item.source_id, None)

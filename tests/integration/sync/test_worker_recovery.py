@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _worker(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "tajo-sync", "tajo-short", "--with-scheduler"],
+        [sys.executable, "manage.py", "tajo_worker"],
         cwd=ROOT,
         env=env,
         start_new_session=True,
