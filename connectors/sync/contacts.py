@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 UNIT = 500  # contacts transformed and written together
 READ_AHEAD = 20  # pages (about 12 MB): reading goes on while Brevo writes catch up
 DETAIL_UNIT = 100  # with per-contact reads (2 requests each): a unit stays within a slice's time
+FIRST_UNIT = 5  # contacts written first in a slice that knows nothing yet of how fast Brevo is
 SETTLE_AFTER = 1.0  # seconds: a younger import is confirmed at a later flush (or the slice's end)
 STANDARD = ("orgname",)
 
@@ -378,19 +379,31 @@ class ContactsResource(Resource):
         return True
 
     def _main(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any], *, detail: bool) -> bool:
+        """Read contact pages from the position on and write them, unit by unit, until the slice ends.
+
+        A unit is sized to the time left: `seconds_per_contact` is measured as the slice goes (and
+        kept for the next one), so a slow Brevo gets smaller units instead of a late slice. What
+        the slice holds at its deadline (contacts taken off a page, pages read ahead) is parked
+        for the next slice (`connectors.sync.carry`), never dropped or read again.
+        """
         last_id = int(state.get("last_id") or 0)
         extra = set(state.get("extra_ids") or [])
-        unit: list[Unit] = []
         sideload = bool(state.get("sideload")) and not detail
         budget = ctx.max_records - self._handled(ctx)
         read = 0
-        # Pages an earlier slice read but had no time for: used first, never read again.
-        carried = carry.take(ctx.run.pk, state.get("carry"))
-        read_from = int(state["carry"]["read_to"]) if carried else last_id
+        held, carried = carry.take(ctx.run.pk, state.get("carry"))
+        read_to = int(state["carry"]["read_to"]) if (held or carried) else last_id
+        # The parked pages reach the end of the account: nothing is left to read after them.
+        read_all = bool((held or carried) and state["carry"].get("ended"))
         state.pop("carry", None)
+        unit: list[Unit] = list(held)
         # After a worker died, pages up to `recorded_to` may hold contacts already recorded.
         recorded_to = int(state.get("recorded_to") or 0)
-        checkpointed = time.monotonic()
+        target = DETAIL_UNIT if detail else UNIT
+        timing = {
+            "per_contact": float(state.get("seconds_per_contact") or 0.0),
+            "checkpointed": time.monotonic(),
+        }
 
         def more(page: Any) -> bool:
             # Runs in the read-ahead thread: stop reading where this slice's budget ends. A slice
@@ -403,7 +416,7 @@ class ContactsResource(Resource):
         pages = ReadAhead(
             ctx.ac.iter_contact_pages(
                 updated_after=ctx.since,
-                id_greater=read_from,
+                id_greater=read_to,
                 include=sideload_names(needs) if sideload else (),
             ),
             depth=READ_AHEAD,
@@ -413,7 +426,36 @@ class ContactsResource(Resource):
         def every_page() -> Any:
             while carried:
                 yield carried.pop(0)
-            yield from pages
+            if not read_all:
+                yield from pages
+
+        def work(*, all_of_it: bool) -> None:
+            """Write units of `unit` while there is time: full ones, or all of it at the end."""
+            nonlocal unit, last_id
+            while unit and not self._slice_full(ctx):
+                if not all_of_it and len(unit) < target and timing["per_contact"]:
+                    return
+                left = ctx.deadline - time.monotonic()
+                fit = int(left / timing["per_contact"]) if timing["per_contact"] else FIRST_UNIT
+                size = max(1, min(len(unit), target, fit))
+                chunk, unit = unit[:size], unit[size:]
+                began = time.monotonic()
+                self._process(ctx, chunk, needs, detail=detail, state=state)
+                took = (time.monotonic() - began) / len(chunk)
+                timing["per_contact"] = (
+                    took if not timing["per_contact"] else (timing["per_contact"] + took) / 2
+                )
+                last_id = chunk[-1][0].id if unit else max(read_to, chunk[-1][0].id)
+                state["extra_ids"] = sorted(extra)
+                if (
+                    ctx.checkpoint is not None
+                    and time.monotonic() - timing["checkpointed"] >= ctx.checkpoint_every
+                ):
+                    # Commit what is settled now, so that a killed worker re-reads only seconds of pages.
+                    state["last_id"] = self._settled_up_to(last_id)
+                    state["recorded_to"] = max(last_id, recorded_to)
+                    ctx.checkpoint(self.name, state)
+                    timing["checkpointed"] = time.monotonic()
 
         stopped_early = False
         source = every_page()
@@ -435,34 +477,30 @@ class ContactsResource(Resource):
                 assoc = included.get(contact.id) if included is not None else None
                 unit.append((contact, scores.get(contact.id, {}), assoc))
             if page.last_id is not None:
-                last_id = page.last_id
-            full = self._slice_full(ctx)
-            if len(unit) >= (DETAIL_UNIT if detail else UNIT) or (full and unit):
-                self._process(ctx, unit, needs, detail=detail, state=state)
-                unit = []
-                state["extra_ids"] = sorted(extra)
-                if ctx.checkpoint is not None and time.monotonic() - checkpointed >= ctx.checkpoint_every:
-                    # Commit what is settled now, so that a killed worker re-reads only seconds of pages.
-                    state["last_id"] = self._settled_up_to(last_id)
-                    state["recorded_to"] = max(last_id, recorded_to)
-                    ctx.checkpoint(self.name, state)
-                    checkpointed = time.monotonic()
-                full = self._slice_full(ctx)
-            if full:
+                read_to = max(read_to, page.last_id)
+                if not unit:
+                    last_id = read_to
+            work(all_of_it=False)
+            if self._slice_full(ctx):
                 # The deadline holds whatever was read ahead: that is kept for the next slice.
                 stopped_early = True
                 break
         source.close()  # stops the read-ahead now: what it holds lands in `pages.unused`
-        self._process(ctx, unit, needs, detail=detail, state=state)
+        if not stopped_early:
+            work(all_of_it=True)
+            stopped_early = bool(unit)
+            if not unit:
+                last_id = max(last_id, read_to)
         state["last_id"] = last_id
         state["recorded_to"] = max(last_id, recorded_to)
         state["extra_ids"] = sorted(extra)
+        state["seconds_per_contact"] = round(timing["per_contact"], 6)
         if stopped_early:
-            leftovers = carried + pages.unused
-            if leftovers:
-                state["carry"] = carry.park(ctx.run.pk, leftovers)
+            if unit or carried or pages.unused:
+                state["carry"] = carry.park(ctx.run.pk, unit, carried + pages.unused, read_to=read_to)
+                state["carry"]["ended"] = read_all or pages.exhausted
             return False
-        return not pages.stopped
+        return read_all or not pages.stopped
 
     def _settled_up_to(self, last_id: int) -> int:
         """The highest contact id below which every contact read has its outcome recorded.

@@ -171,10 +171,21 @@ def execute_slice(run_id: int, *, slice_seconds: float | None = None) -> str:
     if not lock.acquire():
         # A live slice renews its lock; one left by a dead worker expires within the stale period.
         return "locked"
+    began = time.monotonic()
+    outcome = "failed"
     try:
         with Heartbeat(run_id, lock, every=settings.TAJO_HEARTBEAT_SECONDS) as heartbeat:
-            return _execute_locked(run_id, seconds, heartbeat)
+            outcome = _execute_locked(run_id, seconds, heartbeat)
+            return outcome
     finally:
+        # The benchmarks read this line for the longest slice.
+        logger.info(
+            "run %s: slice of %.1f s (%s, deadline %.0f s)",
+            run_id,
+            time.monotonic() - began,
+            outcome,
+            seconds,
+        )
         lock.release()
         # With `tune_worker`'s rare collections, a slice's cyclic leftovers (pages, threads, bodies)
         # would pile up over the next slices: one full collection here keeps every slice's peak

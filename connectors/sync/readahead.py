@@ -45,6 +45,7 @@ class ReadAhead(Generic[T]):
         self._depth = max(1, depth)
         self._more = more or (lambda _item: True)
         self.stopped = False
+        self.exhausted = False  # `items` ran out: nothing more to read after what was handed over
         self.unused: list[T] = []
 
     def __iter__(self) -> Iterator[T]:
@@ -62,6 +63,8 @@ class ReadAhead(Generic[T]):
                         break
                     if quit_.is_set():
                         return
+                else:
+                    self.exhausted = True
                 ready.put(_END)
             except BaseException as exc:  # handed to the caller, raised there
                 ready.put(_Failure(exc))
