@@ -174,7 +174,9 @@ def execute_slice(run_id: int, *, slice_seconds: float | None = None) -> str:
     began = time.monotonic()
     outcome = "failed"
     try:
-        with Heartbeat(run_id, lock, every=settings.TAJO_HEARTBEAT_SECONDS) as heartbeat:
+        # At least three beats per stale period, whatever the settings say: a live run never looks dead.
+        every = min(float(settings.TAJO_HEARTBEAT_SECONDS), float(settings.TAJO_RUN_STALE_SECONDS) / 3)
+        with Heartbeat(run_id, lock, every=every) as heartbeat:
             outcome = _execute_locked(run_id, seconds, heartbeat)
             return outcome
     finally:

@@ -11,12 +11,14 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection as db
 from django.db.models import Q
+from django.utils import timezone
 
 from connectors.models import RunStatus, SyncRecord, SyncRun
 from connectors.sandbox.config import SandboxConfig
@@ -85,10 +87,18 @@ def test_killed_worker_resumes_without_loss(redis_conn) -> None:
             _wait(lambda: bool(SyncRun.objects.get(pk=run.pk).state.get("contacts")), 60, "the first slice")
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
+            killed_time = timezone.now()
             killed = SyncRun.objects.get(pk=run.pk)
             killed_at = killed.progress_done
-            second = _worker(env)
+            second = _worker(env)  # restarted at once: the dead worker's locks are still in Redis
             try:
+                # Resumed within the stale period, a watchdog round and the worker's start-up: no
+                # wait for RQ's scheduler lock or its 10-minute maintenance.
+                _wait(
+                    lambda: SyncRun.objects.get(pk=run.pk).heartbeat_at > killed_time + timedelta(seconds=1),
+                    30,
+                    "the run to resume on the restarted worker",
+                )
                 _wait(
                     lambda: (
                         SyncRun.objects.get(pk=run.pk).status not in (RunStatus.QUEUED, RunStatus.RUNNING)
