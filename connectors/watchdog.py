@@ -50,14 +50,14 @@ class WatchdogThread(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(name="tajo-watchdog", daemon=True)
-        self._stop = threading.Event()
+        self._halt = threading.Event()  # not `_stop`: threading.Thread has a method of that name
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def run(self) -> None:
         try:
-            while not self._stop.wait(
+            while not self._halt.wait(
                 MOVE_EVERY * random.uniform(0.8, 1.0)
             ):  # jitter: workers started together spread out
                 try:

@@ -252,6 +252,7 @@ class ContactsResource(Resource):
         self._new: list[PendingContact] = []
         self._new_meta: dict[str, Any] = {}
         self._seen_phones: dict[str, str] = {}  # phone -> AC contact id, across the slice
+        self._seen_emails: dict[str, str] = {}  # email -> AC contact id, across the slice
 
     def estimate_requests(self, counts: Volumes) -> RequestEstimate:
         """Contact pages with their sideloads plus staged deals, then batch updates and imports
@@ -618,7 +619,7 @@ class ContactsResource(Resource):
         states = load_states(ctx.connection.pk, self.name, [str(c.id) for c, _, _ in unit])
         pending: list[PendingContact] = []
         meta: dict[str, tuple[Any, str, str, datetime | None]] = {}
-        seen_emails: dict[str, str] = {}
+        seen_emails = self._seen_emails  # across the slice's units, however the time cuts them
         max_udate = state.get("max_udate")
         for contact, page_scores, _ in unit:
             source_id = str(contact.id)

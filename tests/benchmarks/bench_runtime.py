@@ -6,7 +6,8 @@
 
 Real processes throughout: `manage.py tajo_sandbox` per simulated account, `manage.py
 tajo_worker` as the one worker (killed with SIGKILL for the recovery figures), a fresh
-PostgreSQL database and Redis db 14. Settings are the defaults (30 s slices, 5 s heartbeat and
+PostgreSQL database and a Redis db of its own (`BENCH_REDIS_DB`, default 8; not shared with
+anything running meanwhile). Settings are the defaults (30 s slices, 5 s heartbeat and
 checkpoints, 30 s stale period, 5 s watchdog). Not a test: nothing here asserts; targets are
 printed beside the figures, which go to docs/benchmarks.md.
 """
@@ -78,9 +79,13 @@ def seed_tenant(env: dict[str, str], sandbox: Sandbox, slug: str, *, rate: float
 
 
 def fresh(env_name: str = DB) -> dict[str, str]:
+    """A fresh database and a Redis db of its own (`BENCH_REDIS_DB`, default 8): run ids and
+    queue names repeat across databases, so sharing a Redis db with another benchmark mixes
+    their jobs."""
     import redis
 
     env = fresh_db(env_name)
+    env["REDIS_URL"] = f"redis://127.0.0.1:6379/{int(os.environ.get('BENCH_REDIS_DB', '8'))}"
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     return env
 

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -149,4 +149,12 @@ def test_killed_worker_resumes_without_loss(redis_conn) -> None:
             .distinct()
             .count()
         )
-        assert written <= sandbox.brevo.counts().get("contacts") <= sent_to_brevo
+        rows = list(
+            SyncRecord.objects.filter(run=run)
+            .filter(Q(outcome__in=["created", "updated"]) | Q(error_code="field_rejected"))
+            .values_list("source_id", "key", "outcome", "message")
+        )
+        keys = Counter(key.lower() for _, key, _, _ in rows)
+        shared = [row for row in rows if keys[row[1].lower()] > 1]
+        absent = [row for row in rows if sandbox.brevo.contact_by_email(row[1]) is None]
+        assert written <= sandbox.brevo.counts().get("contacts") <= sent_to_brevo, (shared[:10], absent[:10])
