@@ -55,9 +55,9 @@ class ReadAhead(Generic[T]):
         def produce() -> None:
             try:
                 for item in self._items:
+                    ready.put(item)  # also when told to quit meanwhile: the caller keeps it in `unused`
                     if quit_.is_set():
                         return
-                    ready.put(item)
                     if not self._more(item):
                         self.stopped = True
                         break

@@ -15,6 +15,7 @@ printed beside the figures, which go to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -109,9 +110,20 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def descendants(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(child) for child in found] + [d for child in found for d in descendants(int(child))]
+
+
 def kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """The worker and its work horse: RQ puts the horse in a process group of its own, so killing
+    the worker's group alone would leave the slice running."""
     if process.poll() is None:
+        horses = descendants(process.pid)
         os.killpg(process.pid, sig)
+        for pid in horses:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
     process.wait(timeout=30)
 
 

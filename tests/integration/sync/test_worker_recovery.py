@@ -5,6 +5,7 @@ Real RQ worker processes on the test Redis and PostgreSQL; the sandbox over loop
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -85,7 +86,14 @@ def test_killed_worker_resumes_without_loss(redis_conn) -> None:
         first = _worker(env)
         try:
             _wait(lambda: bool(SyncRun.objects.get(pk=run.pk).state.get("contacts")), 60, "the first slice")
+            # The worker and its work horse, mid-slice: RQ gives the horse a process group of its own.
+            horses = subprocess.run(
+                ["pgrep", "-P", str(first.pid)], capture_output=True, text=True
+            ).stdout.split()
             os.killpg(first.pid, signal.SIGKILL)
+            for horse in horses:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(horse), signal.SIGKILL)
             first.wait(timeout=10)
             killed_time = timezone.now()
             killed = SyncRun.objects.get(pk=run.pk)
