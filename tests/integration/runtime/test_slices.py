@@ -99,3 +99,31 @@ def test_a_full_read_ahead_and_a_slow_brevo_end_the_slice_on_time(redis_conn) ->
         # Every contact has exactly one outcome.
         ids = list(SyncRecord.objects.filter(run=run).values_list("source_id", flat=True))
         assert len(ids) == len(set(ids)) >= CONTACTS
+
+
+@override_settings(TAJO_SLICE_MIN_SECONDS=1.5)
+def test_a_slice_makes_room_when_another_tenants_job_waits(redis_conn) -> None:
+    from connectors import queues
+
+    with SandboxServer(SandboxConfig.fast(contacts=3000, seed=6)) as sandbox:
+        connection = connection_for_sandbox(sandbox, ac_rate=3)  # 30 pages: about 10 s of reading
+        run = SyncRun.objects.create(
+            tenant=connection.tenant,
+            connection=connection,
+            resources=["contacts"],
+            mapping_snapshot=demo_mapping().model_dump(mode="json"),
+        )
+        waiting = queues.enqueue(
+            "tests.integration.runtime.jobs_for_tests.note",
+            "other",
+            lane=queues.SHORT_QUEUE,
+            tenant_id=999_999,
+        )
+        started = time.monotonic()
+        assert execute_slice(run.pk, slice_seconds=30) == "continue"
+        took = time.monotonic() - started
+        # The minimum, a tick of the check, the grace; far from the 30 s deadline.
+        assert took <= 1.5 + 1.0 + SLICE_GRACE + 2.0, f"the slice took {took:.1f} s"
+        state = SyncRun.objects.get(pk=run.pk).state["contacts"]
+        assert not state.get("done")
+        assert queues.queue_for(queues.SHORT_QUEUE, 999_999).job_ids == [waiting.id]
