@@ -6,8 +6,6 @@ import logging
 
 logger = logging.getLogger(__name__)
 
-WATCHDOG_JOB_ID = "tajo-watchdog"
-
 
 def run_slice(run_id: int) -> str:
     """One bounded slice of a sync run; the engine enqueues the next one."""
@@ -34,19 +32,15 @@ def slice_failed(job, connection, exc_type, exc_value, traceback) -> None:
 
 
 def watchdog() -> list[int]:
-    """Every minute or so: resume runs whose worker died, and start scheduled incremental syncs.
+    """One round of the watchdog: resume runs whose worker died, start due incremental syncs.
 
-    It reschedules itself while there is anything to watch (active runs or scheduled
-    connections); `tajo_worker` starts it again whenever a worker starts.
+    Every `tajo_worker` process runs it in a thread of its own (`connectors.watchdog`), so it
+    runs wherever any worker runs; it can also be enqueued or called by hand.
     """
-    from connectors.models import ACTIVE_STATUSES, Connection, SyncRun
-    from connectors.services import schedule_watchdog, sync_runs_mark_lost, sync_runs_start_due
+    from connectors.services import sync_runs_mark_lost, sync_runs_start_due
     from connectors.sync.engine import recover_stale_runs
 
     recovered = recover_stale_runs()
     sync_runs_mark_lost()
     sync_runs_start_due()
-    busy = SyncRun.objects.filter(status__in=ACTIVE_STATUSES).exists()
-    if busy or Connection.objects.filter(enabled=True, incremental_every_minutes__gt=0).exists():
-        schedule_watchdog(replace=True)
     return recovered

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import django_rq
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from connectors import queues
 from connectors.activecampaign.client import ActiveCampaignClient
 from connectors.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
 from connectors.exceptions import ApiError, AuthError
@@ -23,8 +23,8 @@ from connectors.ratelimit import get_following_limiter, get_limiter, limiter_key
 
 logger = logging.getLogger(__name__)
 
-SYNC_QUEUE = "tajo-sync"
-SHORT_QUEUE = "tajo-short"
+SYNC_QUEUE = queues.SYNC_QUEUE
+SHORT_QUEUE = queues.SHORT_QUEUE
 
 
 BREVO_BUDGETS = {"general": GENERAL_BUDGETS, "advanced": ADVANCED_BUDGETS, "unpaced": {}}
@@ -310,7 +310,7 @@ def sync_runs_mark_lost(*, now=None, grace_seconds: float = LOST_JOB_GRACE_SECON
         started_at__isnull=True,
         created_at__lt=now - timedelta(seconds=grace_seconds),
     ).only("pk", "job_id")
-    connection = django_rq.get_queue(SYNC_QUEUE).connection
+    connection = queues.redis_connection(SYNC_QUEUE)
     lost = []
     try:
         for run in candidates:
@@ -337,41 +337,23 @@ def sync_runs_mark_lost(*, now=None, grace_seconds: float = LOST_JOB_GRACE_SECON
     return lost
 
 
-def enqueue_slice(run_id: int, *, delay_seconds: float = 0) -> None:
+def enqueue_slice(run_id: int, *, delay_seconds: float = 0, tenant_id: int | None = None) -> None:
+    """Queue a run's next slice on its tenant's sync queue (see connectors/queues.py)."""
     from rq import Callback
 
-    from connectors import jobs
-
-    queue = django_rq.get_queue(SYNC_QUEUE)
-    options = {
-        "job_timeout": settings.RQ_QUEUES[SYNC_QUEUE]["DEFAULT_TIMEOUT"],
-        "on_failure": Callback(jobs.slice_failed),
-    }
-    if delay_seconds > 0:
-        job = queue.enqueue_in(timedelta(seconds=delay_seconds), jobs.run_slice, run_id, **options)
-    else:
-        job = queue.enqueue(jobs.run_slice, run_id, **options)
-    SyncRun.objects.filter(pk=run_id).update(job_id=job.id)
-    schedule_watchdog()
-
-
-def schedule_watchdog(*, replace: bool = False) -> None:
-    """Keep one delayed watchdog job queued while runs are active (workers run --with-scheduler)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
-    from connectors import jobs
-
-    queue = django_rq.get_queue(SHORT_QUEUE)
-    if not replace:
-        try:
-            Job.fetch(jobs.WATCHDOG_JOB_ID, connection=queue.connection)
-            return
-        except NoSuchJobError:
-            pass
-    queue.enqueue_in(
-        timedelta(seconds=settings.TAJO_WATCHDOG_SECONDS), jobs.watchdog, job_id=jobs.WATCHDOG_JOB_ID
+    if tenant_id is None:
+        tenant_id = SyncRun.objects.filter(pk=run_id).values_list("tenant_id", flat=True).first()
+    job = queues.enqueue(
+        "connectors.jobs.run_slice",
+        run_id,
+        lane=SYNC_QUEUE,
+        tenant_id=tenant_id,
+        delay_seconds=delay_seconds,
+        job_timeout=settings.RQ_QUEUES[SYNC_QUEUE]["DEFAULT_TIMEOUT"],
+        on_failure=Callback("connectors.jobs.slice_failed"),
     )
+    if job is not None:
+        SyncRun.objects.filter(pk=run_id).update(job_id=job.id)
 
 
 def sync_runs_start_due(*, now=None) -> list[SyncRun]:

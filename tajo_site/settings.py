@@ -213,8 +213,13 @@ TAJO_SYNC_SLICE_RECORDS = env.int("TAJO_SYNC_SLICE_RECORDS", default=10_000)
 # A slice works this long before committing and handing over to the next job.
 TAJO_SLICE_SECONDS = env.float("TAJO_SLICE_SECONDS", default=30.0)
 # A running run whose heartbeat is older than this lost its worker; the watchdog resumes it.
-TAJO_RUN_STALE_SECONDS = env.float("TAJO_RUN_STALE_SECONDS", default=120.0)
-TAJO_WATCHDOG_SECONDS = env.int("TAJO_WATCHDOG_SECONDS", default=60)
+TAJO_RUN_STALE_SECONDS = env.float("TAJO_RUN_STALE_SECONDS", default=30.0)
+TAJO_WATCHDOG_SECONDS = env.int("TAJO_WATCHDOG_SECONDS", default=5)
+# A slice's heartbeat period, and how often it commits its progress mid-slice (docs/runtime.md).
+TAJO_HEARTBEAT_SECONDS = env.float("TAJO_HEARTBEAT_SECONDS", default=5.0)
+TAJO_CHECKPOINT_SECONDS = env.float("TAJO_CHECKPOINT_SECONDS", default=5.0)
+# While other jobs wait for a worker, a slice ends after this long (fairness across tenants).
+TAJO_SLICE_MIN_SECONDS = env.float("TAJO_SLICE_MIN_SECONDS", default=5.0)
 TAJO_API_RATE_LIMIT = env.int("TAJO_API_RATE_LIMIT", default=120)  # requests per token per window
 TAJO_API_RATE_WINDOW_SECONDS = env.int("TAJO_API_RATE_WINDOW_SECONDS", default=60)
 TAJO_API_MAX_BODY_BYTES = env.int("TAJO_API_MAX_BODY_BYTES", default=256 * 1024)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -40,6 +41,13 @@ class SyncContext:
     # Set by a resource that stopped to wait for a provider budget (Brevo's hourly CRM bucket):
     # the next slice is enqueued this many seconds later instead of at once.
     resume_after: float = 0.0
+    # Set by the engine for slices: `checkpoint(resource, state)` commits the outcomes recorded so
+    # far with that position, mid-slice; resources call it about every `checkpoint_every` seconds
+    # at a point where the state is consistent, so a killed worker loses only seconds of work.
+    checkpoint: Callable[[str, dict[str, Any]], None] | None = None
+    checkpoint_every: float = 5.0
+    # When the slice must be over whatever it still holds (its deadline plus a short grace).
+    hard_stop: float = float("inf")
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline or self.recorder.records_in_slice >= self.max_records

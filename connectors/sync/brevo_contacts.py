@@ -178,7 +178,9 @@ class ContactWriter:
         """Contacts in imports not settled yet."""
         return sum(len(i.items) for i in self.imports)
 
-    def settle(self, *, wait: bool, min_age: float = IMPORT_POLL_DELAYS[0]) -> list[PendingContact]:
+    def settle(
+        self, *, wait: bool, min_age: float = IMPORT_POLL_DELAYS[0], until: float | None = None
+    ) -> list[PendingContact]:
         """Confirm submitted imports; returns the contacts settled (outcomes in `self.outcomes`).
 
         A batch update of the imported contacts (email and lists only: it adds the lists the
@@ -187,6 +189,7 @@ class ContactWriter:
         those are still coming or were refused. Imports younger than `min_age` seconds are left
         for later; with `wait`, the rest is then awaited with growing pauses, and what Brevo has
         not finished by then is reported as created but unconfirmed, so the next run checks it.
+        `until` (a `time.monotonic()` instant) ends the waiting early: a slice keeps its length.
         """
         settled: list[PendingContact] = []
         target = 0.0  # how old the youngest import should be before the next attempt
@@ -196,6 +199,8 @@ class ContactWriter:
             if delay:
                 target += delay
                 pause = target - (time.monotonic() - max(i.at for i in self.imports))
+                if until is not None and time.monotonic() + max(pause, 0.0) >= until:
+                    break
                 if pause > 0:
                     self.sleep(pause)
             still: list[SubmittedImport] = []

@@ -11,13 +11,14 @@ per-contact reads when few changed and from staging when many did, whichever cos
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.models import Outcome, RecordState, RunMode
-from connectors.sync import contact_merge, staging
+from connectors.sync import carry, contact_merge, staging
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact
 from connectors.sync.estimate import contact_writes, import_lists, pages
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 UNIT = 500  # contacts transformed and written together
 READ_AHEAD = 20  # pages (about 12 MB): reading goes on while Brevo writes catch up
 DETAIL_UNIT = 100  # with per-contact reads (2 requests each): a unit stays within a slice's time
+FIRST_UNIT = 5  # contacts written first in a slice that knows nothing yet of how fast Brevo is
 SETTLE_AFTER = 1.0  # seconds: a younger import is confirmed at a later flush (or the slice's end)
 STANDARD = ("orgname",)
 
@@ -386,12 +388,31 @@ class ContactsResource(Resource):
         return True
 
     def _main(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any], *, detail: bool) -> bool:
+        """Read contact pages from the position on and write them, unit by unit, until the slice ends.
+
+        A unit is sized to the time left: `seconds_per_contact` is measured as the slice goes (and
+        kept for the next one), so a slow Brevo gets smaller units instead of a late slice. What
+        the slice holds at its deadline (contacts taken off a page, pages read ahead) is parked
+        for the next slice (`connectors.sync.carry`), never dropped or read again.
+        """
         last_id = int(state.get("last_id") or 0)
         extra = set(state.get("extra_ids") or [])
-        unit: list[Unit] = []
         sideload = bool(state.get("sideload")) and not detail
         budget = ctx.max_records - self._handled(ctx)
         read = 0
+        held, carried = carry.take(ctx.run.pk, state.get("carry"))
+        read_to = int(state["carry"]["read_to"]) if (held or carried) else last_id
+        # The parked pages reach the end of the account: nothing is left to read after them.
+        read_all = bool((held or carried) and state["carry"].get("ended"))
+        state.pop("carry", None)
+        unit: list[Unit] = list(held)
+        # After a worker died, pages up to `recorded_to` may hold contacts already recorded.
+        recorded_to = int(state.get("recorded_to") or 0)
+        target = DETAIL_UNIT if detail else UNIT
+        timing = {
+            "per_contact": float(state.get("seconds_per_contact") or 0.0),
+            "checkpointed": time.monotonic(),
+        }
 
         def more(page: Any) -> bool:
             # Runs in the read-ahead thread: stop reading where this slice's budget ends. A slice
@@ -404,13 +425,50 @@ class ContactsResource(Resource):
         pages = ReadAhead(
             ctx.ac.iter_contact_pages(
                 updated_after=ctx.since,
-                id_greater=last_id,
+                id_greater=read_to,
                 include=sideload_names(needs) if sideload else (),
             ),
             depth=READ_AHEAD,
             more=more,
         )
-        for page in pages:
+
+        def every_page() -> Any:
+            while carried:
+                yield carried.pop(0)
+            if not read_all:
+                yield from pages
+
+        def work(*, all_of_it: bool) -> None:
+            """Write units of `unit` while there is time: full ones, or all of it at the end."""
+            nonlocal unit, last_id
+            while unit and not self._slice_full(ctx):
+                if not all_of_it and len(unit) < target and timing["per_contact"]:
+                    return
+                left = ctx.deadline - time.monotonic()
+                fit = int(left / timing["per_contact"]) if timing["per_contact"] else FIRST_UNIT
+                size = max(1, min(len(unit), target, fit))
+                chunk, unit = unit[:size], unit[size:]
+                began = time.monotonic()
+                self._process(ctx, chunk, needs, detail=detail, state=state)
+                took = (time.monotonic() - began) / len(chunk)
+                timing["per_contact"] = (
+                    took if not timing["per_contact"] else (timing["per_contact"] + took) / 2
+                )
+                last_id = chunk[-1][0].id if unit else max(read_to, chunk[-1][0].id)
+                state["extra_ids"] = sorted(extra)
+                if (
+                    ctx.checkpoint is not None
+                    and time.monotonic() - timing["checkpointed"] >= ctx.checkpoint_every
+                ):
+                    # Commit what is settled now, so that a killed worker re-reads only seconds of pages.
+                    state["last_id"] = self._settled_up_to(last_id)
+                    state["recorded_to"] = max(last_id, recorded_to)
+                    ctx.checkpoint(self.name, state)
+                    timing["checkpointed"] = time.monotonic()
+
+        stopped_early = False
+        source = every_page()
+        for page in source:
             if state.get("total") is None and page.total is not None:
                 state["total"] = page.total
             scores: dict[int, dict[int, float]] = {}
@@ -419,26 +477,63 @@ class ContactsResource(Resource):
                     scores.setdefault(sv.contact_id, {})[sv.score_id] = sv.value
             ctx.recorder.record_invalid(self.name, page.invalid)
             included = included_associations(page, needs) if sideload else None
+            done_before = self._recorded_in_run(ctx, page, recorded_to)
             for contact in page.items:
                 extra.discard(contact.id)
+                if contact.id in done_before:
+                    continue
                 # A page whose sideloads did not come back is read contact by contact.
                 assoc = included.get(contact.id) if included is not None else None
                 unit.append((contact, scores.get(contact.id, {}), assoc))
             if page.last_id is not None:
-                last_id = page.last_id
-            if len(unit) >= (DETAIL_UNIT if detail else UNIT):
-                self._process(ctx, unit, needs, detail=detail, state=state)
-                unit = []
-                state["last_id"] = last_id
-                state["extra_ids"] = sorted(extra)
-                # Per-contact reads are slow: stop at the deadline even if a page read ahead is
-                # dropped (one request against the hundreds the next unit would cost).
-                if detail and self._slice_full(ctx):
-                    return False
-        self._process(ctx, unit, needs, detail=detail, state=state)
+                read_to = max(read_to, page.last_id)
+                if not unit:
+                    last_id = read_to
+            work(all_of_it=False)
+            if self._slice_full(ctx):
+                # The deadline holds whatever was read ahead: that is kept for the next slice.
+                stopped_early = True
+                break
+        source.close()  # stops the read-ahead now: what it holds lands in `pages.unused`
+        if not stopped_early:
+            work(all_of_it=True)
+            stopped_early = bool(unit)
+            if not unit:
+                last_id = max(last_id, read_to)
         state["last_id"] = last_id
+        state["recorded_to"] = max(last_id, recorded_to)
         state["extra_ids"] = sorted(extra)
-        return not pages.stopped
+        state["seconds_per_contact"] = round(timing["per_contact"], 6)
+        if stopped_early:
+            if unit or carried or pages.unused:
+                state["carry"] = carry.park(ctx.run.pk, unit, carried + pages.unused, read_to=read_to)
+                state["carry"]["ended"] = read_all or pages.exhausted
+            return False
+        return read_all or not pages.stopped
+
+    def _settled_up_to(self, last_id: int) -> int:
+        """The highest contact id below which every contact read has its outcome recorded.
+
+        New contacts wait for their import's confirmation before they are recorded; a position
+        committed past them would lose them if the worker died before that.
+        """
+        waiting = [item.source_id for item in self._new]
+        if self._writer is not None:
+            waiting += [item.source_id for submitted in self._writer.imports for item in submitted.items]
+        ids = [int(source_id) for source_id in waiting if source_id.isdigit()]
+        return min(last_id, min(ids) - 1) if ids else last_id
+
+    def _recorded_in_run(self, ctx: SyncContext, page: Any, recorded_to: int) -> set[int]:
+        """Contacts of a page read again after a worker died that this run already recorded."""
+        ids = [contact.id for contact in page.items if contact.id <= recorded_to]
+        if not ids:
+            return set()
+        from connectors.models import SyncRecord
+
+        found = SyncRecord.objects.filter(
+            run_id=ctx.run.pk, resource=self.name, source_id__in=[str(i) for i in ids]
+        ).values_list("source_id", flat=True)
+        return {int(source_id) for source_id in found}
 
     def _extra(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
         """Contacts whose deals changed although the contact itself did not."""
@@ -694,7 +789,8 @@ class ContactsResource(Resource):
         writer = self._slice_writer(ctx)
         settled = writer.submit(self._new)
         self._new = []
-        settled += writer.settle(wait=final, min_age=SETTLE_AFTER)
+        until = ctx.hard_stop if ctx.hard_stop != float("inf") else None
+        settled += writer.settle(wait=final, min_age=SETTLE_AFTER, until=until)
         self._record_written(ctx, writer, settled, self._new_meta)
         for item in settled:
             self._new_meta.pop(item.source_id, None)

@@ -32,8 +32,10 @@ class ReadAhead(Generic[T]):
     dropped page would be a request wasted against the account's rate limit). `stopped` says
     whether `more` ended the read before `items` ran out.
 
-    If the caller breaks off anyway, the thread stops before its next read and its request in
-    flight is waited for, so nothing uses the caller's client once iteration has ended.
+    If the caller breaks off anyway (a slice at its deadline), the thread stops before its next
+    read and its request in flight is waited for, so nothing uses the caller's client once
+    iteration has ended; what was read and not yet handed over is kept in `unused`, in order,
+    for the caller to carry on with: a read is never thrown away.
     """
 
     def __init__(
@@ -43,6 +45,8 @@ class ReadAhead(Generic[T]):
         self._depth = max(1, depth)
         self._more = more or (lambda _item: True)
         self.stopped = False
+        self.exhausted = False  # `items` ran out: nothing more to read after what was handed over
+        self.unused: list[T] = []
 
     def __iter__(self) -> Iterator[T]:
         ready: queue.Queue = queue.Queue(maxsize=self._depth)
@@ -51,14 +55,16 @@ class ReadAhead(Generic[T]):
         def produce() -> None:
             try:
                 for item in self._items:
+                    ready.put(item)  # also when told to quit meanwhile: the caller keeps it in `unused`
                     if quit_.is_set():
                         return
-                    ready.put(item)
                     if not self._more(item):
                         self.stopped = True
                         break
                     if quit_.is_set():
                         return
+                else:
+                    self.exhausted = True
                 ready.put(_END)
             except BaseException as exc:  # handed to the caller, raised there
                 ready.put(_Failure(exc))
@@ -77,5 +83,15 @@ class ReadAhead(Generic[T]):
             quit_.set()
             while worker.is_alive():  # unblock a producer waiting on a full queue
                 with contextlib.suppress(queue.Empty):
-                    ready.get(timeout=0.05)
+                    self._keep(ready.get(timeout=0.05))
             worker.join()
+            while True:
+                try:
+                    self._keep(ready.get_nowait())
+                except queue.Empty:
+                    break
+
+    def _keep(self, item: object) -> None:
+        # A failure after the caller stopped is the next slice's to meet (it reads again from there).
+        if item is not _END and not isinstance(item, _Failure):
+            self.unused.append(item)  # type: ignore[arg-type]

@@ -127,26 +127,30 @@ def _queue() -> Any:
     return queue
 
 
-def webhook_event_enqueue(event_id: int) -> None:
-    """Queue the processing job; inside a transaction it waits for the commit (django-rq)."""
+def webhook_event_enqueue(event_id: int, *, tenant_id: int | None = None) -> None:
+    """Queue the processing job on the tenant's short queue (connectors/queues.py: tenants are
+    served round-robin); inside a transaction it waits for the commit (django-rq)."""
     from rq import Retry
 
-    from connectors.webhooks.jobs import process_webhook_event
+    from connectors import queues
 
     queue = _queue()
     options: dict[str, Any] = {
-        "args": (event_id,),
         "retry": Retry(max=len(JOB_RETRY_INTERVALS), interval=JOB_RETRY_INTERVALS),
-        "timeout": 120,
+        "job_timeout": 120,
         "result_ttl": 300,
         "failure_ttl": 7 * 24 * 3600,
     }
+    job = "connectors.webhooks.jobs.process_webhook_event"
+    lane = queues.SHORT_QUEUE
     if db_connection.in_atomic_block:
-        queue.enqueue_call(process_webhook_event, **options)
+        queues.enqueue(job, event_id, lane=lane, tenant_id=tenant_id, connection=queue.connection, **options)
         return
     # One Redis round trip instead of two: the intake's latency is mostly round trips.
     pipe = queue.connection.pipeline()
-    queue.enqueue_call(process_webhook_event, pipeline=pipe, **options)
+    queues.enqueue(
+        job, event_id, lane=lane, tenant_id=tenant_id, pipeline=pipe, connection=queue.connection, **options
+    )
     pipe.execute()
 
 
@@ -326,7 +330,7 @@ def webhook_receive(
     row.pk = event_id
     if row.status == WebhookStatus.RECEIVED:
         try:
-            webhook_event_enqueue(row.pk)
+            webhook_event_enqueue(row.pk, tenant_id=row.tenant_id)
         except Exception as exc:  # stored is what matters: "reprocess" picks it up once Redis is back
             logger.error("webhook event %s stored but not queued: %s", row.pk, type(exc).__name__)
             WebhookEvent.objects.filter(pk=row.pk).update(error="stored but not queued (queue unavailable)")
@@ -577,7 +581,7 @@ def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
     if not target.resource or not target.source_id:
         raise CannotReprocess(f"event #{target.pk} ({target.event_type}) names no record to sync")
     WebhookEvent.objects.filter(pk=target.pk).update(status=WebhookStatus.RECEIVED, error="")
-    webhook_event_enqueue(target.pk)
+    webhook_event_enqueue(target.pk, tenant_id=target.tenant_id)
     target.refresh_from_db()
     return target
 

@@ -10,7 +10,7 @@
    Target: at least 500 accepted/s with p99 under 100 ms.
 2. Intake to Brevo: the sandbox (`manage.py tajo_sandbox`, ActiveCampaign at its default
    5 requests/s) posts real webhooks to the gunicorn process as contacts change; one RQ worker
-   (`manage.py rqworker tajo-short`) applies them. Printed: delay from intake to the Brevo write
+   (`manage.py tajo_worker`) applies them. Printed: delay from intake to the Brevo write
    (p50, p95, max) for changes paced one a second, and for a burst that queues behind the AC budget.
 
 Not a test: nothing here asserts; targets are printed beside the figures.
@@ -158,8 +158,8 @@ print("RESULT " + json.dumps({"path": intake_path(c), "id": c.pk}))
 COUNT_EVENTS = """
 import json
 from connectors.webhook_models import WebhookEvent
-import django_rq
-q = django_rq.get_queue("tajo-short")
+from connectors import queues
+q = queues.LaneView(queues.SHORT_QUEUE)
 print("RESULT " + json.dumps({"events": WebhookEvent.objects.filter(status="received").count(),
                               "other": WebhookEvent.objects.exclude(status="received").count(),
                               "queued": q.count}))
@@ -379,7 +379,7 @@ def scenario_to_brevo(*, paced: int, burst: int) -> dict:
             code = code.replace(name, repr(value))
         _shell(code)
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "rqworker", "tajo-short"],
+            [sys.executable, "manage.py", "tajo_worker"],
             cwd=ROOT,
             env=_env(),
             stdout=subprocess.DEVNULL,

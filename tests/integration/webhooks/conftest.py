@@ -7,6 +7,7 @@ from pathlib import Path
 import django_rq
 import pytest
 
+from connectors import queues
 from connectors.webhooks import services
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks"
@@ -19,9 +20,9 @@ def sample(name: str) -> bytes:
 
 @pytest.fixture
 def short_queue(redis_conn):
+    """Every tenant's short queue (events are queued per tenant: connectors/queues.py)."""
     services._queues.clear()  # a fresh queue bound to the flushed test Redis
-    queue = django_rq.get_queue(services.SHORT_QUEUE)
-    yield queue
+    yield queues.LaneView(queues.SHORT_QUEUE, connection=django_rq.get_connection(queues.SHORT_QUEUE))
     services._queues.clear()
 
 

@@ -65,7 +65,7 @@ def control(sandbox, method: str, path: str, **json) -> dict:
 def settle(sandbox, queue) -> None:
     """Every delivery sent and every queued job run (a real worker, in burst mode)."""
     assert sandbox.sandbox.webhooks.flush(timeout=15), "sandbox deliveries did not finish"
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    SimpleWorker(queue.queues(), connection=queue.connection).work(burst=True)
 
 
 def brevo(sandbox, email: str) -> dict:
@@ -185,10 +185,10 @@ def test_webhooks_flow_while_a_backfill_runs(sandbox, wired, short_queue) -> Non
     settle(sandbox, short_queue)  # the short queue only: the backfill is still waiting on its own
     assert brevo(sandbox, email)["attributes"]["LASTNAME"] == "During-Backfill"
 
-    import django_rq
+    from connectors import queues
 
-    sync_queue = django_rq.get_queue("tajo-sync")
-    SimpleWorker([sync_queue], connection=sync_queue.connection).work(burst=True)
+    sync_queue = queues.LaneView(queues.SYNC_QUEUE, connection=short_queue.connection)
+    SimpleWorker(sync_queue.queues(), connection=sync_queue.connection).work(burst=True)
     run.refresh_from_db()
     assert run.status in ("succeeded", "partial"), run.error
     # The backfill re-read the contact and found nothing newer to write.

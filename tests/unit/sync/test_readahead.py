@@ -77,3 +77,22 @@ def test_breaking_off_stops_the_thread_before_its_next_read() -> None:
     assert threading.active_count() == before
     # The item taken, up to `depth` queued, and at most one more in flight when told to stop.
     assert len(log) <= 4
+
+
+def test_what_was_read_and_not_taken_is_kept_in_order() -> None:
+    log: list[int] = []
+    reader = ReadAhead(_pages(1000, log, delay=0.001), depth=3)
+    pages = iter(reader)
+    taken = [next(pages), next(pages)]
+    time.sleep(0.05)  # the thread fills its queue meanwhile
+    pages.close()
+    # Every item read is either taken or kept: none is dropped, none is read twice.
+    assert taken + reader.unused == log
+    assert reader.unused == list(range(2, 2 + len(reader.unused)))
+    assert 1 <= len(reader.unused) <= 4
+
+
+def test_nothing_is_kept_after_a_full_read() -> None:
+    reader = ReadAhead(_pages(10), depth=3)
+    assert list(reader) == list(range(10))
+    assert reader.unused == [] and reader.exhausted

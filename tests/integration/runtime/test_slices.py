@@ -1,0 +1,129 @@
+"""Slices keep their length: a full read-ahead and a slow Brevo still end on time, nothing read
+is dropped or read twice, and the run's heartbeat beats while the slice works."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import httpx
+import pytest
+from django.db import connections
+from django.test import override_settings
+
+from connectors.models import RunStatus, SyncRecord, SyncRun
+from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.faults import FaultSpec
+from connectors.sandbox.server import SandboxServer
+from connectors.sync.engine import SLICE_GRACE, execute_slice
+from tests.sandbox_helpers import connection_for_sandbox, demo_mapping
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CONTACTS = 1000
+SLICE = 2.0
+SLOW_SLICES = 3
+
+
+def _contact_pages_read(sandbox) -> int:
+    stats = httpx.get(f"{sandbox.base_url}/_sandbox/stats", timeout=30).json()
+    return sum(v["count"] for k, v in stats["requests"].items() if k.endswith(" /api/3/contacts"))
+
+
+class _Watch:
+    """Reads the run's heartbeat from another database connection while a slice works."""
+
+    def __init__(self, run_id: int) -> None:
+        self.seen: list = []
+        self._run_id = run_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> _Watch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(0.2):
+                beat = SyncRun.objects.filter(pk=self._run_id).values_list("heartbeat_at", flat=True).first()
+                if beat is not None and beat not in self.seen:
+                    self.seen.append(beat)
+        finally:
+            connections.close_all()
+
+
+@override_settings(TAJO_HEARTBEAT_SECONDS=1.0, TAJO_CHECKPOINT_SECONDS=600.0)
+def test_a_full_read_ahead_and_a_slow_brevo_end_the_slice_on_time(redis_conn) -> None:
+    slow_brevo = SandboxConfig.fast(
+        contacts=CONTACTS, seed=5, faults=FaultSpec.parse("slow=1.0:0.3"), fault_scope="brevo"
+    )
+    with SandboxServer(slow_brevo) as sandbox:
+        connection = connection_for_sandbox(sandbox)  # AC unpaced: the read-ahead fills at once
+        run = SyncRun.objects.create(
+            tenant=connection.tenant,
+            connection=connection,
+            resources=["contacts"],
+            mapping_snapshot=demo_mapping().model_dump(mode="json"),
+        )
+        lengths = []
+        with _Watch(run.pk) as watch:
+            for _ in range(SLOW_SLICES):
+                started = time.monotonic()
+                assert execute_slice(run.pk, slice_seconds=SLICE) == "continue"
+                lengths.append(time.monotonic() - started)
+                if len(lengths) == 1:
+                    first = SyncRun.objects.get(pk=run.pk).state["contacts"]
+                    beats_in_first = len(watch.seen)
+        # Setup (mapping, clients), the slice, and its grace for settling what it wrote.
+        assert max(lengths) <= SLICE + SLICE_GRACE + 3.0, f"slices took {lengths}"
+        # The first slice stopped with pages in hand: they were parked, not dropped.
+        assert first.get("carry", {}).get("items", 0) >= 2, first
+        # The heartbeat moved during the first slice (its start, a beat, its end), not only at its end.
+        assert beats_in_first >= 2, watch.seen
+
+        sandbox.sandbox.faults.spec = FaultSpec()  # Brevo fast again: finish the run
+        while execute_slice(run.pk, slice_seconds=30) != "finished":
+            pass
+        run.refresh_from_db()
+        assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), run.error
+        # Every contact page read once: the parked pages were never read again (plus the probe for
+        # sideload support and the short last page that tells the account has ended).
+        pages = math.ceil(run.state["contacts"]["total"] / 100)
+        assert _contact_pages_read(sandbox) <= pages + 2
+        # Every contact has exactly one outcome.
+        ids = list(SyncRecord.objects.filter(run=run).values_list("source_id", flat=True))
+        assert len(ids) == len(set(ids)) >= CONTACTS
+
+
+@override_settings(TAJO_SLICE_MIN_SECONDS=1.5)
+def test_a_slice_makes_room_when_another_tenants_job_waits(redis_conn) -> None:
+    from connectors import queues
+
+    with SandboxServer(SandboxConfig.fast(contacts=3000, seed=6)) as sandbox:
+        connection = connection_for_sandbox(sandbox, ac_rate=3)  # 30 pages: about 10 s of reading
+        run = SyncRun.objects.create(
+            tenant=connection.tenant,
+            connection=connection,
+            resources=["contacts"],
+            mapping_snapshot=demo_mapping().model_dump(mode="json"),
+        )
+        waiting = queues.enqueue(
+            "tests.integration.runtime.jobs_for_tests.note",
+            "other",
+            lane=queues.SHORT_QUEUE,
+            tenant_id=999_999,
+        )
+        started = time.monotonic()
+        assert execute_slice(run.pk, slice_seconds=30) == "continue"
+        took = time.monotonic() - started
+        # The minimum, a tick of the check, the grace; far from the 30 s deadline.
+        assert took <= 1.5 + 1.0 + SLICE_GRACE + 2.0, f"the slice took {took:.1f} s"
+        state = SyncRun.objects.get(pk=run.pk).state["contacts"]
+        assert not state.get("done")
+        assert queues.queue_for(queues.SHORT_QUEUE, 999_999).job_ids == [waiting.id]
