@@ -306,6 +306,7 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
         "outcome",
         "error_code",
         "message",
+        "warnings",
         "sent",
         "trigger",
         "created_at",

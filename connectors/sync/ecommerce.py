@@ -42,7 +42,7 @@ from connectors.models import Outcome, RunMode, StagedRow
 from connectors.sync import staging
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
-from connectors.sync.brevo_contacts import ContactWriter, PendingContact
+from connectors.sync.brevo_contacts import PendingContact, slice_writer
 from connectors.sync.deals import hourly_budget
 from connectors.sync.estimate import contact_writes, pages
 from connectors.sync.recorder import load_states
@@ -202,8 +202,9 @@ class EcommerceResource(Resource):
                     sent=item.body,
                 )
             return
-        writer = ContactWriter(ctx.brevo)
+        writer = slice_writer(ctx)
         outcomes = writer.write(pending)
+        ctx.recorder.note_imports(writer.processes)
         for item in pending:
             written = outcomes.get(item.source_id)
             if written is None:
