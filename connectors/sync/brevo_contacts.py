@@ -46,10 +46,12 @@ logger = logging.getLogger(__name__)
 IMPORT_MAX_ROWS = 5000
 IMPORT_FLUSH_ROWS = 2000  # contacts gathered per round of imports (read back a round later)
 POLL_MAX_WAIT = 30.0  # seconds we may wait for a slot in the hourly bucket to ask about an import
+POLL_RESERVE = 20  # hourly requests left to other uses: below this, imports are not asked about
 IMPORT_POLL_DELAYS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 30, 30, 30, 30)
 BY_EMAIL_MAX = 2  # up to this many contacts to read back: one GET each beats a listing
 LOOKUP_MAX = 200  # missing rows of a completed import looked up one by one, at most
-CLOCK_MARGIN = timedelta(seconds=1)  # the Date header has whole seconds
+CLOCK_MARGIN = timedelta(seconds=2)  # the Date header has whole seconds, and a server may lag one
+CREATED_SPREAD = timedelta(milliseconds=500)  # createdAt to modifiedAt of a contact an import created
 PHONE_ATTRIBUTES = ("SMS", "WHATSAPP", "LANDLINE_NUMBER")
 REPORTED_ATTRIBUTES = frozenset({*PHONE_ATTRIBUTES, "EXT_ID"})  # the import's duplicate_* reports
 _DIGITS = re.compile(r"\D+")
@@ -297,28 +299,50 @@ class ContactWriter:
         return settled
 
     def _check(self, due: list[SubmittedImport]) -> list[PendingContact]:
-        waiting: dict[str, list[tuple[SubmittedImport, PendingContact]]] = defaultdict(list)
-        for submitted in due:
-            for item in submitted.items:
-                waiting[item.email].append((submitted, item))
-        found = self._read_back(set(waiting), since=min(i.accepted_at for i in due) - CLOCK_MARGIN)
         settled: list[PendingContact] = []
-        fixes = _Fixes()
+        # Ask each import's process once it may be done (hourly bucket: skipped when scarce). A
+        # running one is not read back yet; a failed or cancelled one fails its rows; one whose
+        # status cannot be afforded is read back anyway, and asked later only if rows are missing.
+        ready = []
         for submitted in due:
-            missing = []
-            for item in submitted.items:
-                contact = found.get(item.email)
-                if contact is None or not _touched(contact, submitted):
-                    missing.append(item)
-                    continue
-                self._evaluate(item, contact, submitted, fixes)
-                settled.append(item)
-            submitted.items = missing
-        self._missing(due, fixes, settled)
+            process = self._process(submitted)
+            if process is not None and not process.finished:
+                continue
+            if process is not None and not process.succeeded:
+                self._fail_all(submitted, process, settled)
+                continue
+            ready.append(submitted)
+        fixes = _Fixes()
+        if ready:
+            emails = {item.email for submitted in ready for item in submitted.items}
+            found = self._read_back(emails, since=min(i.accepted_at for i in ready) - CLOCK_MARGIN)
+            for submitted in ready:
+                missing = []
+                for item in submitted.items:
+                    contact = found.get(item.email)
+                    if contact is None or not _touched(contact, submitted):
+                        missing.append(item)
+                        continue
+                    self._evaluate(item, contact, submitted, fixes)
+                    settled.append(item)
+                submitted.items = missing
+            self._missing(ready, fixes, settled)
         self._apply(fixes)
         self._ask_about_drops(due)
         self.imports = [i for i in self.imports if i.items]
         return settled
+
+    def _fail_all(self, submitted: SubmittedImport, process: Process, settled: list[PendingContact]) -> None:
+        # Brevo may have written some rows before it stopped; failing all of them is the safe
+        # report: the next run sends them again, and an upsert repeats harmlessly.
+        for item in submitted.items:
+            self.outcomes[item.source_id] = WriteOutcome(
+                "failed",
+                f"Brevo import {process.id} ended '{process.status}' before writing this contact",
+                f"brevo_import_{process.status}"[:60],
+            )
+        settled.extend(submitted.items)
+        submitted.items = []
 
     def _read_back(self, emails: set[str], *, since: datetime) -> dict[str, Contact]:
         """What Brevo holds for these emails, among contacts modified since `since`."""
@@ -357,14 +381,7 @@ class ContactWriter:
             if process is None or not process.finished:
                 continue
             if not process.succeeded:
-                for item in submitted.items:
-                    self.outcomes[item.source_id] = WriteOutcome(
-                        "failed",
-                        f"Brevo import {process.id} ended '{process.status}' before writing this contact",
-                        f"brevo_import_{process.status}"[:60],
-                    )
-                settled.extend(submitted.items)
-                submitted.items = []
+                self._fail_all(submitted, process, settled)
                 continue
             # Completed: a contact the listing did not show may be one Brevo left untouched
             # (whether a no-op import bumps modifiedAt is not documented), or one it refused.
@@ -427,9 +444,13 @@ class ContactWriter:
                 self._process(submitted)
 
     def _poll_would_block(self) -> bool:
-        """True when Brevo's hourly bucket has no slot soon: better to wait for a later look."""
+        """True when Brevo's hourly bucket has no slot soon, or few left this hour (CRM writes and
+        order batches need them more): the read-back alone then decides."""
         limiter = self.brevo.bucket_limiter("other") if hasattr(self.brevo, "bucket_limiter") else None
-        return limiter is not None and limiter.peek() > POLL_MAX_WAIT
+        if limiter is not None and limiter.peek() > POLL_MAX_WAIT:
+            return True
+        budget = self.brevo.budget("other") if hasattr(self.brevo, "budget") else None
+        return budget is not None and budget.remaining is not None and budget.remaining < POLL_RESERVE
 
     # -- comparing ----------------------------------------------------------------------------
 
@@ -453,11 +474,18 @@ class ContactWriter:
             fixes.remove[list_id].append(item)
         if item.body.get("emailBlacklisted") and not contact.email_blacklisted:
             fixes.block.append((item, contact.id))
-        # The Date header has whole seconds, hence the margin; a contact Tajo wrote before that
-        # Brevo shows created just before this import was accepted existed already.
+        # The Date header has whole seconds (and may lag), hence the margin. A contact this
+        # import created was modified when it was created; one created a little earlier and
+        # modified now existed already.
         created = contact.created_at is not None and contact.created_at >= since
-        if created and item.known and contact.created_at < submitted.accepted_at:
+        if (
+            created
+            and contact.modified_at is not None
+            and contact.modified_at - contact.created_at > CREATED_SPREAD
+        ):
             created = False
+        if created and item.known and contact.created_at < submitted.accepted_at:
+            created = False  # Tajo wrote it before, and Brevo had it before this import
         if created:
             outcome = "created"
         elif contact.modified_at is not None and contact.modified_at >= since:
