@@ -436,7 +436,11 @@ class BrevoClient:
         logger.info("Brevo accepted an import of %d bytes as process %s", len(content), process_id)
         rows = len(json_body) if json_body is not None else max(0, (file_body or "").count("\n"))
         return ImportReceipt(
-            process_id=process_id, accepted_at=server_time(response), rows=rows, bytes=len(content)
+            process_id=process_id,
+            accepted_at=server_time(response),
+            brevo_clock="date" in response.headers,
+            rows=rows,
+            bytes=len(content),
         )
 
     def get_process(self, process_id: int) -> Process:

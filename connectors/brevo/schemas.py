@@ -228,6 +228,7 @@ class ImportReceipt(BrevoModel):
 
     process_id: int
     accepted_at: datetime
+    brevo_clock: bool = True  # False: no Date header, `accepted_at` is our clock after the answer
     rows: int = 0
     bytes: int = 0
 

@@ -50,7 +50,7 @@ POLL_RESERVE = 20  # hourly requests left to other uses: below this, imports are
 IMPORT_POLL_DELAYS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 30, 30, 30, 30)
 BY_EMAIL_MAX = 2  # up to this many contacts to read back: one GET each beats a listing
 LOOKUP_MAX = 200  # missing rows of a completed import looked up one by one, at most
-CLOCK_MARGIN = timedelta(seconds=2)  # the Date header has whole seconds, and a server may lag one
+CLOCK_MARGIN = timedelta(seconds=2)  # without Brevo's Date header: our clock, read after the answer
 CREATED_SPREAD = timedelta(milliseconds=500)  # createdAt to modifiedAt of a contact an import created
 PHONE_ATTRIBUTES = ("SMS", "WHATSAPP", "LANDLINE_NUMBER")
 REPORTED_ATTRIBUTES = frozenset({*PHONE_ATTRIBUTES, "EXT_ID"})  # the import's duplicate_* reports
@@ -84,6 +84,7 @@ class SubmittedImport:
     lists: tuple[int, ...] = ()
     process: Process | None = None  # the last answer of GET /processes/{id}, when asked
     polled_at: float | None = None
+    brevo_clock: bool = True  # accepted_at came from Brevo's Date header
 
 
 class AttributeBook:
@@ -225,7 +226,14 @@ class ContactWriter:
                 self._refused_import(part, lists, blacklisted, exc)
                 continue
             self.imports.append(
-                SubmittedImport(receipt.process_id, part, time.monotonic(), receipt.accepted_at, lists)
+                SubmittedImport(
+                    receipt.process_id,
+                    part,
+                    time.monotonic(),
+                    receipt.accepted_at,
+                    lists,
+                    brevo_clock=receipt.brevo_clock,
+                )
             )
             # Listed for the run page; its status and report links once Brevo is asked about it.
             self.processes.append(
@@ -299,42 +307,30 @@ class ContactWriter:
         return settled
 
     def _check(self, due: list[SubmittedImport]) -> list[PendingContact]:
+        """Read back the contacts of `due` imports; ask a process only about rows not found."""
         settled: list[PendingContact] = []
-        # Ask each import's process once it may be done (hourly bucket: skipped when scarce). A
-        # running one is not read back yet; a failed or cancelled one fails its rows; one whose
-        # status cannot be afforded is read back anyway, and asked later only if rows are missing.
-        ready = []
-        for submitted in due:
-            process = self._process(submitted)
-            if process is not None and not process.finished:
-                continue
-            if process is not None and not process.succeeded:
-                self._fail_all(submitted, process, settled)
-                continue
-            ready.append(submitted)
         fixes = _Fixes()
-        if ready:
-            emails = {item.email for submitted in ready for item in submitted.items}
-            found = self._read_back(emails, since=min(i.accepted_at for i in ready) - CLOCK_MARGIN)
-            for submitted in ready:
-                missing = []
-                for item in submitted.items:
-                    contact = found.get(item.email)
-                    if contact is None or not _touched(contact, submitted):
-                        missing.append(item)
-                        continue
-                    self._evaluate(item, contact, submitted, fixes)
-                    settled.append(item)
-                submitted.items = missing
-            self._missing(ready, fixes, settled)
+        emails = {item.email for submitted in due for item in submitted.items}
+        found = self._read_back(emails, since=min(_since(i) for i in due))
+        for submitted in due:
+            missing = []
+            for item in submitted.items:
+                contact = found.get(item.email)
+                if contact is None or not _touched(contact, submitted):
+                    missing.append(item)
+                    continue
+                self._evaluate(item, contact, submitted, fixes)
+                settled.append(item)
+            submitted.items = missing
+        self._missing(due, fixes, settled)
         self._apply(fixes)
         self._ask_about_drops(due)
         self.imports = [i for i in self.imports if i.items]
         return settled
 
     def _fail_all(self, submitted: SubmittedImport, process: Process, settled: list[PendingContact]) -> None:
-        # Brevo may have written some rows before it stopped; failing all of them is the safe
-        # report: the next run sends them again, and an upsert repeats harmlessly.
+        # The rows the read-back found were written before Brevo stopped (a cancelled import
+        # may have written some); these were not.
         for item in submitted.items:
             self.outcomes[item.source_id] = WriteOutcome(
                 "failed",
@@ -457,7 +453,7 @@ class ContactWriter:
     def _evaluate(
         self, item: PendingContact, contact: Contact, submitted: SubmittedImport, fixes: _Fixes
     ) -> None:
-        since = submitted.accepted_at - CLOCK_MARGIN
+        since = _since(submitted)
         book = self._attributes()
         warnings = list(item.warnings)
         for name, sent in (item.body.get("attributes") or {}).items():
@@ -545,10 +541,16 @@ class _Fixes:
     block: list[tuple[PendingContact, int]] = field(default_factory=list)
 
 
+def _since(submitted: SubmittedImport) -> datetime:
+    """The earliest time the import's changes can carry. Brevo's `Date` header is rounded down
+    to the second (and may lag), so it never comes after the import's own writes; a local
+    clock read after the answer can, hence the margin without it."""
+    return submitted.accepted_at - (timedelta(0) if submitted.brevo_clock else CLOCK_MARGIN)
+
+
 def _touched(contact: Contact, submitted: SubmittedImport) -> bool:
     """Whether the listing's contact reflects this import (not an older state)."""
-    since = submitted.accepted_at - CLOCK_MARGIN
-    return contact.modified_at is None or contact.modified_at >= since
+    return contact.modified_at is None or contact.modified_at >= _since(submitted)
 
 
 def _import_lists(item: PendingContact, home: int | None, *, whole: bool) -> tuple[int, ...]:
