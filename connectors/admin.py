@@ -80,6 +80,7 @@ class ConnectionAdmin(TenantScopedAdmin):
                     "deals_as_crm_objects",
                     "default_phone_country",
                     "incremental_every_minutes",
+                    "brevo_sync_list_id",
                 ]
             },
         ),
