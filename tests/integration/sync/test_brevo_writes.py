@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
 
 from connectors.brevo import BrevoClient
 from connectors.models import Outcome, RunStatus, SyncRecord, SyncRun
@@ -47,6 +50,7 @@ def test_no_path_sends_the_deprecated_batch_update_and_outcomes_match_brevo(sand
     run = drive(_run(connection))
     assert run.status == RunStatus.PARTIAL, run.error
     connection.refresh_from_db()
+    run.refresh_from_db()
     counters = run.counters["contacts"]
     assert counters["created"] > 100 and counters["with_warnings"] > 0
 
@@ -59,6 +63,14 @@ def test_no_path_sends_the_deprecated_batch_update_and_outcomes_match_brevo(sand
                 assert name in held["attributes"], (record.key, name)  # written means held
         assert ("PLAN_TIER" in dropped) == ("PLAN_TIER" in (record.sent or {}).get("attributes", {}))
         assert held["listIds"] and connection.brevo_sync_list_id in held["listIds"]
+
+    # The run page names the warnings and lists Brevo's imports with their report links.
+    admin = get_user_model().objects.create_superuser("ops", "ops@example.org", "x" * 20)
+    browser = Client()
+    browser.force_login(admin)
+    page = browser.get(reverse("admin:connectors_syncrun_change", args=[run.pk])).content.decode()
+    assert 'id="warning-groups"' in page and "not in Brevo: " in page
+    assert 'id="brevo-imports"' in page and str(run.brevo_imports[0]["process_id"]) in page
 
     # A webhook's single-contact path and a retry of the failed records write the same way.
     catalog_discover(connection=connection)  # with the default mappings (first name -> FIRSTNAME, ...)
