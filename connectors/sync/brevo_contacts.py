@@ -52,6 +52,7 @@ BY_EMAIL_MAX = 2  # up to this many contacts to read back: one GET each beats a 
 LOOKUP_MAX = 200  # missing rows of a completed import looked up one by one, at most
 CLOCK_MARGIN = timedelta(seconds=2)  # without Brevo's Date header: our clock, read after the answer
 CREATED_SPREAD = timedelta(milliseconds=500)  # createdAt to modifiedAt of a contact an import created
+KNOWN_CREATED_SPREAD = timedelta(milliseconds=20)  # the same, for a contact Tajo wrote before
 PHONE_ATTRIBUTES = ("SMS", "WHATSAPP", "LANDLINE_NUMBER")
 REPORTED_ATTRIBUTES = frozenset({*PHONE_ATTRIBUTES, "EXT_ID"})  # the import's duplicate_* reports
 _DIGITS = re.compile(r"\D+")
@@ -474,11 +475,10 @@ class ContactWriter:
         # import created was modified when it was created; one created a little earlier and
         # modified now existed already.
         created = contact.created_at is not None and contact.created_at >= since
-        if (
-            created
-            and contact.modified_at is not None
-            and contact.modified_at - contact.created_at > CREATED_SPREAD
-        ):
+        # Tajo wrote a known contact before: it was re-created only if Brevo lost it meanwhile,
+        # so only a contact modified at its very creation counts as created then.
+        spread = KNOWN_CREATED_SPREAD if item.known else CREATED_SPREAD
+        if created and contact.modified_at is not None and contact.modified_at - contact.created_at > spread:
             created = False
         if created and item.known and contact.created_at < submitted.accepted_at:
             created = False  # Tajo wrote it before, and Brevo had it before this import
