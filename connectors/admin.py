@@ -253,10 +253,10 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
         totals = run.totals()
         parts = [
             f"{totals.get(k, 0)} {k}"
-            for k in ("read", "created", "updated", "unchanged", "skipped", "failed")
+            for k in ("read", "created", "updated", "unchanged", "skipped", "failed", "with_warnings")
             if totals.get(k)
         ]
-        return ", ".join(parts) or "–"
+        return ", ".join(parts).replace("with_warnings", "with warnings") or "–"
 
     @admin.display(description="progress")
     def progress_bar(self, run: SyncRun) -> str:

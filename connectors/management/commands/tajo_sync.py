@@ -92,6 +92,8 @@ class Command(BaseCommand):
                 f"{totals.get(k, 0)} {k}"
                 for k in ("read", "created", "updated", "unchanged", "skipped", "failed")
             )
+            # Written, but with values Brevo does not hold: each one named on its record.
+            + (f" ({totals['with_warnings']} with warnings)" if totals.get("with_warnings") else "")
         )
         for group in run_summary(run=run)["failures"][:10]:
             self.stdout.write(
