@@ -27,10 +27,12 @@ never sent. The strategy (docs/write-strategy.md has the reasoning and the cost 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -120,6 +122,9 @@ class AttributeBook:
         return [o.label or o.option for o in attr.enumeration] if attr else []
 
 
+_BOOKS: weakref.WeakKeyDictionary[Any, AttributeBook] = weakref.WeakKeyDictionary()
+
+
 @dataclass
 class ContactWriter:
     brevo: BrevoClient
@@ -145,6 +150,10 @@ class ContactWriter:
         return self.home_list
 
     def _attributes(self) -> AttributeBook | None:
+        """Brevo's attributes, read once per client (a client serves one slice): writers made
+        per page (e-commerce, custom objects) share it."""
+        if self.book is None:
+            self.book = _BOOKS.get(self.brevo)
         if self.book is None:
             try:
                 self.book = AttributeBook(self.brevo.list_attributes())
@@ -153,13 +162,17 @@ class ContactWriter:
                     raise
                 logger.warning("Brevo attributes could not be read: %s", exc)
                 self.book = AttributeBook(())
+            with contextlib.suppress(TypeError):  # a client that cannot be weakly referenced
+                _BOOKS[self.brevo] = self.book
         return self.book
 
     def _prepare(self, item: PendingContact) -> None:
         """Category values as Brevo's options; a value no option matches is left out, with why."""
         attributes = item.body.get("attributes") or {}
+        if not attributes:
+            return
         book = self._attributes()
-        if not attributes or book is None:
+        if book is None:
             return
         changed = dict(attributes)
         for name, value in attributes.items():
@@ -455,7 +468,7 @@ class ContactWriter:
         self, item: PendingContact, contact: Contact, submitted: SubmittedImport, fixes: _Fixes
     ) -> None:
         since = _since(submitted)
-        book = self._attributes()
+        book = self._attributes() if item.body.get("attributes") else None
         warnings = list(item.warnings)
         for name, sent in (item.body.get("attributes") or {}).items():
             got = contact.attributes.get(name.upper())
