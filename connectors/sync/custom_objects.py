@@ -26,7 +26,7 @@ from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import PendingContact, slice_writer
-from connectors.sync.estimate import contact_writes, pages
+from connectors.sync.estimate import page_writes, pages
 from connectors.sync.recorder import as_warnings, load_states
 from connectors.sync.registry import register
 from mappings.records import SourceContact
@@ -69,12 +69,13 @@ class CustomObjectsResource(Resource):
         self._relationships: dict[str, list[str] | None] = {}
 
     def estimate_requests(self, counts: Volumes) -> RequestEstimate:
-        """Per mapped schema: its definition, record pages and a contacts read per page; batch updates."""
+        """Per mapped schema: its definition, record pages and a contacts read per page; per page an
+        import and its read-back."""
         estimate = RequestEstimate()
         for schema_id in schema_rules(counts.mapping):
             records = counts.total(f"customObjectRecords:{schema_id}")
             estimate.ac += 1 + 2 * pages(records)
-            for bucket, requests in contact_writes(records, new=False).items():
+            for bucket, requests in page_writes(records).items():
                 estimate.brevo[bucket] = estimate.brevo.get(bucket, 0.0) + requests
         return estimate
 

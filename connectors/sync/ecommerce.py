@@ -44,7 +44,7 @@ from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import PendingContact, slice_writer
 from connectors.sync.deals import hourly_budget
-from connectors.sync.estimate import contact_writes, pages
+from connectors.sync.estimate import page_writes, pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceOrder, SourceOrderProduct
@@ -86,11 +86,11 @@ class EcommerceResource(Resource):
     after = ("contacts",)
 
     def estimate_requests(self, counts: Volumes) -> RequestEstimate:
-        """Customers, order lines and orders by page; customers (already contacts) in batches of 500,
-        orders in batches of 1,000."""
+        """Customers, order lines and orders by page; customers imported and read back a page at a
+        time, orders in batches of 1,000."""
         customers, orders = counts.total("ecomCustomers"), counts.total("ecomOrders")
         ac = pages(customers) + pages(counts.total("ecomOrderProducts")) + pages(orders)
-        brevo = contact_writes(customers, new=False)
+        brevo = page_writes(customers)
         if orders:
             brevo["other"] = float(math.ceil(orders / MAX_BATCH))
         return RequestEstimate(ac=ac, brevo=brevo)

@@ -76,6 +76,14 @@ def contact_writes(rows: float, *, new: bool = True, lists: int = 0) -> dict[str
     return {"contacts": float(imports + read_back + 1)}
 
 
+def page_writes(rows: float) -> dict[str, float]:
+    """Brevo requests to write `rows` contacts a page of 100 at a time (e-commerce customers,
+    custom objects): per page one import and one read-back, plus one attributes read."""
+    if rows <= 0:
+        return {}
+    return {"contacts": float(2 * pages(rows) + 1)}
+
+
 # ----------------------------------------------------------------------------- AC record totals
 
 

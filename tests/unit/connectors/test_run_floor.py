@@ -123,7 +123,7 @@ def test_other_resources() -> None:
     assert events.ac == 1000 + 100_000 and events.brevo == {}
     assert get_resource("events").estimate_requests(_volumes(MappingSet())) == RequestEstimate()
     ecommerce = get_resource("ecommerce").estimate_requests(_volumes())
-    assert ecommerce.ac == 20 + 40 + 25 and ecommerce.brevo == {"contacts": 4, "other": 3}
+    assert ecommerce.ac == 20 + 40 + 25 and ecommerce.brevo == {"contacts": 2 * 20 + 1, "other": 3}
     assert get_resource("lists").estimate_requests(_volumes()).brevo == {"contacts": 3}
     assert get_resource("custom_objects").estimate_requests(_volumes()) == RequestEstimate()
 
