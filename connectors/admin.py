@@ -92,6 +92,7 @@ class ConnectionAdmin(TenantScopedAdmin):
                     "deals_as_crm_objects",
                     "default_phone_country",
                     "incremental_every_minutes",
+                    "brevo_sync_list_id",
                 ]
             },
         ),
@@ -348,8 +349,8 @@ class SyncRunAdmin(ReadOnlyTenantAdmin):
         if run.status in ACTIVE_STATUSES:
             return self.progress_bar(run)
         totals = run.totals()
-        parts = [f"{totals.get(k, 0)} {k}" for k in COUNTER_KEYS if totals.get(k)]
-        return ", ".join(parts) or "–"
+        parts = [f"{totals.get(k, 0)} {k}" for k in (*COUNTER_KEYS, "with_warnings") if totals.get(k)]
+        return ", ".join(parts).replace("with_warnings", "with warnings") or "–"
 
     @admin.display(description="progress")
     def progress_bar(self, run: SyncRun) -> str:
@@ -405,6 +406,7 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
         "outcome",
         "error_code",
         "message",
+        "warnings",
         "sent",
         "trigger",
         "created_at",

@@ -185,6 +185,13 @@ class Connection(TenantOwned):
     webhook_ip_allowlist = models.TextField(
         blank=True, help_text="Optional: addresses or networks (CIDR) allowed to post webhooks, one per line."
     )
+    brevo_sync_list_id = models.PositiveBigIntegerField(
+        "Brevo list of all synced contacts",
+        null=True,
+        blank=True,
+        help_text="Every contact Tajo writes joins this Brevo list (its imports need one). Empty: Tajo "
+        "finds or creates a list named 'Tajo: all synced contacts' at the first sync.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(
         excluded_fields=[
@@ -273,6 +280,8 @@ class SyncRun(TenantOwned):
     mapping_snapshot = models.JSONField(default=dict, blank=True)
     ac_requests = models.PositiveIntegerField(default=0)
     brevo_requests = models.PositiveIntegerField(default=0)
+    # Brevo contact imports of this run: [{"process_id", "status", "reports": {name: CSV URL}}].
+    brevo_imports = models.JSONField(default=list, blank=True)
     eta_seconds = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     job_id = models.CharField(max_length=100, blank=True)
@@ -334,6 +343,11 @@ class SyncRecord(TenantOwned):
     sent = models.JSONField(null=True, blank=True)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.ADMIN)
     created_at = models.DateTimeField(default=timezone.now)
+    warnings = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Values Brevo does not hold although the record was written: [{field, reason}].",
+    )
 
     class Meta:
         indexes = [

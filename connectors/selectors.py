@@ -55,6 +55,10 @@ def run_summary(*, run: SyncRun) -> dict[str, Any]:
                 "resource": resource,
                 "read": counters.get("read", 0),
                 "not_configured": notes.get(resource, ""),
+                # Written, but with values Brevo does not hold (each named on the record).
+                "with_warnings": counters.get("with_warnings", 0),
+                "with_warnings_url": f"{records_url}?run={run.pk}&resource={resource}"
+                "&error_code=with_warnings",
                 "outcomes": [
                     {
                         "name": name,
@@ -80,9 +84,25 @@ def run_summary(*, run: SyncRun) -> dict[str, Any]:
         }
         for group in groups
     ]
+    warned = (
+        SyncRecord.objects.filter(run=run, error_code="with_warnings")
+        .values("resource", "outcome")
+        .annotate(count=Count("id"), example=Min("message"))
+        .order_by("-count")[:20]
+    )
+    warnings = [
+        {
+            **group,
+            "url": f"{records_url}?run={run.pk}&resource={group['resource']}"
+            f"&outcome={group['outcome']}&error_code=with_warnings",
+        }
+        for group in warned
+    ]
     return {
         "resources": rows,
         "not_configured": notes,
         "failures": failures,
+        "warnings": warnings,
+        "imports": list(run.brevo_imports or []),
         "records_url": f"{records_url}?run={run.pk}",
     }

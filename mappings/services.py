@@ -233,9 +233,11 @@ def _read_brevo_attributes(brevo: BrevoClient) -> list[Entry]:
         if item.multi_category_options:
             extra["options"] = list(item.multi_category_options)
         if item.enumeration:
+            # The real option: `valueStr` first (value is 0 for non-numeric options since 2026-05).
             extra["enumeration"] = [
-                {"value": option.value, "label": option.label} for option in item.enumeration
+                {"value": option.option, "label": option.label} for option in item.enumeration
             ]
+            extra["options"] = [option.option for option in item.enumeration]
         kind = item.type or ("category" if item.category == "category" else "")
         entries.append(
             Entry(BREVO, "attribute", item.name.upper(), label=item.name, data_type=kind, extra=extra)

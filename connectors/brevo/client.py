@@ -14,10 +14,10 @@ idempotent so transient failures are retried; `POST /events` and `POST /crm/deal
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -30,8 +30,6 @@ from connectors.brevo.schemas import (
     Account,
     Attribute,
     AttributeCategory,
-    BatchContactUpdate,
-    BatchUpdateResult,
     Contact,
     ContactCreate,
     ContactCreated,
@@ -42,9 +40,11 @@ from connectors.brevo.schemas import (
     DealCreate,
     DealUpdate,
     Event,
+    EventBatchResult,
     EventIdentifiers,
     FolderPage,
     IdentifierType,
+    ImportReceipt,
     ImportRow,
     ListMembershipReport,
     ListPage,
@@ -55,7 +55,7 @@ from connectors.brevo.schemas import (
     RateBudget,
     brevo_datetime,
 )
-from connectors.exceptions import BadResponse, NotFoundError, ValidationFailed
+from connectors.exceptions import BadResponse, ValidationFailed
 from connectors.http import RetryPolicy, build_client, display_url, register_secret, response_json, send
 from connectors.ratelimit import RateLimiter, get_limiter, limiter_key
 
@@ -85,7 +85,6 @@ MAX_ORDER_BATCH = 1000
 MAX_CONTACTS_PAGE = 1000
 MAX_EVENT_PROPERTIES_BYTES = 50 * 1024
 
-_MISSING_INDEXES = re.compile(r"indexes?\s*:?\s*([\d,\s]+)", re.IGNORECASE)
 _RATE_HEADERS = ("x-sib-ratelimit-limit", "x-sib-ratelimit-remaining", "x-sib-ratelimit-reset")
 
 M = TypeVar("M", bound=BaseModel)
@@ -149,6 +148,17 @@ def _dump(model: type[BaseModel], value: BaseModel | Mapping[str, Any]) -> dict[
     if not isinstance(value, model):
         value = model.model_validate(value)
     return value.dump()  # type: ignore[attr-defined]
+
+
+def server_time(response: httpx.Response) -> datetime:
+    """Brevo's clock from the `Date` header (whole seconds, rounded down), else ours."""
+    raw = response.headers.get("date")
+    if raw:
+        try:
+            return parsedate_to_datetime(raw).astimezone(UTC)
+        except (TypeError, ValueError, IndexError):
+            pass
+    return datetime.now(UTC)
 
 
 def _path_segment(value: str | int) -> str:
@@ -367,38 +377,6 @@ class BrevoClient:
             if len(page.contacts) < page_size or offset >= page.count:
                 return
 
-    def update_contacts_batch(
-        self, contacts: Sequence[BatchContactUpdate | Mapping[str, Any]]
-    ) -> BatchUpdateResult:
-        """`POST /contacts/batch` (updates only).
-
-        Brevo rejects the whole call with 404 when any item is unknown; that comes back as
-        `applied=False` with the 0-based `missing_indexes`, so the caller can drop or create
-        those and send the rest again.
-        """
-        if not contacts:
-            return BatchUpdateResult(applied=True)
-        body = {"contacts": [_dump(BatchContactUpdate, c) for c in contacts]}
-        try:
-            response = self._request("POST", "/contacts/batch", json=body, idempotent=True)
-        except NotFoundError as exc:
-            match = _MISSING_INDEXES.search(getattr(exc, "provider_message", "") or "")
-            if not match:
-                raise
-            indexes = sorted({int(i) for i in re.findall(r"\d+", match.group(1))})
-            logger.info(
-                "Brevo refused a batch of %d updates: %d contacts unknown", len(contacts), len(indexes)
-            )
-            return BatchUpdateResult(applied=False, missing_indexes=indexes)
-        if response.status_code == 207:
-            data = self._data(response) or {}
-            return BatchUpdateResult(
-                applied=True,
-                success_ids=data.get("successIds") or [],
-                failure_ids=data.get("failureIds") or [],
-            )
-        return BatchUpdateResult(applied=True)
-
     def import_contacts(
         self,
         *,
@@ -412,12 +390,14 @@ class BrevoClient:
         disable_notification: bool = True,
         email_blacklist: bool = False,
         sms_blacklist: bool = False,
-    ) -> int:
-        """`POST /contacts/import` -> process id. Asynchronous: poll `get_process` sparingly.
+    ) -> ImportReceipt:
+        """`POST /contacts/import` -> the process and Brevo's time of acceptance.
 
-        Unknown attributes are ignored by Brevo; bad rows only show up as counters on the process.
-        `new_list` is (list name, folder id). Bodies above 10 MB are refused before sending
-        (use `split_import_rows`).
+        The bulk write route since `POST /contacts/batch` was deprecated (effective 2026-10-30,
+        reference §0). Asynchronous: what Brevo kept is learnt by reading the contacts back;
+        unknown attributes are ignored and the process only links CSV reports. `new_list` is
+        (list name, folder id). Bodies above 10 MB are refused before sending (use
+        `split_import_rows`, which keeps them under the advised 8 MB).
         """
         if (json_body is None) == (file_body is None):
             raise ValueError("pass exactly one of json_body or file_body")
@@ -454,7 +434,14 @@ class BrevoClient:
         )
         process_id = int(self._id_from(response, "processId"))
         logger.info("Brevo accepted an import of %d bytes as process %s", len(content), process_id)
-        return process_id
+        rows = len(json_body) if json_body is not None else max(0, (file_body or "").count("\n"))
+        return ImportReceipt(
+            process_id=process_id,
+            accepted_at=server_time(response),
+            brevo_clock="date" in response.headers,
+            rows=rows,
+            bytes=len(content),
+        )
 
     def get_process(self, process_id: int) -> Process:
         """`GET /processes/{id}` (100-per-hour budget: poll slowly)."""
@@ -616,6 +603,22 @@ class BrevoClient:
             raise ValueError("event_properties is larger than Brevo's 50 KB limit")
         self._request("POST", "/events", json=body)
 
+    def create_events_batch(self, events: Sequence[Event | Mapping[str, Any]]) -> EventBatchResult:
+        """`POST /events/batch` with `{"events": [...]}` (changelog 2026-04-21, reference §0).
+
+        202: all accepted; 207: `errors` name the refused events by 0-based index. Not retried
+        after it may have been applied (events are not idempotent). Brevo does not say which
+        budget it uses; Tajo counts it in the hourly "other" bucket, the stricter reading.
+        """
+        if not events:
+            return EventBatchResult(total_events=0, successful_events=0, failed_events=0)
+        body = {"events": [_dump(Event, e) for e in events]}
+        response = self._request("POST", "/events/batch", json=body)
+        data = self._data(response)
+        if not isinstance(data, dict):
+            return EventBatchResult(total_events=len(events), successful_events=len(events), failed_events=0)
+        return self._parse(EventBatchResult, response)
+
     # ------------------------------------------------------------ CRM
 
     def list_pipelines(self) -> list[Pipeline]:
@@ -745,7 +748,10 @@ class BrevoClient:
         if notify_url:
             body["notifyUrl"] = notify_url
         response = self._request("POST", "/orders/status/batch", json=body, idempotent=True)
-        return int(self._id_from(response, "batchId"))
+        # brevo-python 5.1.0 reads `batch_id`; 4.x and the older spec `batchId` (reference §0).
+        data = self._data(response)
+        key = "batch_id" if isinstance(data, dict) and data.get("batch_id") not in (None, "") else "batchId"
+        return int(self._id_from(response, key))
 
     def list_orders(
         self, *, limit: int = 50, offset: int = 0, modified_since: datetime | str | None = None

@@ -89,6 +89,8 @@ class Contact(BrevoModel):
     email: str | None = None
     email_blacklisted: bool = Field(default=False, alias="emailBlacklisted")
     sms_blacklisted: bool = Field(default=False, alias="smsBlacklisted")
+    # Carried by contact bodies since the 2026 SDK 5.x (reference §0); absent on older answers.
+    whatsapp_blacklisted: bool = Field(default=False, alias="whatsappBlacklisted")
     created_at: datetime | None = Field(default=None, alias="createdAt")
     modified_at: datetime | None = Field(default=None, alias="modifiedAt")
     list_ids: list[int] = Field(default_factory=list, alias="listIds")
@@ -133,40 +135,11 @@ class ContactUpdate(BrevoRequest):
     smtp_blacklist_sender: list[str] | None = Field(default=None, alias="smtpBlacklistSender")
 
 
-class BatchContactUpdate(ContactUpdate):
-    """One item of `POST /contacts/batch`: exactly one of email, id or sms picks the contact."""
-
-    email: str | None = None
-    id: int | None = None
-    sms: str | None = None
-
-    @model_validator(mode="after")
-    def _one_identifier(self) -> BatchContactUpdate:
-        given = [name for name in ("email", "id", "sms") if getattr(self, name) not in (None, "")]
-        if len(given) != 1:
-            raise ValueError("a batch contact update needs exactly one of email, id or sms")
-        return self
-
-
 class ContactCreated(BrevoModel):
     """Outcome of `POST /contacts`: `created` with the new id, or updated in place (id unknown)."""
 
     created: bool
     id: int | None = None
-
-
-class BatchUpdateResult(BrevoModel):
-    """Outcome of `POST /contacts/batch`.
-
-    `applied` False means nothing was written because the items at `missing_indexes` (0-based)
-    are not in Brevo (the all-or-nothing 404). With the older 207 answer, `applied` is True and
-    `success_ids`/`failure_ids` say which went through.
-    """
-
-    applied: bool
-    missing_indexes: list[int] = Field(default_factory=list)
-    success_ids: list[int | str] = Field(default_factory=list)
-    failure_ids: list[int | str] = Field(default_factory=list)
 
 
 class ImportRow(BrevoRequest):
@@ -179,46 +152,106 @@ class ImportRow(BrevoRequest):
 # ---------------------------------------------------------------- processes
 
 
-class ImportCounters(BrevoModel):
-    invalid_emails: int = 0
-    duplicate_contact_id: int = 0
-    duplicate_ext_id: int = 0
-    duplicate_email_id: str | int | None = None  # a CSV URL on Brevo (reference §2.9)
-    duplicate_phone_id: int = 0
-    duplicate_whatsapp_id: int = 0
-    duplicate_landline_number_id: int = 0
+REPORT_FIELDS = (
+    "invalid_emails",
+    "duplicate_contact_id",
+    "duplicate_ext_id",
+    "duplicate_email_id",
+    "duplicate_phone_id",
+    "duplicate_whatsapp_id",
+    "duplicate_landline_number_id",
+)
+
+
+class ImportReports(BrevoModel):
+    """`info.import` of a process: since the 2026-04-17 spec each field is the URL of a CSV report
+    or null (reference §0). Older answers carried counters here; a number is no URL, so it reads
+    as None. Tajo shows these links to operators and never depends on them for outcomes."""
+
+    invalid_emails: str | None = None
+    duplicate_contact_id: str | None = None
+    duplicate_ext_id: str | None = None
+    duplicate_email_id: str | None = None
+    duplicate_phone_id: str | None = None
+    duplicate_whatsapp_id: str | None = None
+    duplicate_landline_number_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _urls_only(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return {}
+        return {k: (v if isinstance(v, str) and v else None) for k, v in data.items() if k in REPORT_FIELDS}
+
+    def links(self) -> dict[str, str]:
+        """Report name -> URL, for the reports Brevo produced."""
+        return {name: url for name in REPORT_FIELDS if (url := getattr(self, name))}
 
 
 class ProcessInfo(BrevoModel):
-    import_: ImportCounters | None = Field(default=None, alias="import")
-    export: dict[str, Any] | None = None
+    import_: ImportReports | None = Field(default=None, alias="import")
+
+
+RUNNING_STATUSES = frozenset({"queued", "in_process", "processing"})
+TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
 
 class Process(BrevoModel):
+    """`GET /processes/{id}` in the 2026 shape: `error`, `created_at`, `completed_at` are gone.
+
+    `status` is open-ended: every value but the terminal three counts as still running
+    (brevo-node 5.0.4 still answers the legacy `in_process` beside `processing`).
+    """
+
     id: int
     name: str | None = None
-    status: str  # queued | in_process | processing | completed | failed | cancelled (open-ended)
-    error: str | None = None
+    status: str = Field(min_length=1)
     export_url: str | None = None
-    created_at: datetime | None = None
-    completed_at: datetime | None = None
     info: ProcessInfo | None = None
 
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "failed", "cancelled")
+        return self.status in TERMINAL_STATUSES
 
     @property
-    def import_counters(self) -> ImportCounters | None:
-        return self.info.import_ if self.info else None
+    def succeeded(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def reports(self) -> dict[str, str]:
+        return self.info.import_.links() if self.info and self.info.import_ else {}
+
+
+class ImportReceipt(BrevoModel):
+    """What `POST /contacts/import` answered: the process, and Brevo's clock when it accepted it
+    (the `Date` header), so a read-back asks `modifiedSince` in Brevo's time, not ours."""
+
+    process_id: int
+    accepted_at: datetime
+    brevo_clock: bool = True  # False: no Date header, `accepted_at` is our clock after the answer
+    rows: int = 0
+    bytes: int = 0
 
 
 # ---------------------------------------------------------------- attributes, folders, lists
 
 
 class EnumOption(BrevoModel):
-    value: int
-    label: str
+    """One option of a category attribute. Since 2026-05 `valueStr` carries the real value and
+    `value` is 0 for a non-numeric option ("en", "fr"): read `valueStr` first (reference §0)."""
+
+    value: int | float | str | None = None
+    value_str: str | None = Field(default=None, alias="valueStr")
+    label: str = ""
+
+    @property
+    def option(self) -> str:
+        """The option's real value as text: `valueStr`, else the legacy numeric `value`."""
+        if self.value_str not in (None, ""):
+            return str(self.value_str)
+        if isinstance(self.value, float) and self.value.is_integer():
+            return str(int(self.value))
+        return "" if self.value is None else str(self.value)
 
 
 class Attribute(BrevoModel):
@@ -447,6 +480,36 @@ class OrderPage(BrevoModel):
 
 
 # ---------------------------------------------------------------- rate-limit budget
+
+
+class EventBatchError(BrevoModel):
+    event_index: list[int] = Field(default_factory=list, alias="eventIndex")
+    message: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _index_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("eventIndex"), int):
+            return {**data, "eventIndex": [data["eventIndex"]]}
+        return data
+
+
+class EventBatchResult(BrevoModel):
+    """`POST /events/batch`: 202 when every event was accepted, 207 with per-event errors."""
+
+    status: str | None = None
+    total_events: int | None = None
+    successful_events: int | None = None
+    failed_events: int | None = None
+    errors: list[EventBatchError] = Field(default_factory=list)
+
+    def failures(self) -> dict[int, str]:
+        """0-based index of each refused event -> Brevo's message."""
+        out: dict[int, str] = {}
+        for error in self.errors:
+            for index in error.event_index:
+                out.setdefault(index, error.message or "refused by Brevo")
+        return out
 
 
 class RateBudget(BrevoModel):

@@ -6,6 +6,19 @@ semantics of contact writes, the all-or-nothing batch update, asynchronous impor
 move through `queued -> in_process -> completed`, list add/remove reports, events, CRM
 deals, orders and the account.
 
+By default it follows the contract as it is since the 2026 changes (reference §0);
+`legacy=True` brings back the older behaviour for tests written against it:
+
+* `POST /contacts/batch` (deprecated, effective 2026-10-30) answers as a removed endpoint:
+  404 naming its replacement. Legacy: the batch update described below.
+* Processes: `info.import` fields are URLs of CSV reports the sandbox serves itself
+  (`/v3/processes/{id}/reports/{name}`) or null; no `error`, `created_at`, `completed_at`; a
+  running import says `processing`. Legacy: counters, `in_process`, the dates.
+  `import_failure="failed"` or `"cancelled"` makes imports end so without writing a row.
+* Category attributes carry `{value, valueStr, label}` (`value` 0 for a non-numeric option);
+  the seeded LANGUAGE attribute has non-numeric options. Contacts carry `whatsappBlacklisted`.
+* `POST /orders/status/batch` answers `batch_id` (brevo-python 5.1.0); legacy `batchId`.
+
 Choices where the reference leaves room (each is a constructor knob):
 
 * `unknown_attributes="ignore"`: attributes that do not exist in the account are ignored on
@@ -83,6 +96,26 @@ STANDARD_ATTRIBUTES: tuple[dict[str, Any], ...] = (
         "type": "category",
         "enumeration": [{"value": 1, "label": "Yes"}, {"value": 2, "label": "No"}],
     },
+)
+# A 2026 category attribute with non-numeric options (reference §0): `value` 0, `valueStr` real.
+LANGUAGE_ATTRIBUTE: dict[str, Any] = {
+    "name": "LANGUAGE",
+    "category": "category",
+    "type": "category",
+    "enumeration": [
+        {"value": 0, "valueStr": "en", "label": "English"},
+        {"value": 0, "valueStr": "fr", "label": "French"},
+        {"value": 0, "valueStr": "de", "label": "German"},
+    ],
+}
+REPORT_NAMES = (
+    "invalid_emails",
+    "duplicate_contact_id",
+    "duplicate_ext_id",
+    "duplicate_email_id",
+    "duplicate_phone_id",
+    "duplicate_whatsapp_id",
+    "duplicate_landline_number_id",
 )
 
 ATTRIBUTE_CATEGORIES = ("normal", "transactional", "category", "calculated", "global")
@@ -231,6 +264,17 @@ class _BucketLimiter:
 # ---------------------------------------------------------------- value helpers
 
 
+class _Text(str):
+    """A handler's plain-text answer (CSV reports)."""
+
+
+def _v3_base(request: Request) -> str:
+    """The URL of the API root this request came through, ending in '/' (for report links)."""
+    path = request.url.path
+    root = path[: path.index("/processes")] if "/processes" in path else path
+    return str(request.url.replace(path=root.rstrip("/") + "/", query=""))
+
+
 class _JSON(Response):
     media_type = "application/json"
 
@@ -350,14 +394,17 @@ def _coerce(attr: dict, value: Any, *, from_text: bool) -> Any:
                     continue
         return _DROP
     if kind == "category":
+        # An option is stored as its real value: the number, or `valueStr` when not numeric.
+        text = str(value).strip() if not isinstance(value, bool) else None
         number = _as_int(value) if (from_text or not isinstance(value, str)) else None
-        allowed = {e["value"]: e["label"] for e in attr.get("enumeration", [])}
-        if number is not None and number in allowed:
-            return number
-        if isinstance(value, str):
-            for v, label in allowed.items():
-                if label == value:
-                    return v
+        for e in attr.get("enumeration", []):
+            real = e.get("valueStr") or e["value"]
+            if e.get("valueStr") and text == e["valueStr"]:
+                return real
+            if not e.get("valueStr") and number is not None and number == e["value"]:
+                return real
+            if text is not None and text == e["label"]:
+                return real
         return _DROP
     if kind == "multiple-choice":
         if from_text and isinstance(value, str):
@@ -386,6 +433,7 @@ class _Process:
     notify_url: str | None = None
     error: str | None = None
     extra: dict = field(default_factory=dict)
+    status: str = "completed"  # what a finished process ends as
 
 
 class BrevoSimulator:
@@ -407,13 +455,19 @@ class BrevoSimulator:
         call_notify_url: bool = False,
         account: Mapping[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        legacy: bool = False,
+        import_failure: str | None = None,
     ) -> None:
         if unknown_attributes not in ("ignore", "reject"):
             raise ValueError("unknown_attributes must be 'ignore' or 'reject'")
         if batch_unknown not in ("all_or_nothing", "partial"):
             raise ValueError("batch_unknown must be 'all_or_nothing' or 'partial'")
+        if import_failure not in (None, "failed", "cancelled"):
+            raise ValueError("import_failure must be None, 'failed' or 'cancelled'")
         self._api_key = api_key
         self._clock = clock
+        self.legacy = legacy
+        self.import_failure = import_failure
         self._lock = threading.RLock()
         self.unknown_attributes = unknown_attributes
         self.batch_unknown = batch_unknown
@@ -431,6 +485,8 @@ class BrevoSimulator:
         self._by_attr: dict[str, dict[str, int]] = {name: {} for name in _INDEXED_ATTRS}
         self._next_contact = 1
         self._attributes: dict[str, dict] = {a["name"]: dict(a) for a in STANDARD_ATTRIBUTES}
+        if not legacy:
+            self._attributes[LANGUAGE_ATTRIBUTE["name"]] = dict(LANGUAGE_ATTRIBUTE)
         self._folders: dict[int, dict] = {}
         self._lists: dict[int, dict] = {}
         self._next_folder, self._next_list = 1, 1
@@ -576,6 +632,7 @@ class BrevoSimulator:
             ("DELETE", "/contacts/{identifier}", self._delete_contact),
             ("GET", "/processes", self._list_processes),
             ("GET", "/processes/{process_id}", self._get_process),
+            ("GET", "/processes/{process_id}/reports/{name}", self._process_report),
             ("POST", "/events", self._create_event),
             ("POST", "/events/batch", self._create_events_batch),
             ("GET", "/events", self._list_events),
@@ -641,6 +698,8 @@ class BrevoSimulator:
                 return _JSON(error, status_code=fail.status, headers=headers)
             if payload is None:
                 return Response(status_code=status, headers=headers)
+            if isinstance(payload, _Text):
+                return Response(str(payload), status_code=status, headers=headers, media_type="text/csv")
             return _JSON(payload, status_code=status, headers=headers)
 
         return endpoint
@@ -774,6 +833,7 @@ class BrevoSimulator:
         out.update(
             emailBlacklisted=c["emailBlacklisted"],
             smsBlacklisted=c["smsBlacklisted"],
+            **({} if self.legacy else {"whatsappBlacklisted": c.get("whatsappBlacklisted", False)}),
             createdAt=_iso(c["created"]),
             modifiedAt=_iso(c["modified"]),
             listIds=sorted(c["listIds"]),
@@ -1131,6 +1191,12 @@ class BrevoSimulator:
         return 200, {"contacts": [self._contact_json(c) for c in page], "count": len(rows)}
 
     def _batch_update(self, request: Request, body: Any) -> tuple[int, Any]:
+        if not self.legacy:
+            raise _Fail(
+                404,
+                "document_not_found",
+                "POST /contacts/batch was removed on 2026-10-30; use POST /v3/contacts/import",
+            )
         items = body.get("contacts") if isinstance(body, dict) else None
         if not isinstance(items, list) or not items:
             raise _Fail(400, "missing_parameter", "contacts is mandatory and must be a non-empty array")
@@ -1208,6 +1274,8 @@ class BrevoSimulator:
         rows = json_body if json_body is not None else self._csv_rows(file_body)
         process = self._new_process("IMPORTUSER", notify_url=body.get("notifyUrl"))
         process.apply = lambda: self._run_import(rows, **options)
+        if self.import_failure:
+            process.extra["failure"] = self.import_failure
         self._schedule(process)
         return 202, {"processId": process.id}
 
@@ -1246,6 +1314,8 @@ class BrevoSimulator:
             "duplicate_landline_number_id": 0,
         }
         duplicate_emails: list[str] = []
+        # Rows behind each CSV report of the 2026 shape: report name -> [(identifier, reason)].
+        reports: dict[str, list[tuple[str, str]]] = {name: [] for name in REPORT_NAMES}
         seen: dict[str, set[str]] = {k: set() for k in ("EMAIL", *_INDEXED_ATTRS)}
         now = time.time()
         for row in rows:
@@ -1262,6 +1332,7 @@ class BrevoSimulator:
             if email:
                 if not valid_email(email):
                     info["invalid_emails"] += 1
+                    reports["invalid_emails"].append((str(email), "invalid email address"))
                     continue
                 ids["EMAIL"] = email.strip().lower()
             if attrs.get("EXT_ID") is not None:
@@ -1273,13 +1344,16 @@ class BrevoSimulator:
                         ids[name] = digits
             if not ids:
                 info["invalid_emails"] += 1
+                reports["invalid_emails"].append(("", "no identifier"))
                 continue
             if "EMAIL" in ids and ids["EMAIL"] in seen["EMAIL"]:
                 duplicate_emails.append(ids["EMAIL"])
+                reports["duplicate_email_id"].append((ids["EMAIL"], "twice in this import"))
                 continue
             for kind in _INDEXED_ATTRS:
                 if kind in ids and ids[kind] in seen[kind]:
                     info[_IMPORT_DUP_COUNTER[kind]] += 1
+                    reports[_IMPORT_DUP_COUNTER[kind]].append((ids[kind], "twice in this import"))
                     del ids[kind]
             if not ids:
                 continue
@@ -1291,6 +1365,7 @@ class BrevoSimulator:
                 holder = self._find_normalised(kind, ids[kind])
                 if kind != primary and holder is not None and holder != owner:
                     info[_IMPORT_DUP_COUNTER[kind]] += 1
+                    reports[_IMPORT_DUP_COUNTER[kind]].append((ids[kind], "held by another contact"))
                     del ids[kind]
             if owner is not None and not update_existing:
                 continue
@@ -1303,7 +1378,7 @@ class BrevoSimulator:
             c["listIds"].update(list_ids)
         if duplicate_emails:
             info["duplicate_email_id"] = "https://sandbox.brevo.invalid/imports/duplicate_emails.csv"
-        return {"import": info, "_duplicate_emails": duplicate_emails}
+        return {"import": info, "_duplicate_emails": duplicate_emails, "_reports": reports}
 
     def _new_process(self, name: str, *, notify_url: str | None = None) -> _Process:
         process = _Process(
@@ -1340,8 +1415,12 @@ class BrevoSimulator:
         self._pending = [p for p in self._pending if p not in due]
         for process in due:
             if process.completed is None:
+                if process.name == "IMPORTUSER" and process.extra.get("failure"):
+                    process.status = process.extra["failure"]
+                    process.apply = None
                 result = process.apply() if process.apply else {}
                 process.extra["duplicate_emails"] = result.pop("_duplicate_emails", [])
+                process.extra["reports"] = result.pop("_reports", {})
                 process.info = result or None
                 process.completed = time.time()
                 process.apply = None
@@ -1366,23 +1445,42 @@ class BrevoSimulator:
 
     def _process_status(self, p: _Process) -> str:
         if p.completed is not None:
-            return "completed"
-        return "queued" if self._clock() - p.started < p.queued_for else "in_process"
+            return p.status
+        if self._clock() - p.started < p.queued_for:
+            return "queued"
+        return "in_process" if self.legacy else "processing"
 
-    def _process_json(self, p: _Process) -> dict:
-        out: dict[str, Any] = {
-            "id": p.id,
-            "status": self._process_status(p),
-            "name": p.name,
-            "created_at": _iso(p.created),
-        }
-        if p.completed is not None:
-            out["completed_at"] = _iso(p.completed)
-            if p.info:
+    def _process_json(self, p: _Process, base_url: str = "") -> dict:
+        out: dict[str, Any] = {"id": p.id, "status": self._process_status(p), "name": p.name}
+        if self.legacy:
+            out["created_at"] = _iso(p.created)
+            if p.completed is not None:
+                out["completed_at"] = _iso(p.completed)
+            if p.error:
+                out["error"] = p.error
+        if p.completed is not None and p.info:
+            if self.legacy or "import" not in p.info:
                 out["info"] = p.info
-        if p.error:
-            out["error"] = p.error
+            else:
+                # 2026 shape: each field the URL of a CSV report, or null when it would be empty.
+                reports = p.extra.get("reports") or {}
+                out["info"] = {
+                    "import": {
+                        name: (f"{base_url}processes/{p.id}/reports/{name}" if reports.get(name) else None)
+                        for name in REPORT_NAMES
+                    }
+                }
         return out
+
+    def _process_report(self, request: Request, body: Any) -> tuple[int, Any]:
+        pid = _as_int(request.path_params["process_id"])
+        process = self._processes.get(pid) if pid is not None else None
+        name = request.path_params["name"]
+        if process is None or process.completed is None or name not in REPORT_NAMES:
+            raise _Fail(404, "document_not_found", "Report does not exist")
+        rows = (process.extra.get("reports") or {}).get(name) or []
+        text = "identifier;reason\n" + "".join(f"{value};{reason}\n" for value, reason in rows)
+        return 200, _Text(text)
 
     def _get_process(self, request: Request, body: Any) -> tuple[int, Any]:
         pid = _as_int(request.path_params["process_id"])
@@ -1391,7 +1489,7 @@ class BrevoSimulator:
         process = self._processes.get(pid)
         if process is None:
             raise _Fail(404, "document_not_found", "Process does not exist")
-        return 200, self._process_json(process)
+        return 200, self._process_json(process, _v3_base(request))
 
     def _list_processes(self, request: Request, body: Any) -> tuple[int, Any]:
         limit = _qint(request.query_params, "limit", 10, 50)
@@ -1400,14 +1498,29 @@ class BrevoSimulator:
         if request.query_params.get("sort", "desc") == "desc":
             rows.reverse()
         return 200, {
-            "processes": [self._process_json(p) for p in rows[offset : offset + limit]],
+            "processes": [self._process_json(p, _v3_base(request)) for p in rows[offset : offset + limit]],
             "count": len(rows),
         }
 
     # ------------------------------------------------------------ attributes
 
     def _list_attributes(self, request: Request, body: Any) -> tuple[int, Any]:
-        return 200, {"attributes": [dict(a) for a in self._attributes.values()]}
+        out = []
+        for a in self._attributes.values():
+            a = dict(a)
+            if a.get("enumeration"):
+                a["enumeration"] = [
+                    {k: v for k, v in e.items() if k != "valueStr"}
+                    if self.legacy
+                    else {
+                        "value": e["value"],
+                        "valueStr": e.get("valueStr") or str(e["value"]),
+                        "label": e["label"],
+                    }
+                    for e in a["enumeration"]
+                ]
+            out.append(a)
+        return 200, {"attributes": out}
 
     def _attribute_path(self, request: Request) -> tuple[str, str]:
         category, name = request.path_params["category"], request.path_params["name"]
@@ -1448,7 +1561,7 @@ class BrevoSimulator:
                 or not enumeration
                 or not all(
                     isinstance(e, dict)
-                    and _as_int(e.get("value")) is not None
+                    and (_as_int(e.get("value")) is not None or isinstance(e.get("valueStr"), str))
                     and isinstance(e.get("label"), str)
                     and 0 < len(e["label"]) <= 200
                     for e in enumeration
@@ -1458,10 +1571,19 @@ class BrevoSimulator:
                     400,
                     "invalid_parameter",
                     "enumeration must be a non-empty array of "
-                    "{value: int, label: string (max 200 characters)}",
+                    "{value: int or valueStr: string, label: string (max 200 characters)}",
                 )
             attr["type"] = "category"
-            attr["enumeration"] = [{"value": int(e["value"]), "label": e["label"]} for e in enumeration]
+            attr["enumeration"] = [
+                {"value": int(e["value"]), "label": e["label"]}
+                if _as_int(e.get("value")) is not None and not e.get("valueStr")
+                else {
+                    "value": _as_int(e.get("valueStr")) or 0,
+                    "valueStr": str(e["valueStr"]),
+                    "label": e["label"],
+                }
+                for e in enumeration
+            ]
         else:
             kind = kind or "text"
             if kind not in _TYPES_BY_CATEGORY[category]:
@@ -2204,7 +2326,7 @@ class BrevoSimulator:
                 "notifyUrl": body.get("notifyUrl"),
             }
         )
-        return 202, {"batchId": batch_id, "count": len(validated)}
+        return 202, {("batchId" if self.legacy else "batch_id"): batch_id, "count": len(validated)}
 
     def _list_orders(self, request: Request, body: Any) -> tuple[int, Any]:
         self._require_ecommerce()

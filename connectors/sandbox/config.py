@@ -61,6 +61,8 @@ class SandboxConfig:
     ac_filter_zone: str = "offset"
     brevo_limits: dict[str, BucketLimit | None] = field(default_factory=lambda: dict(DEFAULT_BREVO_LIMITS))
     brevo_seed_default: bool = True
+    # Brevo as it was before the 2026 changes (`/contacts/batch`, process counters): old tests only.
+    brevo_legacy: bool = False
     faults: FaultSpec = field(default_factory=FaultSpec)
     fault_scope: str = "both"  # "ac", "brevo" or "both"
     tz_offset: str = "-05:00"  # AC account time zone, fixed offset

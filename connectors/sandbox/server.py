@@ -44,7 +44,10 @@ class Sandbox:
         self.brevo: Any = None
         if BrevoSimulator is not None:
             self.brevo = BrevoSimulator(
-                api_key=config.brevo_key, limits=config.brevo_limits, seed_default=config.brevo_seed_default
+                api_key=config.brevo_key,
+                limits=config.brevo_limits,
+                seed_default=config.brevo_seed_default,
+                legacy=config.brevo_legacy,
             )
         self.stats = RequestStats(config.request_log_size)
         self.faults: FaultPlan | None = None  # set by build_app

@@ -1,58 +1,81 @@
-"""Writing contacts to Brevo in bulk while keeping every record's outcome true.
+"""Writing contacts to Brevo in bulk, and learning per contact what Brevo kept.
 
-Strategy (docs/write-strategy.md has the reasoning and the cost per 1,000 contacts):
+`POST /contacts/batch` is deprecated (effective 2026-10-30, reference brevo-api-v3.md §0) and is
+never sent. The strategy (docs/write-strategy.md has the reasoning and the cost per 1,000):
 
-1. Everything is validated locally first (the transforms), so Brevo sees only plausible rows.
-2. All changed contacts go through `POST /contacts/batch` (update only, ≤500 a call, contacts
-   budget). Brevo answers 404 naming the indexes it does not know: those are new contacts.
-   The rest is sent again and is truly "updated".
-3. A batch refused with 400 is split in halves until the offending rows are isolated
-   (log2(n) extra calls, not one per contact); each such row fails with Brevo's own message.
-4. New contacts are imported (`POST /contacts/import`, one call per first list: an import puts
-   every row in the same lists). A batch update of the imported contacts then confirms them and
-   adds their other lists; the rows it does not find are the only reason to ask the import
-   process (Brevo's 100-per-hour bucket) whether they are still coming or were refused. New
-   contacts without any list are created one by one (`POST /contacts`).
+1. Everything is validated locally first (the transforms); category values are turned into the
+   option Brevo knows (`valueStr` first), or left out with a warning when no option matches.
+2. Every contact, new or known, goes through `POST /contacts/import` (`jsonBody`,
+   `updateExistingContacts: true`, `disableNotification: true`, `emptyContactsAttributes: false`;
+   bodies split under Brevo's advised 8 MB). An import puts all its rows in the same lists, so
+   rows are grouped either by their whole set of lists or by their first list (the rest added
+   afterwards, 150 per call): whichever costs fewer requests for the rows at hand. Every import
+   also carries the connection's list of all synced contacts, so a contact on no mapped list costs
+   nothing extra. Rows to blocklist go in imports of their own with `emailBlacklist: true`, so
+   they never exist in Brevo unblocked.
+3. Once an import is old enough, the contacts are read back (`GET /contacts?modifiedSince=…`,
+   1,000 a page, Brevo's own clock from the import's `Date` header; by email for one or two) and
+   compared with what was sent: created, updated or unchanged, and each value Brevo did not keep
+   named as a warning. What an import cannot express is then done for exactly the contacts that
+   need it: list removals and missing lists (list add/remove, 150 per call), the blocklist flag
+   (`PUT /contacts/{id}`).
+4. The import process (Brevo's 100-per-hour bucket) is asked only when the read-back misses rows
+   or finds dropped values: a failed or cancelled import fails its missing rows with that reason;
+   a completed one has its missing rows looked up by email, and those Brevo does not have fail.
+   The process's CSV report links are kept for the run page; no outcome depends on them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import re
 import time
+import weakref
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.brevo.client import BrevoClient
-from connectors.exceptions import ApiError, ValidationFailed
+from connectors.brevo.client import LIST_MEMBERSHIP_CHUNK, MAX_CONTACTS_PAGE, BrevoClient, split_import_rows
+from connectors.brevo.schemas import Attribute, Contact, Process
+from connectors.exceptions import ApiError, NotFoundError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
 IMPORT_MAX_ROWS = 5000
-IMPORT_FLUSH_ROWS = 2000  # new contacts gathered per round of imports (confirmed a round later)
-POLL_MAX_WAIT = 30.0  # seconds we may wait for a slot in the hourly bucket to poll an import
+IMPORT_FLUSH_ROWS = 2000  # contacts gathered per round of imports (read back a round later)
+POLL_MAX_WAIT = 30.0  # seconds we may wait for a slot in the hourly bucket to ask about an import
+POLL_RESERVE = 20  # hourly requests left to other uses: below this, imports are not asked about
 IMPORT_POLL_DELAYS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 30, 30, 30, 30)
+BY_EMAIL_MAX = 2  # up to this many contacts to read back: one GET each beats a listing
+LOOKUP_MAX = 200  # missing rows of a completed import looked up one by one, at most
+CLOCK_MARGIN = timedelta(seconds=2)  # without Brevo's Date header: our clock, read after the answer
+CREATED_SPREAD = timedelta(milliseconds=500)  # createdAt to modifiedAt of a contact an import created
+KNOWN_CREATED_SPREAD = timedelta(milliseconds=20)  # the same, for a contact Tajo wrote before
+PHONE_ATTRIBUTES = ("SMS", "WHATSAPP", "LANDLINE_NUMBER")
+REPORTED_ATTRIBUTES = frozenset({*PHONE_ATTRIBUTES, "EXT_ID"})  # the import's duplicate_* reports
+_DIGITS = re.compile(r"\D+")
 
 
 @dataclass
 class PendingContact:
     source_id: str
     email: str
-    body: dict[str, Any]  # the batch-update item: email, attributes, listIds, unlinkListIds, emailBlacklisted
+    body: dict[str, Any]  # email, attributes, listIds, unlinkListIds, emailBlacklisted
     known: bool = False  # Tajo wrote it before (RecordState), so it most likely exists in Brevo
-    dropped: str = ""  # carried to the outcome once the contact is created
+    warnings: list[dict[str, str]] = field(default_factory=list)  # values left out before sending
 
 
 @dataclass
 class WriteOutcome:
-    outcome: str  # created | updated | failed
+    outcome: str  # created | updated | unchanged | failed
     message: str = ""
     code: str = ""
-    confirmed: bool = True  # False: sent in an import whose result Brevo has not reported yet
-    dropped: str = ""  # a value left out so that the rest could be written (e.g. a phone Brevo refused)
+    confirmed: bool = True  # False: Brevo had not finished the import when the slice ended
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {field, reason}: not in Brevo
 
 
 @dataclass
@@ -60,139 +83,212 @@ class SubmittedImport:
     process_id: int
     items: list[PendingContact]
     at: float  # time.monotonic() when submitted
+    accepted_at: datetime  # Brevo's clock
+    lists: tuple[int, ...] = ()
+    process: Process | None = None  # the last answer of GET /processes/{id}, when asked
+    polled_at: float | None = None
+    brevo_clock: bool = True  # accepted_at came from Brevo's Date header
+
+
+class AttributeBook:
+    """Brevo's contact attributes by name: to send category options as Brevo knows them and to
+    say why a value was not kept."""
+
+    def __init__(self, attributes: Iterable[Attribute]) -> None:
+        self.by_name = {a.name.upper(): a for a in attributes}
+
+    def kind(self, name: str) -> str | None:
+        attr = self.by_name.get(name.upper())
+        if attr is None:
+            return None
+        return attr.type or attr.category
+
+    def category_option(self, name: str, value: Any) -> tuple[bool, Any]:
+        """(matched, value to send) for a category attribute; the value itself otherwise."""
+        attr = self.by_name.get(name.upper())
+        if attr is None or not attr.enumeration or self.kind(name) != "category":
+            return True, value
+        text = str(value).strip()
+        for option in attr.enumeration:
+            if text in (option.option, option.label) or (
+                isinstance(value, int | float) and not isinstance(value, bool) and option.option == str(value)
+            ):
+                real = option.option
+                return True, int(real) if real.isdigit() and option.value_str in (None, "") else real
+        return False, value
+
+    def options(self, name: str) -> list[str]:
+        attr = self.by_name.get(name.upper())
+        return [o.label or o.option for o in attr.enumeration] if attr else []
+
+
+_BOOKS: weakref.WeakKeyDictionary[Any, AttributeBook] = weakref.WeakKeyDictionary()
 
 
 @dataclass
 class ContactWriter:
     brevo: BrevoClient
+    home_list: int | Callable[[], int | None] | None = None  # the connection's all-synced-contacts list
     sleep: Callable[[float], None] = time.sleep
     outcomes: dict[str, WriteOutcome] = field(default_factory=dict)
     imports: list[SubmittedImport] = field(default_factory=list)  # submitted, not settled
+    processes: list[dict[str, Any]] = field(default_factory=list)  # for the run page
+    book: AttributeBook | None = None
+    _dropped: set[int] = field(default_factory=set)  # imports whose contacts lost values
 
     def write(self, items: list[PendingContact]) -> dict[str, WriteOutcome]:
-        """Update what exists, create the rest; outcomes by source id."""
-        new = self.update(items)
-        if new:
-            self.create(new)
-        return self.outcomes
-
-    def update(self, items: list[PendingContact]) -> list[PendingContact]:
-        """Batch-update contacts Brevo has; return those it does not have (to create later)."""
-        new: list[PendingContact] = []
-        for start in range(0, len(items), BATCH_SIZE):
-            new.extend(self._update_existing(items[start : start + BATCH_SIZE]))
-        return new
-
-    # -- existing contacts --------------------------------------------------------------------
-
-    def _update_existing(self, chunk: list[PendingContact], success: str = "updated") -> list[PendingContact]:
-        """Batch-update; return the items Brevo does not know (to be created)."""
-        missing: list[PendingContact] = []
-        pending = list(chunk)
-        while pending:
-            try:
-                result = self.brevo.update_contacts_batch([item.body for item in pending])
-            except ValidationFailed as exc:
-                index = _failing_index(exc, len(pending))
-                if index is None:
-                    missing.extend(self._bisect(pending, exc, success))
-                    return missing
-                # Brevo named the row it refused: set that one aside and send the rest again.
-                missing.extend(self._refused(pending.pop(index), exc, success))
-                continue
-            if result.applied:
-                failed_ids = {str(x) for x in result.failure_ids}
-                for item in pending:
-                    if item.email in failed_ids:
-                        self.outcomes[item.source_id] = WriteOutcome(
-                            "failed", "Brevo refused the update", "brevo"
-                        )
-                    else:
-                        self.outcomes.setdefault(item.source_id, WriteOutcome(success))
-                return missing
-            unknown = set(result.missing_indexes)
-            missing.extend(item for i, item in enumerate(pending) if i in unknown)
-            pending = [item for i, item in enumerate(pending) if i not in unknown]
-        return missing
-
-    def _bisect(
-        self, pending: list[PendingContact], exc: ValidationFailed, success: str
-    ) -> list[PendingContact]:
-        """Split a refused batch until the rows Brevo objects to are isolated."""
-        if len(pending) == 1:
-            return self._refused(pending[0], exc, success)
-        middle = len(pending) // 2
-        return self._update_existing(pending[:middle], success) + self._update_existing(
-            pending[middle:], success
-        )
-
-    def _refused(self, item: PendingContact, exc: ValidationFailed, success: str) -> list[PendingContact]:
-        """One contact Brevo refused. A phone problem must not block the rest of the contact
-        (reference §10, quirk 4): send it again without SMS and say so."""
-        attributes = item.body.get("attributes") or {}
-        if "SMS" in attributes and _about_phone(exc):
-            reason = f"SMS not sent: {_row_message(exc)}"
-            item.body = {**item.body, "attributes": {k: v for k, v in attributes.items() if k != "SMS"}}
-            missing = self._update_existing([item], success)
-            outcome = self.outcomes.get(item.source_id)
-            if outcome is not None and outcome.outcome != "failed":
-                outcome.dropped = reason
-            for again in missing:
-                again.dropped = reason
-            return missing
-        self.outcomes[item.source_id] = WriteOutcome(
-            "failed", f"Brevo rejected the contact: {_row_message(exc)}", exc.code or "brevo_invalid"
-        )
-        return []
-
-    # -- new contacts -------------------------------------------------------------------------
-
-    def create(self, items: list[PendingContact]) -> None:
-        """Create new contacts and wait until Brevo has them (or says why not)."""
+        """Write contacts and wait until Brevo says what it kept; outcomes by source id."""
         self.submit(items)
         self.settle(wait=True)
+        return self.outcomes
 
-    def submit(self, items: list[PendingContact]) -> list[PendingContact]:
-        """Start creating new contacts: imports, one per first list, settled later by `settle()`.
+    # -- sending ------------------------------------------------------------------------------
 
-        Contacts without a list are created one by one now (an import needs a list); they are
-        returned, settled.
-        """
-        groups: dict[tuple[int, bool], list[PendingContact]] = defaultdict(list)
-        created_now: list[PendingContact] = []
+    def _home(self) -> int | None:
+        if callable(self.home_list):
+            self.home_list = self.home_list()
+        return self.home_list
+
+    def _attributes(self) -> AttributeBook | None:
+        """Brevo's attributes, read once per client (a client serves one slice): writers made
+        per page (e-commerce, custom objects) share it."""
+        if self.book is None:
+            self.book = _BOOKS.get(self.brevo)
+        if self.book is None:
+            try:
+                self.book = AttributeBook(self.brevo.list_attributes())
+            except ApiError as exc:
+                if exc.retryable:
+                    raise
+                logger.warning("Brevo attributes could not be read: %s", exc)
+                self.book = AttributeBook(())
+            with contextlib.suppress(TypeError):  # a client that cannot be weakly referenced
+                _BOOKS[self.brevo] = self.book
+        return self.book
+
+    def _prepare(self, item: PendingContact) -> None:
+        """Category values as Brevo's options; a value no option matches is left out, with why."""
+        attributes = item.body.get("attributes") or {}
+        if not attributes:
+            return
+        book = self._attributes()
+        if book is None:
+            return
+        changed = dict(attributes)
+        for name, value in attributes.items():
+            matched, real = book.category_option(name, value)
+            if not matched:
+                del changed[name]
+                options = ", ".join(book.options(name)[:10])
+                item.warnings.append(
+                    {
+                        "field": name,
+                        "reason": f"no option of Brevo attribute {name} matches {value!r} "
+                        f"(options: {options})",
+                    }
+                )
+            elif real != value:
+                changed[name] = real
+        if changed != attributes:
+            item.body = {**item.body, "attributes": changed}
+
+    def submit(self, items: list[PendingContact]) -> None:
+        """Start writing contacts: imports grouped by lists, read back later by `settle()`."""
+        if not items:
+            return
+        home = self._home()
+        groups: dict[tuple[tuple[int, ...], bool], list[PendingContact]] = defaultdict(list)
         for item in items:
-            lists = sorted(item.body.get("listIds") or ())
-            if not lists:
-                self._create_one(item)
-                created_now.append(item)
+            self._prepare(item)
+        by_set, by_first = _group(items, home, whole=True), _group(items, home, whole=False)
+        chosen = (
+            by_set if _cost(by_set, items, whole=True) <= _cost(by_first, items, whole=False) else by_first
+        )
+        for key, group in chosen.items():
+            if not key[0]:
+                for item in group:
+                    self.outcomes[item.source_id] = WriteOutcome(
+                        "failed",
+                        "no Brevo list to import this contact into: map a list or set the connection's "
+                        "list for all synced contacts",
+                        "no_brevo_list",
+                    )
                 continue
-            groups[(lists[0], bool(item.body.get("emailBlacklisted")))].append(item)
-        for (first_list, blacklisted), group in groups.items():
+            groups[key] = group
+        for (lists, blacklisted), group in groups.items():
             for start in range(0, len(group), IMPORT_MAX_ROWS):
-                chunk = group[start : start + IMPORT_MAX_ROWS]
-                process_id = self._submit_import(chunk, [first_list], blacklisted)
-                self.imports.append(SubmittedImport(process_id, chunk, time.monotonic()))
-        return created_now
+                self._import(group[start : start + IMPORT_MAX_ROWS], lists, blacklisted)
+
+    def _import(self, group: list[PendingContact], lists: tuple[int, ...], blacklisted: bool) -> None:
+        rows = [{"email": item.email, "attributes": item.body.get("attributes") or {}} for item in group]
+        offset = 0
+        for chunk in split_import_rows(rows):
+            part = group[offset : offset + len(chunk)]
+            offset += len(chunk)
+            try:
+                receipt = self.brevo.import_contacts(
+                    json_body=chunk,
+                    list_ids=list(lists),
+                    update_existing=True,
+                    # Rows never carry a blank (transforms leave blanks out), so this only says
+                    # what Brevo should do if one slipped through: keep its value.
+                    empty_contacts_attributes=False,
+                    disable_notification=True,
+                    email_blacklist=blacklisted,
+                )
+            except ValidationFailed as exc:
+                self._refused_import(part, lists, blacklisted, exc)
+                continue
+            self.imports.append(
+                SubmittedImport(
+                    receipt.process_id,
+                    part,
+                    time.monotonic(),
+                    receipt.accepted_at,
+                    lists,
+                    brevo_clock=receipt.brevo_clock,
+                )
+            )
+            # Listed for the run page; its status and report links once Brevo is asked about it.
+            self.processes.append(
+                {"process_id": receipt.process_id, "status": None, "reports": {}, "rows": len(part)}
+            )
+
+    def _refused_import(
+        self, part: list[PendingContact], lists: tuple[int, ...], blacklisted: bool, exc: ValidationFailed
+    ) -> None:
+        """Brevo refused a whole import (400): halve it until the refused rows are alone, unless
+        the refusal is about what every row shares (its lists), which no halving can fix."""
+        if len(part) > 1 and "list" not in (exc.operator_message or "").lower():
+            middle = len(part) // 2
+            self._import(part[:middle], lists, blacklisted)
+            self._import(part[middle:], lists, blacklisted)
+            return
+        item = part[0]
+        self.outcomes[item.source_id] = WriteOutcome(
+            "failed",
+            f"Brevo refused the import of this contact: {exc.operator_message}",
+            exc.code or "brevo_invalid",
+        )
 
     def pending(self) -> int:
         """Contacts in imports not settled yet."""
         return sum(len(i.items) for i in self.imports)
 
+    # -- reading back -------------------------------------------------------------------------
+
     def settle(
         self, *, wait: bool, min_age: float = IMPORT_POLL_DELAYS[0], until: float | None = None
     ) -> list[PendingContact]:
-        """Confirm submitted imports; returns the contacts settled (outcomes in `self.outcomes`).
+        """Read back submitted imports; returns the contacts settled (outcomes in `self.outcomes`).
 
-        A batch update of the imported contacts (email and lists only: it adds the lists the
-        import could not) is the confirmation: Brevo applies it to the contacts it has and names
-        the others. Only then is the import process asked (Brevo's scarce hourly bucket) whether
-        those are still coming or were refused. Imports younger than `min_age` seconds are left
-        for later; with `wait`, the rest is then awaited with growing pauses, and what Brevo has
-        not finished by then is reported as created but unconfirmed, so the next run checks it.
+        Imports younger than `min_age` seconds are left for later. With `wait`, the rest is
+        awaited with growing pauses; what Brevo has not finished by then is reported as written
+        but not verified (and is not remembered, so the next run sends and checks it again).
         `until` (a `time.monotonic()` instant) ends the waiting early: a slice keeps its length.
         """
         settled: list[PendingContact] = []
-        target = 0.0  # how old the youngest import should be before the next attempt
+        target = 0.0
         for delay in (0.0, *IMPORT_POLL_DELAYS) if wait else (0.0,):
             if not self.imports:
                 break
@@ -203,124 +299,403 @@ class ContactWriter:
                     break
                 if pause > 0:
                     self.sleep(pause)
-            still: list[SubmittedImport] = []
-            for submitted in self.imports:
-                if not delay and time.monotonic() - submitted.at < min_age:
-                    still.append(submitted)
-                    continue
-                done, missing = self._confirm(submitted)
-                settled.extend(done)
-                if missing:
-                    still.append(SubmittedImport(submitted.process_id, missing, submitted.at))
-            self.imports = still
+            now = time.monotonic()
+            due = [i for i in self.imports if delay or now - i.at >= min_age]
+            if not due:
+                continue
+            settled.extend(self._check(due))
         if wait:
             for submitted in self.imports:
                 for item in submitted.items:
                     self.outcomes[item.source_id] = WriteOutcome(
-                        "created",
-                        f"queued in Brevo import {submitted.process_id}; not yet confirmed (Brevo had not "
-                        "finished it, or its hourly budget for status checks was used up): the next run "
-                        "confirms it",
+                        "updated" if item.known else "created",
+                        f"sent in Brevo import {submitted.process_id}; Brevo had not finished it (or its "
+                        "hourly budget for status checks was used up), so the values are not verified: "
+                        "the next run sends and checks them again",
                         confirmed=False,
+                        warnings=[
+                            *item.warnings,
+                            {
+                                "field": "*",
+                                "reason": f"not verified: Brevo import {submitted.process_id} unfinished",
+                            },
+                        ],
                     )
                 settled.extend(submitted.items)
             self.imports = []
         return settled
 
-    def _confirm(self, submitted: SubmittedImport) -> tuple[list[PendingContact], list[PendingContact]]:
-        """(settled, still missing) for one import's contacts."""
-        items = submitted.items
-        by_id = {item.source_id: item for item in items}
-        missing: list[PendingContact] = []
-        for start in range(0, len(items), BATCH_SIZE):
-            chunk = [_lists_only(item) for item in items[start : start + BATCH_SIZE]]
-            not_found = [by_id[item.source_id] for item in self._update_existing(chunk, success="created")]
-            missing.extend(not_found)
-            # Nothing of it there yet: most likely still importing. Ask before sending the rest,
-            # or, when the hourly bucket has no slot, assume so.
-            if (
-                start == 0
-                and len(not_found) == len(chunk)
-                and (self._poll_would_block() or not self.brevo.get_process(submitted.process_id).finished)
-            ):
-                return [], items
-        if not missing:
-            return submitted.items, []
-        if self._poll_would_block():
-            return _without(submitted.items, missing), missing
-        process = self.brevo.get_process(submitted.process_id)
-        if not process.finished:
-            return _without(submitted.items, missing), missing
-        if process.status != "completed":
-            reason, code = (
-                f"Brevo import {process.id} ended '{process.error or process.status}'",
-                "brevo_import_failed",
-            )
-        else:
-            reason = (
-                f"Brevo import {process.id} did not create this contact (invalid or duplicate identifier: "
-                "see the import report in Brevo)"
-            )
-            code = "brevo_import_rejected"
-        for item in missing:
-            self.outcomes[item.source_id] = WriteOutcome("failed", reason, code)
-        return submitted.items, []
+    def _check(self, due: list[SubmittedImport]) -> list[PendingContact]:
+        """Read back the contacts of `due` imports; ask a process only about rows not found."""
+        settled: list[PendingContact] = []
+        fixes = _Fixes()
+        emails = {item.email for submitted in due for item in submitted.items}
+        found = self._read_back(emails, since=min(_since(i) for i in due))
+        for submitted in due:
+            missing = []
+            for item in submitted.items:
+                contact = found.get(item.email)
+                if contact is None or not _touched(contact, submitted):
+                    missing.append(item)
+                    continue
+                self._evaluate(item, contact, submitted, fixes)
+                settled.append(item)
+            submitted.items = missing
+        self._missing(due, fixes, settled)
+        self._apply(fixes)
+        self._ask_about_drops(due)
+        self.imports = [i for i in self.imports if i.items]
+        return settled
 
-    def _create_one(self, item: PendingContact) -> None:
-        body = {k: v for k, v in item.body.items() if k not in ("unlinkListIds",)}
-        body["updateEnabled"] = True
+    def _fail_all(self, submitted: SubmittedImport, process: Process, settled: list[PendingContact]) -> None:
+        # The rows the read-back found were written before Brevo stopped (a cancelled import
+        # may have written some); these were not.
+        for item in submitted.items:
+            self.outcomes[item.source_id] = WriteOutcome(
+                "failed",
+                f"Brevo import {process.id} ended '{process.status}' before writing this contact",
+                f"brevo_import_{process.status}"[:60],
+            )
+        settled.extend(submitted.items)
+        submitted.items = []
+
+    def _read_back(self, emails: set[str], *, since: datetime) -> dict[str, Contact]:
+        """What Brevo holds for these emails, among contacts modified since `since`."""
+        found: dict[str, Contact] = {}
+        if len(emails) <= BY_EMAIL_MAX:
+            for email in emails:
+                contact = self._by_email(email)
+                if contact is not None:
+                    found[email] = contact
+            return found
+        offset = 0
+        while True:
+            page = self.brevo.list_contacts(
+                modified_since=since, limit=MAX_CONTACTS_PAGE, offset=offset, sort="asc"
+            )
+            for contact in page.contacts:
+                email = (contact.email or "").lower()
+                if email in emails:
+                    found[email] = contact
+            offset += len(page.contacts)
+            if len(found) == len(emails) or len(page.contacts) < MAX_CONTACTS_PAGE or offset >= page.count:
+                return found
+
+    def _by_email(self, email: str) -> Contact | None:
         try:
-            self.brevo.create_contact(body)
-            self.outcomes[item.source_id] = WriteOutcome("created", dropped=item.dropped)
-        except ApiError as exc:
-            if not exc.retryable:
-                self.outcomes[item.source_id] = WriteOutcome(
-                    "failed", f"Brevo rejected the contact: {exc.operator_message}", exc.code or "brevo_error"
-                )
-            else:
-                raise
+            return self.brevo.get_contact(email, identifier_type="email_id")
+        except (NotFoundError, ValidationFailed):
+            return None
 
-    def _submit_import(self, group: list[PendingContact], lists: list[int], blacklisted: bool) -> int:
-        rows = [{"email": item.email, "attributes": item.body.get("attributes") or {}} for item in group]
-        return self.brevo.import_contacts(
-            json_body=rows, list_ids=lists, update_existing=True, email_blacklist=blacklisted
-        )
+    def _missing(self, due: list[SubmittedImport], fixes: _Fixes, settled: list[PendingContact]) -> None:
+        """Rows the read-back did not find: ask the process (sparingly) what became of them."""
+        for submitted in due:
+            if not submitted.items:
+                continue
+            process = self._process(submitted)
+            if process is None or not process.finished:
+                continue
+            if not process.succeeded:
+                self._fail_all(submitted, process, settled)
+                continue
+            # Completed: a contact the listing did not show may be one Brevo left untouched
+            # (whether a no-op import bumps modifiedAt is not documented), or one it refused.
+            lookups, rest = submitted.items[:LOOKUP_MAX], submitted.items[LOOKUP_MAX:]
+            for item in lookups:
+                contact = self._by_email(item.email)
+                if contact is None:
+                    self.outcomes[item.source_id] = WriteOutcome(
+                        "failed",
+                        f"Brevo import {process.id} completed without this contact: Brevo refused the row "
+                        "(invalid or duplicate identifier; the import's reports on the run page list them)",
+                        "brevo_import_rejected",
+                    )
+                else:
+                    self._evaluate(item, contact, submitted, fixes)
+                settled.append(item)
+            for item in rest:
+                self.outcomes[item.source_id] = WriteOutcome(
+                    "updated" if item.known else "created",
+                    f"Brevo import {process.id} completed, but this contact was not among those it "
+                    "modified and too many were missing to look up one by one: the next run checks again",
+                    confirmed=False,
+                    warnings=[*item.warnings, {"field": "*", "reason": "not verified by read-back"}],
+                )
+                settled.append(item)
+            submitted.items = []
+
+    def _process(self, submitted: SubmittedImport) -> Process | None:
+        """The import's process, asked only when Brevo's hourly bucket has a slot soon, and no
+        more often than every half of the import's age (it shares the 100-per-hour bucket)."""
+        if submitted.process is not None and submitted.process.finished:
+            return submitted.process
+        now = time.monotonic()
+        if submitted.polled_at is not None and now - submitted.polled_at < max(1.0, (now - submitted.at) / 2):
+            return submitted.process
+        if self._poll_would_block():
+            return None
+        submitted.polled_at = now
+        try:
+            submitted.process = self.brevo.get_process(submitted.process_id)
+        except ApiError as exc:
+            if exc.retryable:
+                return None
+            raise
+        self._note_process(submitted.process)
+        return submitted.process
+
+    def _note_process(self, process: Process) -> None:
+        entry = {"process_id": process.id, "status": process.status, "reports": process.reports}
+        for existing in self.processes:
+            if existing["process_id"] == process.id:
+                existing.update(entry)
+                return
+        self.processes.append(entry)
+
+    def _ask_about_drops(self, due: list[SubmittedImport]) -> None:
+        """A finished import whose contacts lost values: fetch its report links for the run page."""
+        for submitted in due:
+            if submitted.process is None and submitted.process_id in self._dropped:
+                self._process(submitted)
 
     def _poll_would_block(self) -> bool:
-        """True when Brevo's hourly bucket has no slot soon: better to report than to sleep for it."""
+        """True when Brevo's hourly bucket has no slot soon, or few left this hour (CRM writes and
+        order batches need them more): the read-back alone then decides."""
         limiter = self.brevo.bucket_limiter("other") if hasattr(self.brevo, "bucket_limiter") else None
-        return limiter is not None and limiter.peek() > POLL_MAX_WAIT
+        if limiter is not None and limiter.peek() > POLL_MAX_WAIT:
+            return True
+        budget = self.brevo.budget("other") if hasattr(self.brevo, "budget") else None
+        return budget is not None and budget.remaining is not None and budget.remaining < POLL_RESERVE
+
+    # -- comparing ----------------------------------------------------------------------------
+
+    def _evaluate(
+        self, item: PendingContact, contact: Contact, submitted: SubmittedImport, fixes: _Fixes
+    ) -> None:
+        since = _since(submitted)
+        book = self._attributes() if item.body.get("attributes") else None
+        warnings = list(item.warnings)
+        for name, sent in (item.body.get("attributes") or {}).items():
+            got = contact.attributes.get(name.upper())
+            if not _same(name, sent, got, book):
+                warnings.append({"field": name, "reason": _why_dropped(name, sent, got, book)})
+        if any(w["field"].upper() in REPORTED_ATTRIBUTES for w in warnings[len(item.warnings) :]):
+            # A dropped identifier shows up in the import's duplicate reports: link them.
+            self._dropped.add(submitted.process_id)
+        held = set(contact.list_ids)
+        for list_id in sorted(set(item.body.get("listIds") or ()) - held):
+            fixes.add[list_id].append(item)
+        for list_id in sorted(set(item.body.get("unlinkListIds") or ()) & held):
+            fixes.remove[list_id].append(item)
+        if item.body.get("emailBlacklisted") and not contact.email_blacklisted:
+            fixes.block.append((item, contact.id))
+        # The Date header has whole seconds (and may lag), hence the margin. A contact this
+        # import created was modified when it was created; one created a little earlier and
+        # modified now existed already.
+        created = contact.created_at is not None and contact.created_at >= since
+        # Tajo wrote a known contact before: it was re-created only if Brevo lost it meanwhile,
+        # so only a contact modified at its very creation counts as created then.
+        spread = KNOWN_CREATED_SPREAD if item.known else CREATED_SPREAD
+        if created and contact.modified_at is not None and contact.modified_at - contact.created_at > spread:
+            created = False
+        if created and item.known and contact.created_at < submitted.accepted_at:
+            created = False  # Tajo wrote it before, and Brevo had it before this import
+        if created:
+            outcome = "created"
+        elif contact.modified_at is not None and contact.modified_at >= since:
+            outcome = "updated"
+        else:
+            outcome = "unchanged"
+        message = "Brevo already held these values" if outcome == "unchanged" and not warnings else ""
+        self.outcomes[item.source_id] = WriteOutcome(outcome, message, warnings=warnings)
+
+    def _apply(self, fixes: _Fixes) -> None:
+        """What the imports could not do: list changes (150 per call) and the blocklist flag."""
+        for action, table in (("add", fixes.add), ("remove", fixes.remove)):
+            for list_id, members in table.items():
+                by_email = {m.email: m for m in members}
+                emails = sorted(by_email)
+                try:
+                    if action == "add":
+                        report = self.brevo.add_contacts_to_list(list_id, emails=emails)
+                    else:
+                        report = self.brevo.remove_contacts_from_list(list_id, emails=emails)
+                except ApiError as exc:
+                    if exc.retryable:
+                        raise
+                    for member in members:
+                        self._warn(
+                            member, f"list {list_id}", f"could not be {action}ed: {exc.operator_message}"
+                        )
+                    continue
+                failed = {str(x).lower() for x in report.failure}
+                for email in failed & set(by_email):
+                    verb = "added to" if action == "add" else "removed from"
+                    self._warn(
+                        by_email[email], f"list {list_id}", f"Brevo did not let the contact be {verb} it"
+                    )
+        for item, contact_id in fixes.block:
+            try:
+                self.brevo.update_contact(
+                    contact_id, {"emailBlacklisted": True}, identifier_type="contact_id"
+                )
+            except ApiError as exc:
+                if exc.retryable:
+                    raise
+                self._warn(
+                    item, "emailBlacklisted", f"Brevo refused the blocklist flag: {exc.operator_message}"
+                )
+
+    def _warn(self, item: PendingContact, name: str, reason: str) -> None:
+        outcome = self.outcomes.get(item.source_id)
+        if outcome is not None and outcome.outcome != "failed":
+            outcome.warnings.append({"field": name, "reason": reason})
 
 
-def _lists_only(item: PendingContact) -> PendingContact:
-    """The confirmation of an imported contact: its lists (the import set its attributes)."""
-    body = {"email": item.email, "listIds": sorted(item.body.get("listIds") or ())}
-    return PendingContact(item.source_id, item.email, body, dropped=item.dropped)
+@dataclass
+class _Fixes:
+    add: dict[int, list[PendingContact]] = field(default_factory=lambda: defaultdict(list))
+    remove: dict[int, list[PendingContact]] = field(default_factory=lambda: defaultdict(list))
+    block: list[tuple[PendingContact, int]] = field(default_factory=list)
 
 
-def _without(items: list[PendingContact], missing: list[PendingContact]) -> list[PendingContact]:
-    gone = {id(item) for item in missing}
-    return [item for item in items if id(item) not in gone]
+def _since(submitted: SubmittedImport) -> datetime:
+    """The earliest time the import's changes can carry. Brevo's `Date` header is rounded down
+    to the second (and may lag), so it never comes after the import's own writes; a local
+    clock read after the answer can, hence the margin without it."""
+    return submitted.accepted_at - (timedelta(0) if submitted.brevo_clock else CLOCK_MARGIN)
 
 
-_ROW_INDEX = re.compile(r"contacts\[(\d+)\]")
+def _touched(contact: Contact, submitted: SubmittedImport) -> bool:
+    """Whether the listing's contact reflects this import (not an older state)."""
+    return contact.modified_at is None or contact.modified_at >= _since(submitted)
 
 
-def _failing_index(exc: ValidationFailed, size: int) -> int | None:
-    """The batch position Brevo names in its error (`contacts[14]: ...`), when it names one."""
-    match = _ROW_INDEX.search(getattr(exc, "provider_message", "") or exc.operator_message)
-    if match and int(match.group(1)) < size:
-        return int(match.group(1))
-    return None
+def _import_lists(item: PendingContact, home: int | None, *, whole: bool) -> tuple[int, ...]:
+    lists = sorted(set(item.body.get("listIds") or ()))
+    chosen = set(lists) if whole else set(lists[:1])
+    if home is not None:
+        chosen.add(home)
+    return tuple(sorted(chosen))
 
 
-def _about_phone(exc: ValidationFailed) -> bool:
-    metadata = getattr(exc, "metadata", None) or {}
-    identifiers = {str(x).lower() for x in metadata.get("duplicate_identifiers") or ()}
-    text = (exc.operator_message or "").lower()
-    return bool(identifiers & {"sms", "phone"}) or "sms" in text or "phone number" in text
+def _group(
+    items: list[PendingContact], home: int | None, *, whole: bool
+) -> dict[tuple[tuple[int, ...], bool], list[PendingContact]]:
+    groups: dict[tuple[tuple[int, ...], bool], list[PendingContact]] = defaultdict(list)
+    for item in items:
+        groups[(_import_lists(item, home, whole=whole), bool(item.body.get("emailBlacklisted")))].append(item)
+    return groups
 
 
-def _row_message(exc: ValidationFailed) -> str:
-    # Brevo names the position in the batch ("contacts[14]: ..."); alone, the position means nothing.
-    return re.sub(r"\(contacts\[\d+\]: ", "(", exc.operator_message)
+def _cost(
+    groups: dict[tuple[tuple[int, ...], bool], list[PendingContact]],
+    items: list[PendingContact],
+    *,
+    whole: bool,
+) -> int:
+    """Requests to write `items` grouped so: imports, plus list adds for lists no import carried."""
+    imports = sum(math.ceil(len(g) / IMPORT_MAX_ROWS) for g in groups.values())
+    if whole:
+        return imports
+    extra: dict[int, int] = defaultdict(int)
+    for (lists, _), group in groups.items():
+        for item in group:
+            for list_id in set(item.body.get("listIds") or ()) - set(lists):
+                extra[list_id] += 1
+    return imports + sum(math.ceil(n / LIST_MEMBERSHIP_CHUNK) for n in extra.values())
+
+
+def _digits(value: Any) -> str:
+    return _DIGITS.sub("", str(value or "")).lstrip("0")
+
+
+def _same(name: str, sent: Any, got: Any, book: AttributeBook | None) -> bool:
+    """Whether Brevo's stored value is what was sent, in Brevo's own representation."""
+    if sent is None:
+        return True
+    if got is None:
+        return False
+    upper = name.upper()
+    if upper in PHONE_ATTRIBUTES:
+        return _digits(sent) == _digits(got)
+    if isinstance(sent, bool) or isinstance(got, bool):
+        return str(sent).lower() == str(got).lower()
+    if isinstance(sent, list):
+        values = got if isinstance(got, list) else [v.strip() for v in str(got).split(",")]
+        return {str(v) for v in sent} == {str(v) for v in values}
+    if isinstance(sent, int | float):
+        try:
+            return math.isclose(float(sent), float(got), rel_tol=1e-9, abs_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    kind = book.kind(upper) if book else None
+    if kind == "date":
+        return str(got)[:10] == str(sent)[:10]
+    if kind == "category" and book is not None:
+        _, real = book.category_option(upper, got)
+        _, wanted = book.category_option(upper, sent)
+        return str(real) == str(wanted)
+    return str(got) == str(sent)
+
+
+def _why_dropped(name: str, sent: Any, got: Any, book: AttributeBook | None) -> str:
+    upper = name.upper()
+    kind = book.kind(upper) if book else None
+    if book is not None and book.by_name and kind is None:
+        return (
+            f"Brevo has no attribute {upper} (an import ignores unknown attributes): "
+            "create it or fix the mapping"
+        )
+    if upper in PHONE_ATTRIBUTES and got is None:
+        return (
+            f"Brevo did not keep the phone number {sent}: it found it invalid, or another Brevo contact "
+            "already has it (one contact per number)"
+        )
+    if got is None:
+        described = f" ({kind})" if kind else ""
+        return f"Brevo did not keep {sent!r}: it does not fit attribute {upper}{described}"
+    return f"Brevo holds {got!r} instead of {sent!r}"
+
+
+SYNC_LIST_NAME = "Tajo: all synced contacts"
+SYNC_FOLDER_NAME = "Tajo"
+
+
+def sync_list_for(connection: Any, brevo: BrevoClient) -> int | None:
+    """The connection's Brevo list of all synced contacts: the operator's choice, else the list
+    named SYNC_LIST_NAME, found or created once and remembered on the connection.
+
+    Every import carries it (an import needs a list, reference §0), so a contact on no mapped
+    list costs no request of its own. None when Brevo would not let Tajo create it.
+    """
+    if connection.brevo_sync_list_id:
+        return int(connection.brevo_sync_list_id)
+    from connectors.models import Connection
+
+    try:
+        list_id = next(
+            (li.id for page in brevo.iter_lists() for li in page.lists if li.name == SYNC_LIST_NAME), None
+        )
+        if list_id is None:
+            folders = brevo.list_folders(limit=50).folders
+            folder_id = next((f.id for f in folders if f.name == SYNC_FOLDER_NAME), None)
+            if folder_id is None:
+                folder_id = folders[0].id if folders else brevo.create_folder(SYNC_FOLDER_NAME)
+            list_id = brevo.create_list(SYNC_LIST_NAME, folder_id)
+            logger.info(
+                "Created the Brevo list %s (%s) for connection %s", SYNC_LIST_NAME, list_id, connection.pk
+            )
+    except ApiError as exc:
+        if exc.retryable:
+            raise
+        logger.warning("No Brevo list for all synced contacts of connection %s: %s", connection.pk, exc)
+        return None
+    Connection.objects.filter(pk=connection.pk).update(brevo_sync_list_id=list_id)
+    connection.brevo_sync_list_id = list_id
+    return int(list_id)
+
+
+def slice_writer(ctx: Any) -> ContactWriter:
+    """A writer for one slice of a run (it holds the imports in flight)."""
+    return ContactWriter(ctx.brevo, home_list=lambda: sync_list_for(ctx.connection, ctx.brevo))

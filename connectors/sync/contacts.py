@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from connectors.models import Outcome, RecordState, RunMode
 from connectors.sync import carry, contact_merge, staging
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
-from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact
+from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact, slice_writer
 from connectors.sync.estimate import contact_writes, import_lists, pages
 from connectors.sync.readahead import ReadAhead
-from connectors.sync.recorder import load_states
+from connectors.sync.recorder import load_states, warnings_text
 from connectors.sync.registry import register
 from mappings.records import SourceContact
 from mappings.transforms import (
@@ -166,6 +166,7 @@ class ContactPlan:
     body: dict[str, Any] | None = None
     digest: str = ""
     problems: str = ""
+    warnings: tuple[dict[str, str], ...] = ()  # the values in `problems`, one {field, reason} each
 
     @property
     def writes(self) -> bool:
@@ -221,7 +222,7 @@ def plan_contact(
             message="older than the last write: a newer version of this contact was already sent",
         )
     body = result.payload.to_brevo()
-    problems = "; ".join(f"{e.field}: {e.reason}" for e in result.errors)
+    warnings = [{"field": e.field, "reason": e.reason} for e in result.errors]
     sms = body["attributes"].get("SMS")
     if sms is not None and seen_phones is not None:
         # Brevo keeps one contact per phone number and refuses a whole batch over a second one:
@@ -229,14 +230,29 @@ def plan_contact(
         owner = seen_phones.setdefault(sms, source_id)
         if owner != source_id:
             body = {**body, "attributes": {k: v for k, v in body["attributes"].items() if k != "SMS"}}
-            note = f"SMS: {sms} is also the phone of ActiveCampaign contact {owner} (one per number in Brevo)"
-            problems = f"{problems}; {note}" if problems else note
+            warnings.append(
+                {
+                    "field": "SMS",
+                    "reason": f"{sms} is also the phone of ActiveCampaign contact {owner} "
+                    "(one per number in Brevo)",
+                }
+            )
+    problems = "; ".join(f"{w['field']}: {w['reason']}" for w in warnings)
     digest = content_hash(body)
     if previous is not None and previous.content_hash == digest and not force:
         outcome = Outcome.UNCHANGED
     else:
         outcome = Outcome.UPDATED if previous is not None else Outcome.CREATED
-    return ContactPlan(source_id, email, result, outcome, body=body, digest=digest, problems=problems)
+    return ContactPlan(
+        source_id,
+        email,
+        result,
+        outcome,
+        body=body,
+        digest=digest,
+        problems=problems,
+        warnings=tuple(warnings),
+    )
 
 
 @register
@@ -703,7 +719,7 @@ class ContactsResource(Resource):
                     )
                     continue
                 pending.append(PendingContact(source_id=source_id, email=group.email, body=body, known=True))
-                meta[source_id] = (body, digest, "", source.udate)
+                meta[source_id] = (body, digest, [], source.udate)
                 self._merge_into[source_id] = group.winner_id
                 continue
             plan = plan_contact(
@@ -723,7 +739,7 @@ class ContactsResource(Resource):
                         known=plan.outcome == Outcome.UPDATED,
                     )
                 )
-                meta[source_id] = (plan.body, plan.digest, plan.problems, source.udate)
+                meta[source_id] = (plan.body, plan.digest, list(plan.warnings), source.udate)
             elif plan.outcome == Outcome.UNCHANGED:
                 ctx.recorder.record(self.name, source_id, Outcome.UNCHANGED, key=plan.key)
             else:
@@ -735,7 +751,7 @@ class ContactsResource(Resource):
             return
         if ctx.dry_run:
             for item in pending:
-                body, _digest, problems, _ = meta[item.source_id]
+                body, _digest, warnings, _ = meta[item.source_id]
                 winner = self._merge_into.pop(item.source_id, None)
                 if winner is not None:
                     message = contact_merge.merged_message(winner, dry_run=True)
@@ -754,44 +770,40 @@ class ContactsResource(Resource):
                 ctx.recorder.record(
                     self.name,
                     item.source_id,
-                    Outcome.FAILED if problems else outcome,
+                    outcome,
                     key=item.email,
-                    message=f"{verb}" + (f"; not sent: {problems}" if problems else ""),
-                    code="field_rejected" if problems else "",
+                    message=verb + (f"; not sent: {warnings_text(warnings)}" if warnings else ""),
+                    code="with_warnings" if warnings else "",
                     sent=body,
+                    warnings=warnings,
                 )
             return
-        writer = self._slice_writer(ctx)
-        new = writer.update(pending)
-        created_later = {id(item) for item in new}
-        self._record_written(ctx, writer, [item for item in pending if id(item) not in created_later], meta)
-        # Contacts without a list are created one by one (an import needs a list): now, so that
-        # they spread over the slice instead of piling up at its end.
-        without_lists = [item for item in new if not item.body.get("listIds")]
-        self._record_written(ctx, writer, writer.submit(without_lists), meta)
-        # The others are created by imports; gathering them across units means fewer imports
-        # (one per first list), and confirming them a flush later means nobody waits for Brevo.
-        new = [item for item in new if item.body.get("listIds")]
-        self._new.extend(new)
-        self._new_meta.update({item.source_id: meta[item.source_id] for item in new})
+        # Every contact goes through an import; gathering them across units means fewer imports
+        # (one per list group), and reading them back a flush later means nobody waits for Brevo.
+        self._new.extend(pending)
+        self._new_meta.update({item.source_id: meta[item.source_id] for item in pending})
         if len(self._new) >= IMPORT_FLUSH_ROWS:
             self._flush_new(ctx, final=False)
 
     def _slice_writer(self, ctx: SyncContext) -> ContactWriter:
         if self._writer is None:
-            self._writer = ContactWriter(ctx.brevo)
+            self._writer = slice_writer(ctx)
         return self._writer
 
     def _flush_new(self, ctx: SyncContext, *, final: bool) -> None:
-        """Import the gathered new contacts; record those Brevo has confirmed (all, if `final`)."""
+        """Import the gathered contacts; record those Brevo's read-back settled (all, if `final`)."""
         if not self._new and (self._writer is None or not self._writer.imports):
             return
         writer = self._slice_writer(ctx)
-        settled = writer.submit(self._new)
+        submitted = self._new
         self._new = []
+        writer.submit(submitted)
+        # Contacts refused before any import (no list to import into) are settled at once.
+        settled = [item for item in submitted if item.source_id in writer.outcomes]
         until = ctx.hard_stop if ctx.hard_stop != float("inf") else None
         settled += writer.settle(wait=final, min_age=SETTLE_AFTER, until=until)
         self._record_written(ctx, writer, settled, self._new_meta)
+        ctx.recorder.note_imports(writer.processes)
         for item in settled:
             self._new_meta.pop(item.source_id, None)
 
@@ -799,14 +811,14 @@ class ContactsResource(Resource):
         self, ctx: SyncContext, writer: ContactWriter, items: list[PendingContact], meta: dict[str, Any]
     ) -> None:
         for item in items:
-            body, digest, problems, udate = meta[item.source_id]
+            body, digest, warnings, udate = meta[item.source_id]
             written = writer.outcomes.get(item.source_id)
             state_key = self.name
             if item.source_id in self._merge_into:
                 recorded = self._record_merge_write(ctx, item, written)
                 state_key = contact_merge.MERGED_STATE
             else:
-                recorded = ctx.recorder.record_written(self.name, item, written, problems=problems, sent=body)
+                recorded = ctx.recorder.record_written(self.name, item, written, problems=warnings, sent=body)
             # Unconfirmed imports are not remembered, so the next run sends them again (and then
             # sees whether Brevo has them).
             if recorded and written.confirmed:

@@ -25,9 +25,9 @@ from connectors.models import Outcome, RunMode
 from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
-from connectors.sync.brevo_contacts import ContactWriter, PendingContact
-from connectors.sync.estimate import contact_writes, pages
-from connectors.sync.recorder import load_states
+from connectors.sync.brevo_contacts import PendingContact, slice_writer
+from connectors.sync.estimate import page_writes, pages
+from connectors.sync.recorder import as_warnings, load_states
 from connectors.sync.registry import register
 from mappings.records import SourceContact
 from mappings.transforms import CompiledMapping, MappingSet, compile_mapping, content_hash, transform_contact
@@ -69,12 +69,13 @@ class CustomObjectsResource(Resource):
         self._relationships: dict[str, list[str] | None] = {}
 
     def estimate_requests(self, counts: Volumes) -> RequestEstimate:
-        """Per mapped schema: its definition, record pages and a contacts read per page; batch updates."""
+        """Per mapped schema: its definition, record pages and a contacts read per page; per page an
+        import and its read-back."""
         estimate = RequestEstimate()
         for schema_id in schema_rules(counts.mapping):
             records = counts.total(f"customObjectRecords:{schema_id}")
             estimate.ac += 1 + 2 * pages(records)
-            for bucket, requests in contact_writes(records, new=False).items():
+            for bucket, requests in page_writes(records).items():
                 estimate.brevo[bucket] = estimate.brevo.get(bucket, 0.0) + requests
         return estimate
 
@@ -297,16 +298,18 @@ class CustomObjectsResource(Resource):
                 ctx.recorder.record(
                     self.name,
                     item.source_id,
-                    Outcome.FAILED if problems else Outcome.UPDATED,
+                    Outcome.UPDATED,
                     key=item.email,
-                    code="field_rejected" if problems else "",
+                    code="with_warnings" if problems else "",
                     message="would update the contact's attributes"
                     + (f"; not sent: {problems}" if problems else ""),
                     sent=item.body,
+                    warnings=as_warnings(problems),
                 )
             return
-        writer = ContactWriter(ctx.brevo)
+        writer = slice_writer(ctx)
         outcomes = writer.write(pending)
+        ctx.recorder.note_imports(writer.processes)
         for item in pending:
             written = outcomes.get(item.source_id)
             digest, problems, contact_id, record = meta[item.source_id]

@@ -43,9 +43,9 @@ from connectors.models import Outcome, RunMode, StagedRow
 from connectors.sync import staging
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
-from connectors.sync.brevo_contacts import ContactWriter, PendingContact
+from connectors.sync.brevo_contacts import PendingContact, slice_writer
 from connectors.sync.deals import hourly_budget
-from connectors.sync.estimate import contact_writes, pages
+from connectors.sync.estimate import page_writes, pages
 from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
@@ -96,11 +96,11 @@ class EcommerceResource(Resource):
     after = ("contacts",)
 
     def estimate_requests(self, counts: Volumes) -> RequestEstimate:
-        """Customers, order lines and orders by page; customers (already contacts) in batches of 500,
-        orders in batches of 1,000."""
+        """Customers, order lines and orders by page; customers imported and read back a page at a
+        time, orders in batches of 1,000."""
         customers, orders = counts.total("ecomCustomers"), counts.total("ecomOrders")
         ac = pages(customers) + pages(counts.total("ecomOrderProducts")) + pages(orders)
-        brevo = contact_writes(customers, new=False)
+        brevo = page_writes(customers)
         if orders:
             brevo["other"] = float(math.ceil(orders / MAX_BATCH))
         return RequestEstimate(ac=ac, brevo=brevo)
@@ -212,8 +212,9 @@ class EcommerceResource(Resource):
                     sent=item.body,
                 )
             return
-        writer = ContactWriter(ctx.brevo)
+        writer = slice_writer(ctx)
         outcomes = writer.write(pending)
+        ctx.recorder.note_imports(writer.processes)
         for item in pending:
             written = outcomes.get(item.source_id)
             if written is None:

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connectors.activecampaign.pagination import parse_total
-from connectors.brevo.client import GENERAL_BUDGETS
+from connectors.brevo.client import GENERAL_BUDGETS, MAX_CONTACTS_PAGE
 from connectors.exceptions import ApiError
 from connectors.sync.base import RequestEstimate, Volumes
-from connectors.sync.brevo_contacts import BATCH_SIZE, IMPORT_FLUSH_ROWS
+from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS
 
 if TYPE_CHECKING:
     from connectors.activecampaign.client import ActiveCampaignClient
@@ -50,30 +50,38 @@ def pages(rows: float, size: int = AC_PAGE) -> int:
 
 
 def import_lists(mapping: MappingSet) -> int:
-    """How many Brevo lists new contacts can be imported into (one import per first list)."""
+    """How many Brevo lists contacts can be imported into (one import per first list)."""
     targets = {rule.brevo_list_id for rule in mapping.lists}
     targets |= {rule.brevo_list_id for rule in mapping.tags if rule.brevo_list_id}
     return len(targets)
 
 
-def contact_writes(rows: float, *, new: bool, lists: int = 0) -> dict[str, float]:
-    """Brevo requests per bucket to write `rows` contacts with the contacts writer.
+def contact_writes(rows: float, *, new: bool = True, lists: int = 0) -> dict[str, float]:
+    """Brevo requests per bucket to write `rows` changed contacts with the contacts writer.
 
-    Every contact goes through `POST /contacts/batch` (500 a call). `new`: Brevo has none of
-    them yet (the first backfill), so they are imported every `IMPORT_FLUSH_ROWS`, one import
-    per first list, and confirmed by a second batch call; or created one by one with
-    `POST /contacts` when no list is mapped. Import processes are asked about only when rows
-    are missing, which a floor does not assume.
+    New or known, contacts are imported every `IMPORT_FLUSH_ROWS` (`POST /contacts/import`),
+    one import per first list plus one for contacts on no mapped list (they go to the
+    connection's list of all synced contacts), then read back with `GET /contacts?modifiedSince`
+    (1,000 a page); plus one read of Brevo's attributes per slice. List adds for second lists,
+    list removals and blocklist flags depend on the data and are not in a floor; nor are the
+    import processes, asked only when a read-back misses rows. `new` is kept for callers: both
+    cases cost the same now that no batch update tells new contacts apart.
     """
+    del new
     if rows <= 0:
         return {}
-    batches = float(math.ceil(rows / BATCH_SIZE))
-    if not new:
-        return {"contacts": batches}
-    if lists <= 0:
-        return {"contacts": batches + rows}
-    imports = min(rows, math.ceil(rows / IMPORT_FLUSH_ROWS) * lists)
-    return {"contacts": 2 * batches + imports}
+    flushes = math.ceil(rows / IMPORT_FLUSH_ROWS)
+    imports = min(rows, flushes * (lists + 1))
+    read_back = flushes * math.ceil(min(rows, IMPORT_FLUSH_ROWS) / MAX_CONTACTS_PAGE)
+    return {"contacts": float(imports + read_back + 1)}
+
+
+def page_writes(rows: float) -> dict[str, float]:
+    """Brevo requests to write `rows` contacts a page of 100 at a time (e-commerce customers,
+    custom objects): per page one import and one read-back, plus one attributes read."""
+    if rows <= 0:
+        return {}
+    return {"contacts": float(2 * pages(rows) + 1)}
 
 
 # ----------------------------------------------------------------------------- AC record totals

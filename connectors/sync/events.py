@@ -10,8 +10,10 @@ per contact to skip everything). Contacts without a usable email are passed over
 request: they cannot be matched in Brevo, and the contacts resource records them already.
 
 Each occurrence is mapped through the EventRules (unmapped names: skipped with the reason) and
-sent with `POST /events` (events bucket, about 10 a second), deduplicated by RecordState per
-occurrence, source id `"{contact id}:{tracking log id}"`.
+deduplicated by RecordState per occurrence, source id `"{contact id}:{tracking log id}"`. A
+page's events go out together: `POST /events/batch` (one request of the hourly bucket, 207
+naming refused events by index) when there are at least 50 and the bucket has a slot, else
+`POST /events` each (events bucket, about 10 a second).
 
 `forward_event` sends one event given by the HTTP API ("track event") through the same
 mapping; `connectors.services.event_forward` wraps it in a short run of its own.
@@ -30,7 +32,7 @@ from connectors.models import Outcome, RunMode
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.estimate import pages
-from connectors.sync.event_delivery import deliver_event
+from connectors.sync.event_delivery import EventBatch, deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from connectors.webhooks.parsing import TAJO_EVENT_NAMES
@@ -124,20 +126,27 @@ class EventsResource(Resource):
         if ctx.mode == RunMode.RETRY:
             return self._retry_slice(ctx, state)
         last_id = int(state.get("last_id") or 0)
-        for page in ctx.ac.iter_contact_pages(updated_after=ctx.since, id_greater=last_id):
-            if page.total is not None:
-                state.setdefault("contacts_total", page.total)
-            for contact in page.items:
-                if ctx.out_of_time():
-                    state["last_id"] = last_id
-                    return SliceResult(state, done=False)
-                self._track_udate(state, contact)
-                if normalize_email(contact.email)[0] is not None:
-                    self._contact_logs(ctx, contact, wanted=None)
-                last_id = contact.id
-            if page.last_id is not None:
-                last_id = page.last_id
-            state["last_id"] = last_id
+        # A page's events go out together (one batch when there are enough), before the slice's
+        # position and outcomes are committed.
+        batch = EventBatch(ctx)
+        try:
+            for page in ctx.ac.iter_contact_pages(updated_after=ctx.since, id_greater=last_id):
+                if page.total is not None:
+                    state.setdefault("contacts_total", page.total)
+                for contact in page.items:
+                    if ctx.out_of_time():
+                        state["last_id"] = last_id
+                        return SliceResult(state, done=False)
+                    self._track_udate(state, contact)
+                    if normalize_email(contact.email)[0] is not None:
+                        self._contact_logs(ctx, contact, wanted=None, batch=batch)
+                    last_id = contact.id
+                if page.last_id is not None:
+                    last_id = page.last_id
+                batch.flush()
+                state["last_id"] = last_id
+        finally:
+            batch.flush()
         cursor = datetime.fromisoformat(state["max_udate"]) if state.get("max_udate") else None
         return SliceResult(state, done=True, next_cursor=cursor)
 
@@ -199,7 +208,9 @@ class EventsResource(Resource):
             return
         self._contact_logs(ctx, contact, wanted=wanted)
 
-    def _contact_logs(self, ctx: SyncContext, contact: Contact, *, wanted: set[str] | None) -> None:
+    def _contact_logs(
+        self, ctx: SyncContext, contact: Contact, *, wanted: set[str] | None, batch: EventBatch | None = None
+    ) -> None:
         try:
             page = ctx.ac.list_contact_tracking_logs(contact.id)
         except NotFoundError:
@@ -224,6 +235,7 @@ class EventsResource(Resource):
                 previous=previous,
                 key=key,
                 record_unchanged=not incremental,
+                batch=batch,
             )
 
     @staticmethod

@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 SENT_MAX_BYTES = 2048
 MESSAGE_MAX_CHARS = 1000
+WARNINGS_MAX = 20  # per record: enough to name every mapped value a contact usually has
+WARNINGS_COUNTER = "with_warnings"
+IMPORTS_KEPT = 200  # run counters: records written with values Brevo does not hold
 OUTCOMES = frozenset(Outcome.values)
 STATE_COLUMNS = (
     "tenant_id",
@@ -62,9 +65,49 @@ class PendingRecord(NamedTuple):
     sent: str | None  # JSON text
     trigger: str
     created_at: datetime
+    warnings: str | None  # JSON text: [{field, reason}] of values Brevo does not hold
 
 
 RECORD_COLUMNS = PendingRecord._fields
+
+
+def bounded_warnings(warnings: Iterable[dict[str, str]] | None) -> list[dict[str, str]]:
+    """Warnings as stored: {field, reason} strings, at most WARNINGS_MAX, duplicates dropped."""
+    out: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for warning in warnings or ():
+        entry = (str(warning.get("field", ""))[:100], str(warning.get("reason", ""))[:300])
+        if entry in seen:
+            continue
+        seen.add(entry)
+        out.append({"field": entry[0], "reason": entry[1]})
+        if len(out) >= WARNINGS_MAX:
+            break
+    return out
+
+
+def warnings_text(warnings: Iterable[dict[str, str]]) -> str:
+    return "; ".join(f"{w['field']}: {w['reason']}" for w in warnings)
+
+
+def as_warnings(problems: str | Iterable[Any] | None) -> list[dict[str, str]]:
+    """Values left out before sending, as warnings: FieldErrors, dicts, or "FIELD: reason; ..." text."""
+    if not problems:
+        return []
+    if isinstance(problems, str):
+        out = []
+        for part in problems.split("; "):
+            name, sep, reason = part.partition(": ")
+            out.append({"field": name, "reason": reason} if sep else {"field": "", "reason": part})
+        return out
+    out = []
+    for problem in problems:
+        if isinstance(problem, dict):
+            out.append({"field": str(problem.get("field", "")), "reason": str(problem.get("reason", ""))})
+        else:
+            name, reason = getattr(problem, "field", ""), getattr(problem, "reason", "")
+            out.append({"field": str(name), "reason": str(reason)})
+    return out
 
 
 @dataclass
@@ -89,6 +132,7 @@ class Recorder:
         self._states: dict[tuple[str, str], StateUpdate] = {}
         self.counters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.records_in_slice = 0
+        self._imports: dict[int, dict[str, Any]] = {}
 
     def record(
         self,
@@ -100,9 +144,13 @@ class Recorder:
         message: str = "",
         code: str = "",
         sent: Any = None,
+        warnings: Iterable[dict[str, str]] | None = None,
     ) -> None:
+        """Buffer one outcome. `warnings` name values Brevo does not hold although the record
+        was written (created/updated/unchanged): counted under `with_warnings` as well."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
+        kept = bounded_warnings(warnings) if warnings else []
         self._records.append(
             PendingRecord(
                 self.run.tenant_id,
@@ -116,11 +164,14 @@ class Recorder:
                 bounded_json(sent),
                 self.trigger,
                 timezone.now(),
+                orjson.dumps(kept).decode() if kept else None,
             )
         )
         counters = self.counters[resource]
         counters["read"] += 1
         counters[outcome] += 1
+        if kept:
+            counters[WARNINGS_COUNTER] += 1
         self.records_in_slice += 1
 
     def record_invalid(
@@ -147,12 +198,13 @@ class Recorder:
         return outcome
 
     def record_written(
-        self, resource: str, item: Any, written: Any, *, problems: str = "", sent: Any = None
+        self, resource: str, item: Any, written: Any, *, problems: Any = "", sent: Any = None
     ) -> bool:
         """Record what the contacts writer did with one contact; True if Brevo has it now.
 
-        `problems`: values left out before sending; with those (or a value Brevo refused and the
-        writer left out) the record fails with the reason although the contact was written.
+        `problems`: values left out before sending. With those, or values Brevo did not keep
+        (`written.warnings`, from the read-back), the contact is still created/updated/unchanged:
+        *written with warnings*, each value named with its reason, never failed for them.
         """
         sent = item.body if sent is None else sent
         if written is None:
@@ -160,20 +212,21 @@ class Recorder:
             return False
         if self.record_refused(resource, item, written, sent=sent):
             return False
-        problems = "; ".join(filter(None, [problems, written.dropped]))
-        if problems:
-            self.record(
-                resource,
-                item.source_id,
-                Outcome.FAILED,
-                key=item.email,
-                code="field_rejected",
-                message=f"{written.outcome}, but these values were not sent: {problems}",
-                sent=sent,
-            )
-        else:
-            message = written.message
-            self.record(resource, item.source_id, written.outcome, key=item.email, message=message, sent=sent)
+        warnings = bounded_warnings([*as_warnings(problems), *getattr(written, "warnings", ())])
+        message = written.message
+        if warnings:
+            note = f"not in Brevo: {warnings_text(warnings)}"
+            message = f"{message}; {note}" if message else note
+        self.record(
+            resource,
+            item.source_id,
+            written.outcome,
+            key=item.email,
+            message=message,
+            code="with_warnings" if warnings else "",
+            sent=sent,
+            warnings=warnings,
+        )
         return True
 
     def record_lost(self, resource: str, item: Any) -> None:
@@ -219,6 +272,26 @@ class Recorder:
     def pending(self) -> int:
         return len(self._records)
 
+    def note_imports(self, processes: Iterable[dict[str, Any]]) -> None:
+        """Brevo import processes of this run (id, status, CSV report links) for the run page."""
+        for process in processes:
+            self._imports[int(process["process_id"])] = dict(process)
+
+    def _save_imports(self) -> None:
+        with transaction.atomic():
+            current = (
+                SyncRun.objects.select_for_update()
+                .filter(pk=self.run.pk)
+                .values_list("brevo_imports", flat=True)
+            )
+            known = {int(p["process_id"]): p for p in (current.first() or [])}
+            for pid, process in self._imports.items():
+                known[pid] = {**known.get(pid, {}), **process}
+            # The run page shows the latest imports; an account's history stays in Brevo.
+            rows = sorted(known.values(), key=lambda p: int(p["process_id"]))[-IMPORTS_KEPT:]
+            SyncRun.objects.filter(pk=self.run.pk).update(brevo_imports=rows)
+        self._imports = {}
+
     def flush(self) -> None:
         """Write buffered rows. Call inside the transaction that also saves the run's position."""
         if self._records:
@@ -226,10 +299,15 @@ class Recorder:
                 copy_rows(SyncRecord._meta.db_table, RECORD_COLUMNS, self._records)
             else:
                 SyncRecord.objects.bulk_create(
-                    [SyncRecord(**{**r._asdict(), "sent": _loads(r.sent)}) for r in self._records],
+                    [
+                        SyncRecord(**{**r._asdict(), "sent": _loads(r.sent), "warnings": _loads(r.warnings)})
+                        for r in self._records
+                    ],
                     batch_size=2000,
                 )
             self._records = []
+        if self._imports:
+            self._save_imports()
         if self._states:
             now = timezone.now()
             rows = [

@@ -108,7 +108,10 @@ class Command(BaseCommand):
         totals = run.totals()
         summary = run_summary(run=run)
         self.stdout.write(
-            f"Run #{run.pk} {run.status}: " + ", ".join(f"{totals.get(k, 0)} {k}" for k in COUNTER_KEYS)
+            f"Run #{run.pk} {run.status}: "
+            + ", ".join(f"{totals.get(k, 0)} {k}" for k in COUNTER_KEYS)
+            # Written, but with values Brevo does not hold: each one named on its record.
+            + (f" ({totals['with_warnings']} with warnings)" if totals.get("with_warnings") else "")
         )
         for resource, reason in summary["not_configured"].items():
             self.stdout.write(f"  {resource}: not configured: {reason}")

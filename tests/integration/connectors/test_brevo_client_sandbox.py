@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from connectors.brevo import BrevoClient, brevo_limiters
@@ -138,33 +139,29 @@ def test_import_and_process_polling(sb):
     rows = [{"email": f"imp{i}-{tag}@example.org", "attributes": {"FIRSTNAME": f"I{i}"}} for i in range(300)]
     rows += [{"email": "broken"}, {"email": f"imp0-{tag}@example.org"}]
     with client_for(sb) as client:
-        process_id = client.import_contacts(json_body=rows, list_ids=[52])
+        receipt = client.import_contacts(json_body=rows, list_ids=[52])
+        process_id = receipt.process_id
         process = client.get_process(process_id)
-        assert process.status in ("queued", "in_process", "completed")
+        assert process.status in ("queued", "processing", "completed")
         deadline = time.monotonic() + 5
         while not process.finished and time.monotonic() < deadline:
             time.sleep(0.05)
             process = client.get_process(process_id)
         assert process.status == "completed"
-        counters = process.import_counters
-        assert counters.invalid_emails == 1 and counters.duplicate_email_id
+        reports = process.reports
+        assert set(reports) == {"invalid_emails", "duplicate_email_id"}
+        assert "broken" in httpx.get(reports["invalid_emails"], headers={"api-key": sb.brevo_key}).text
         contact = client.get_contact(f"imp299-{tag}@example.org")
         assert contact.attributes["FIRSTNAME"] == "I299" and contact.list_ids == [52]
+        back = client.list_contacts(modified_since=receipt.accepted_at, limit=1000)
+        assert back.count >= 300
 
 
-def test_batch_update_reports_missing_rows_then_applies(sb):
-    tag = time.monotonic_ns()
-    emails = [f"batch{i}-{tag}@example.org" for i in range(4)]
-    with client_for(sb) as client:
-        for email in emails[:3]:
-            client.create_contact({"email": email})
-        items = [{"email": e, "attributes": {"LASTNAME": "Batch"}} for e in emails]
-        result = client.update_contacts_batch(items)
-        assert result.applied is False and result.missing_indexes == [3]
-        assert "LASTNAME" not in client.get_contact(emails[0]).attributes  # all or nothing
-        result = client.update_contacts_batch(items[:3])
-        assert result.applied is True
-        assert client.get_contact(emails[2]).attributes["LASTNAME"] == "Batch"
+def test_the_deprecated_batch_update_answers_as_removed(sb):
+    response = httpx.post(
+        f"{sb.brevo_api_url}/contacts/batch", json={"contacts": []}, headers={"api-key": sb.brevo_key}
+    )
+    assert response.status_code == 404 and "contacts/import" in response.json()["message"]
 
 
 def test_events_deals_and_orders(sb):

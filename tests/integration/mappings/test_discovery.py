@@ -167,3 +167,13 @@ def test_viewers_and_other_tenants_cannot_discover(connection) -> None:
         client.force_login(user)
         assert client.post(url).status_code == status
     assert not Catalog.objects.filter(connection=connection).exists()
+
+
+def test_category_options_are_discovered_by_their_real_value(connection, sandbox) -> None:
+    catalog_discover(connection=connection)
+    language = CatalogItem.objects.get(
+        catalog__connection=connection, side=BREVO, kind="attribute", external_id="LANGUAGE"
+    )
+    # 2026: `value` is 0 for a non-numeric option; `valueStr` is the option ("en", "fr").
+    assert language.extra["options"] == ["en", "fr", "de"]
+    assert {"value": "fr", "label": "French"} in language.extra["enumeration"]

@@ -51,7 +51,6 @@ TAJO_ENDPOINTS = [
     ("post", "/contacts"),
     ("get", "/contacts/{identifier}"),
     ("put", "/contacts/{identifier}"),
-    ("post", "/contacts/batch"),
     ("post", "/contacts/import"),
     ("get", "/processes/{processId}"),
     ("get", "/processes"),
@@ -479,7 +478,12 @@ CASES: dict[tuple[str, str, str, str], Case] = {
         400,
         why=ERROR_AS_MESSAGE,
     ),
-    ("POST", "/orders/status/batch", "202", "from-schema"): Case(_batch_case, 202),
+    ("POST", "/orders/status/batch", "202", "from-schema"): Case(
+        _batch_case,
+        202,
+        allow_missing=frozenset({"batchId"}),
+        why="the current SDK (brevo-python 5.1.0) answers batch_id; the older spec's batchId (reference §0)",
+    ),
     ("GET", "/orders", "200", "response"): Case(_orders_case, 200),
     ("GET", "/orders", "200", "schema-example"): Case(_orders_case, 200),
 }

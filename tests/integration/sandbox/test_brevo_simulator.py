@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from starlette.applications import Starlette
@@ -349,8 +350,19 @@ def test_list_contacts_paging_limits_and_modified_since(api):
     }
 
 
-def test_batch_update_is_all_or_nothing(api):
+def test_batch_update_answers_as_a_removed_endpoint(api):
     sim, client = api
+    client.post("/contacts", json={"email": "c0@example.org"})
+    refused = client.post(
+        "/contacts/batch", json={"contacts": [{"email": "c0@example.org", "attributes": {"FIRSTNAME": "Z"}}]}
+    )
+    assert refused.status_code == 404
+    assert "contacts/import" in refused.json()["message"]
+    assert "FIRSTNAME" not in sim.contact_by_email("c0@example.org")["attributes"]
+
+
+def test_batch_update_is_all_or_nothing():
+    sim, client = make(legacy=True, import_queued_seconds=0.0, import_seconds=0.0)
     for i in range(3):
         client.post("/contacts", json={"email": f"c{i}@example.org"})
     body = {
@@ -373,7 +385,7 @@ def test_batch_update_is_all_or_nothing(api):
 
 
 def test_batch_update_partial_mode():
-    sim, client = make(batch_unknown="partial")
+    sim, client = make(batch_unknown="partial", legacy=True)
     client.post("/contacts", json={"email": "c0@example.org"})
     response = client.post(
         "/contacts/batch",
@@ -422,12 +434,24 @@ def test_import_moves_through_statuses_and_counts_bad_rows():
     time.sleep(0.3)
     statuses.append(client.get(f"/processes/{pid}").json()["status"])
     done = wait_done(client, pid)
-    assert statuses == ["queued", "in_process"]
-    assert done["name"] == "IMPORTUSER" and done["completed_at"]
-    counters = done["info"]["import"]
-    assert counters["invalid_emails"] == 2
-    assert counters["duplicate_ext_id"] == 1
-    assert counters["duplicate_email_id"]  # a CSV URL listing duplicate emails
+    assert statuses == ["queued", "processing"]
+    assert done["name"] == "IMPORTUSER"
+    # The 2026 shape: no dates or error, every info.import field a report URL or null.
+    assert not {"created_at", "completed_at", "error"} & set(done)
+    reports = done["info"]["import"]
+    assert reports["duplicate_contact_id"] is None and reports["duplicate_phone_id"] is None
+    invalid = client.get(reports["invalid_emails"].removeprefix("http://sandbox/v3"))
+    assert invalid.status_code == 200 and invalid.headers["content-type"].startswith("text/csv")
+    assert invalid.text.splitlines() == [
+        "identifier;reason",
+        "broken-email;invalid email address",
+        ";no identifier",
+    ]
+    dup_ext = client.get(reports["duplicate_ext_id"].removeprefix("http://sandbox/v3")).text
+    assert "X-9;held by another contact" in dup_ext
+    assert (
+        "new@example.org" in client.get(reports["duplicate_email_id"].removeprefix("http://sandbox/v3")).text
+    )
     new = sim.contact_by_email("new@example.org")
     assert new["attributes"] == {"FIRSTNAME": "New", "EXT_ID": "X-1"} and new["listIds"] == [50]
     existing = sim.contact_by_email("existing@example.org")
@@ -435,6 +459,71 @@ def test_import_moves_through_statuses_and_counts_bad_rows():
     other = sim.contact_by_email("other@example.org")
     assert "EXT_ID" not in other["attributes"] and other["listIds"] == [50]
     assert sim.counts()["contacts"] == 5
+
+
+def test_legacy_processes_keep_counters_and_in_process():
+    _sim, client = make(legacy=True, import_queued_seconds=0.0, import_seconds=0.05)
+    pid = client.post("/contacts/import", json={"jsonBody": [{"email": "bad"}], "listIds": [50]}).json()[
+        "processId"
+    ]
+    assert client.get(f"/processes/{pid}").json()["status"] == "in_process"
+    done = wait_done(client, pid)
+    assert done["info"]["import"]["invalid_emails"] == 1 and done["completed_at"]
+
+
+@pytest.mark.parametrize("failure", ["failed", "cancelled"])
+def test_an_import_can_be_made_to_fail_or_be_cancelled(failure):
+    sim, client = make(import_queued_seconds=0.0, import_seconds=0.0, import_failure=failure)
+    pid = client.post(
+        "/contacts/import", json={"jsonBody": [{"email": "a@example.org"}], "listIds": [50]}
+    ).json()["processId"]
+    time.sleep(0.01)
+    process = client.get(f"/processes/{pid}").json()
+    assert process["status"] == failure and "info" not in process
+    assert sim.contact_by_email("a@example.org") is None
+
+
+def test_category_options_with_value_str_and_whatsapp_blacklisted(api):
+    sim, client = api
+    language = next(
+        a for a in client.get("/contacts/attributes").json()["attributes"] if a["name"] == "LANGUAGE"
+    )
+    assert {"value": 0, "valueStr": "fr", "label": "French"} in language["enumeration"]
+    opt_in = next(
+        a for a in client.get("/contacts/attributes").json()["attributes"] if a["name"] == "DOUBLE_OPT-IN"
+    )
+    assert {"value": 1, "valueStr": "1", "label": "Yes"} in opt_in["enumeration"]
+    client.post(
+        "/contacts", json={"email": "l@example.org", "attributes": {"LANGUAGE": "fr", "DOUBLE_OPT-IN": 1}}
+    )
+    client.post("/contacts", json={"email": "g@example.org", "attributes": {"LANGUAGE": "German"}})
+    client.post("/contacts", json={"email": "x@example.org", "attributes": {"LANGUAGE": "xx"}})
+    assert sim.contact_by_email("l@example.org")["attributes"] == {"LANGUAGE": "fr", "DOUBLE_OPT-IN": 1}
+    assert sim.contact_by_email("g@example.org")["attributes"] == {"LANGUAGE": "de"}
+    assert "LANGUAGE" not in sim.contact_by_email("x@example.org")["attributes"]  # no such option: dropped
+    assert client.get("/contacts/l@example.org").json()["whatsappBlacklisted"] is False
+    created = client.post(
+        "/contacts/attributes/category/SIZE",
+        json={"type": "category", "enumeration": [{"valueStr": "xl", "label": "Extra large"}]},
+    )
+    assert created.status_code == 201
+
+
+def test_contacts_read_back_by_modified_and_created_since(api):
+    _sim, client = api
+    client.post("/contacts", json={"email": "old@example.org"})
+    time.sleep(0.01)
+    since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{datetime.now(UTC).microsecond // 1000:03d}Z"
+    time.sleep(0.01)
+    client.post("/contacts", json={"email": "new@example.org"})
+    client.put("/contacts/old@example.org", json={"attributes": {"FIRSTNAME": "Touched"}})
+    modified = client.get("/contacts", params={"modifiedSince": since, "limit": 1000, "sort": "asc"}).json()
+    created = client.get("/contacts", params={"createdSince": since}).json()
+    assert modified["count"] == 2 and {c["email"] for c in modified["contacts"]} == {
+        "old@example.org",
+        "new@example.org",
+    }
+    assert [c["email"] for c in created["contacts"]] == ["new@example.org"]
 
 
 def test_import_options_csv_and_erase(api):
@@ -816,7 +905,7 @@ def test_orders_upsert_batch_and_read_back(api):
         "/orders/status/batch", json={"orders": [order(f"B-{i}") for i in range(3)], "historical": True}
     )
     assert batch.status_code == 202
-    assert isinstance(batch.json()["batchId"], int) and batch.json()["count"] == 3
+    assert isinstance(batch.json()["batch_id"], int) and batch.json()["count"] == 3
     listed = client.get("/orders", params={"limit": 2}).json()
     assert listed["count"] == 4 and len(listed["orders"]) == 2
     assert listed["orders"][0]["contact_id"] == 1 and listed["orders"][0]["email"] == "li@example.net"

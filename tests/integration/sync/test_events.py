@@ -144,3 +144,33 @@ def test_tiny_slices_resume_without_losing_or_repeating(sandbox, redis_conn, set
     counters = run.counters["events"]
     assert counters["read"] == whole["read"]
     assert SyncRecord.objects.filter(run=run).values("source_id").distinct().count() == counters["read"]
+
+
+def test_many_events_go_in_batches_and_refused_ones_fail_alone(redis_conn) -> None:
+    from connectors.sandbox.brevo import _Fail
+    from connectors.sandbox.generator import GeneratorProfile
+
+    names = ("trial_started", "plan_upgraded", "webinar_attended", "cart_abandoned")
+    rules = [EventRule(ac_event_name=name, brevo_event_name=name) for name in names]
+    profile = GeneratorProfile.parse("events=20")
+    with SandboxServer(SandboxConfig.fast(contacts=30, seed=4, profile=profile)) as server:
+        simulator = server.brevo
+        validate = simulator._validate_event
+
+        def refuse_carts(body):  # a 207: these events of the batch refused, the others recorded
+            if isinstance(body, dict) and body.get("event_name") == "cart_abandoned":
+                raise _Fail(400, "invalid_parameter", "event cart_abandoned is not accepted")
+            return validate(body)
+
+        simulator._validate_event = refuse_carts
+        run = drive(_run(connection_for_sandbox(server), rules=rules))
+        requests = _stats(server)["requests"]
+        in_brevo = [e for e in simulator.events() if e["event_name"] in names]
+    created = SyncRecord.objects.filter(run=run, outcome=Outcome.CREATED)
+    refused = SyncRecord.objects.filter(run=run, outcome=Outcome.FAILED, error_code="brevo_invalid")
+    assert created.count() > 100 and requests["POST /v3/events/batch"]["count"] >= 1
+    assert requests.get("POST /v3/events", {}).get("count", 0) == 0
+    assert len(in_brevo) == created.count()
+    assert refused.exists() and {r.sent["event_name"] for r in refused} == {"cart_abandoned"}
+    assert "cart_abandoned is not accepted" in refused.first().message
+    assert run.status == RunStatus.PARTIAL

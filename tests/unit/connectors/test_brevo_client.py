@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from connectors.brevo import BrevoClient, bucket_for, split_import_rows
 from connectors.brevo.errors import ACCOUNT_NOT_READY, IP_BLOCKED, KEY_MISSING, KEY_REJECTED
-from connectors.brevo.schemas import IdentifierType, Order
+from connectors.brevo.schemas import Attribute, Contact, IdentifierType, Order, Process
 from connectors.exceptions import (
     ApiError,
     AuthError,
@@ -429,7 +429,8 @@ def test_transport_errors_on_idempotent_writes_are_retried():
     [
         (lambda c: c.get_account(), "other"),
         (lambda c: c.create_contact({"email": "a@example.org"}), "contacts"),
-        (lambda c: c.update_contacts_batch([{"email": "a@example.org", "attributes": {"X": 1}}]), "contacts"),
+        (lambda c: c.list_contacts(modified_since="2026-12-01T00:00:00.000Z", limit=1000), "contacts"),
+        (lambda c: c.create_events_batch([{"event_name": "x", "identifiers": {"ext_id": "9"}}]), "other"),
         (lambda c: c.import_contacts(json_body=[{"email": "a@example.org"}], list_ids=[2]), "contacts"),
         (lambda c: c.list_attributes(), "contacts"),
         (lambda c: c.add_contacts_to_list(50, emails=["a@example.org"]), "contacts"),
@@ -463,6 +464,8 @@ def test_each_call_paces_on_its_budget_bucket(call, bucket):
             return httpx.Response(201, json={"contacts": {"success": ["a@example.org"], "failure": []}})
         if request.method == "POST" and path.endswith("/contacts"):
             return httpx.Response(201, json={"id": 1})
+        if request.method == "GET" and path.endswith("/contacts"):
+            return httpx.Response(200, json={"contacts": [], "count": 0})
         return httpx.Response(204)
 
     call(Recorder(answer).client(limiters=limiters))
@@ -493,24 +496,9 @@ def test_bucket_table(method, path, bucket):
 # ---------------------------------------------------------------- bulk helpers
 
 
-def test_batch_update_404_reports_missing_indexes_instead_of_raising():
-    rec = Recorder(error(404, {"code": "document_not_found", "message": "No contact found for indexes 3,4"}))
-    result = rec.client().update_contacts_batch(
-        [{"email": f"c{i}@example.org", "attributes": {"FIRSTNAME": str(i)}} for i in range(6)]
-    )
-    assert result.applied is False and result.missing_indexes == [3, 4]
-    assert [c["email"] for c in rec.body()["contacts"]] == [f"c{i}@example.org" for i in range(6)]
-
-
-def test_batch_update_other_404_still_raises():
-    rec = Recorder(error(404, {"code": "document_not_found", "message": "Route not found"}))
-    with pytest.raises(NotFoundError):
-        rec.client().update_contacts_batch([{"id": 1, "attributes": {"X": 1}}])
-
-
-def test_batch_update_items_need_exactly_one_identifier():
-    with pytest.raises(ValidationError, match="exactly one"):
-        Recorder(httpx.Response(204)).client().update_contacts_batch([{"email": "a@b.io", "id": 3}])
+def test_the_client_has_no_route_to_the_deprecated_batch_update():
+    # POST /contacts/batch is deprecated (effective 2026-10-30): nothing may send it.
+    assert not hasattr(BrevoClient, "update_contacts_batch")
 
 
 def test_list_add_is_chunked_by_150_and_reports_merge():
@@ -544,14 +532,14 @@ def test_list_report_accepts_the_flat_shape_of_old_examples_and_remove_all():
 
 def test_import_sends_options_and_returns_the_process_id():
     rec = Recorder(httpx.Response(202, json={"processId": 78}))
-    pid = rec.client().import_contacts(
+    receipt = rec.client().import_contacts(
         json_body=[{"email": "li@example.net", "attributes": {"FIRSTNAME": "Li"}}],
         list_ids=[12],
         update_existing=False,
         empty_contacts_attributes=True,
         notify_url="https://hooks.example.net/done",
     )
-    assert pid == 78
+    assert receipt.process_id == 78 and receipt.rows == 1 and receipt.accepted_at.tzinfo is not None
     assert rec.body() == {
         "updateExistingContacts": False,
         "emptyContactsAttributes": True,
@@ -574,7 +562,7 @@ def test_import_refuses_oversize_bodies_without_calling_brevo():
     assert [len(c) for c in split_import_rows(big[:10], max_rows=4)] == [4, 4, 2]
 
 
-def test_process_counters_are_parsed():
+def test_process_in_the_2026_shape_links_its_reports():
     rec = Recorder(
         httpx.Response(
             200,
@@ -582,15 +570,103 @@ def test_process_counters_are_parsed():
                 "id": 78,
                 "name": "IMPORTUSER",
                 "status": "completed",
-                "info": {"import": {"invalid_emails": 2, "duplicate_ext_id": 1, "duplicate_email_id": None}},
-                "created_at": "2026-03-02T09:14:05Z",
-                "completed_at": "2026-03-02T09:14:41Z",
+                "info": {
+                    "import": {
+                        "invalid_emails": "https://reports.example.net/78/invalid.csv",
+                        "duplicate_ext_id": None,
+                        "duplicate_email_id": "https://reports.example.net/78/dup.csv",
+                        "future_report": "https://reports.example.net/78/new.csv",
+                    }
+                },
             },
         )
     )
     process = rec.client().get_process(78)
-    assert process.finished and process.import_counters.invalid_emails == 2
-    assert process.import_counters.duplicate_ext_id == 1
+    assert process.finished and process.succeeded
+    assert process.reports == {
+        "invalid_emails": "https://reports.example.net/78/invalid.csv",
+        "duplicate_email_id": "https://reports.example.net/78/dup.csv",
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "finished", "succeeded"),
+    [
+        ("queued", False, False),
+        ("in_process", False, False),
+        ("processing", False, False),
+        ("something_new", False, False),
+        ("completed", True, True),
+        ("failed", True, False),
+        ("cancelled", True, False),
+    ],
+)
+def test_process_statuses(status, finished, succeeded):
+    process = Process.model_validate({"id": 1, "status": status})
+    assert (process.finished, process.succeeded) == (finished, succeeded)
+
+
+def test_legacy_process_counters_are_not_taken_for_links():
+    legacy = {
+        "id": 7,
+        "status": "completed",
+        "info": {"import": {"invalid_emails": 2, "duplicate_ext_id": 1}},
+        "created_at": "2026-03-02T09:14:05Z",
+        "error": None,
+    }
+    assert Process.model_validate(legacy).reports == {}
+    with pytest.raises(ValidationError):
+        Process.model_validate({"id": 7})  # Tajo depends on the status: no status is no process
+
+
+def test_category_options_read_value_str_first():
+    attribute = Attribute.model_validate(
+        {
+            "name": "LANGUAGE",
+            "category": "category",
+            "type": "category",
+            "enumeration": [
+                {"value": 0, "valueStr": "en", "label": "English"},
+                {"value": 2, "label": "Gold"},
+                {"value": 3, "valueStr": "3", "label": "Silver", "extra": True},
+            ],
+        }
+    )
+    assert [o.option for o in attribute.enumeration] == ["en", "2", "3"]
+
+
+def test_contacts_carry_whatsapp_blacklisted():
+    contact = Contact.model_validate({"id": 1, "whatsappBlacklisted": True, "newField": 1})
+    assert contact.whatsapp_blacklisted is True
+    assert Contact.model_validate({"id": 2}).whatsapp_blacklisted is False
+
+
+@pytest.mark.parametrize("key", ["batch_id", "batchId"])
+def test_order_batch_id_under_either_name(key):
+    rec = Recorder(httpx.Response(202, json={key: 41, "count": 1}))
+    assert rec.client().create_orders_batch([_order()]) == 41
+
+
+def test_events_batch_sends_an_object_and_maps_207_errors_to_indexes():
+    rec = Recorder(
+        httpx.Response(
+            207,
+            json={
+                "status": "partial_success",
+                "total_events": 3,
+                "successful_events": 1,
+                "failed_events": 2,
+                "errors": [{"eventIndex": [0, 2], "message": "identifiers missing"}],
+            },
+        ),
+        httpx.Response(202, json={"message": "Batch accepted", "count": 1}),
+    )
+    client = rec.client()
+    events = [{"event_name": "a", "identifiers": {"ext_id": str(i)}} for i in range(3)]
+    result = client.create_events_batch(events)
+    assert result.failures() == {0: "identifiers missing", 2: "identifiers missing"}
+    assert list(rec.body()) == ["events"] and len(rec.body()["events"]) == 3
+    assert client.create_events_batch(events[:1]).failures() == {}
 
 
 # ---------------------------------------------------------------- events, CRM, orders

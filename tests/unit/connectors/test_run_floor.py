@@ -91,11 +91,11 @@ def test_resource_floor_is_the_slower_side() -> None:
 
 def test_contact_writes() -> None:
     assert contact_writes(0, new=True, lists=3) == {}
-    assert contact_writes(1000, new=False) == {"contacts": 2}
-    # New contacts without any list are created one by one.
-    assert contact_writes(1000, new=True, lists=0) == {"contacts": 1002}
-    # 24 batch calls finding them new, 6 rounds of imports into 4 first lists, 24 confirmations.
-    assert contact_writes(12_000, new=True, lists=4) == {"contacts": 24 + 24 + 24}
+    # One import (into the list of all synced contacts), one read-back page, the attributes.
+    assert contact_writes(1000, new=False) == {"contacts": 3}
+    assert contact_writes(1000, new=True, lists=0) == {"contacts": 3}
+    # 6 rounds of 2,000: an import per first list and one for no list, 2 read-back pages each.
+    assert contact_writes(12_000, new=True, lists=4) == {"contacts": 6 * 5 + 6 * 2 + 1}
     assert import_lists(MAPPING) == 3 and import_lists(MappingSet()) == 0
 
 
@@ -123,7 +123,7 @@ def test_other_resources() -> None:
     assert events.ac == 1000 + 100_000 and events.brevo == {}
     assert get_resource("events").estimate_requests(_volumes(MappingSet())) == RequestEstimate()
     ecommerce = get_resource("ecommerce").estimate_requests(_volumes())
-    assert ecommerce.ac == 20 + 40 + 25 and ecommerce.brevo == {"contacts": 4, "other": 3}
+    assert ecommerce.ac == 20 + 40 + 25 and ecommerce.brevo == {"contacts": 2 * 20 + 1, "other": 3}
     assert get_resource("lists").estimate_requests(_volumes()).brevo == {"contacts": 3}
     assert get_resource("custom_objects").estimate_requests(_volumes()) == RequestEstimate()
 

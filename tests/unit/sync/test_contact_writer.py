@@ -1,176 +1,175 @@
-"""The contact writer on a scripted Brevo: exact rows found, few calls, phone problems isolated."""
+"""The contacts writer against the Brevo simulator (in process, no network): imports only, the
+read-back's per-contact truth, and the bad cases each becoming an outcome with its reason."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.testclient import TestClient
 
-from connectors.brevo.schemas import BatchUpdateResult
-from connectors.exceptions import ValidationFailed
+from connectors.brevo import BrevoClient
+from connectors.sandbox.brevo import BrevoSimulator
 from connectors.sync.brevo_contacts import ContactWriter, PendingContact
 
-
-class ScriptedBrevo:
-    """Knows some emails; refuses a batch naming the first row whose SMS is taken."""
-
-    def __init__(self, known: set[str], taken_sms: set[str], *, name_rows: bool = True) -> None:
-        self.known, self.taken_sms, self.name_rows = known, taken_sms, name_rows
-        self.calls: list[int] = []
-        self.imported: list[dict] = []
-
-    def update_contacts_batch(self, bodies):
-        self.calls.append(len(bodies))
-        missing = [i for i, b in enumerate(bodies) if b["email"] not in self.known]
-        if missing:
-            return BatchUpdateResult(applied=False, missing_indexes=missing)
-        for i, body in enumerate(bodies):
-            if body.get("attributes", {}).get("SMS") in self.taken_sms:
-                where = f"contacts[{i}]: " if self.name_rows else ""
-                raise ValidationFailed(
-                    f"Brevo: the sms is already used by another contact ({where}Unable to update contact)",
-                    code="duplicate_parameter",
-                )
-        return BatchUpdateResult(applied=True)
-
-    def import_contacts(self, *, json_body, list_ids, **kwargs):
-        self.imported.extend(json_body)
-        self.known.update(row["email"] for row in json_body)
-        return 1
-
-    def get_process(self, process_id):
-        return SimpleNamespace(
-            id=process_id, finished=True, status="completed", error=None, import_counters=None
-        )
+KEY = "xkeysib-unit-writer-not-a-real-key"
 
 
-def _item(n: int, sms: str | None = None, lists=(50,)) -> PendingContact:
-    attributes = {"FIRSTNAME": f"P{n}"} | ({"SMS": sms} if sms else {})
-    return PendingContact(
-        source_id=str(n),
-        email=f"p{n}@example.org",
-        body={"email": f"p{n}@example.org", "attributes": attributes, "listIds": list(lists)},
+class Counting(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.calls = inner, []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(f"{request.method} {request.url.raw_path.decode().removeprefix('/v3')}")
+        return self.inner.handle_request(request)
+
+    def count(self, prefix: str) -> int:
+        return sum(1 for call in self.calls if call.startswith(prefix))
+
+
+def brevo(**options) -> tuple[BrevoSimulator, BrevoClient, Counting]:
+    sim = BrevoSimulator(api_key=KEY, import_queued_seconds=0.0, import_seconds=0.0, **options)
+    app = TestClient(Starlette(routes=[Mount("/v3", routes=sim.routes())]), base_url="http://127.0.0.1/v3")
+    transport = Counting(app._transport)
+    client = BrevoClient(api_url="http://127.0.0.1/v3", api_key=KEY, transport=transport, allow_private=True)
+    return sim, client, transport
+
+
+def item(n: int, *, lists=(50,), known=False, **attributes) -> PendingContact:
+    body = {"email": f"p{n}@example.org", "attributes": {"FIRSTNAME": f"P{n}", **attributes}}
+    if lists:
+        body["listIds"] = list(lists)
+    return PendingContact(source_id=str(n), email=f"p{n}@example.org", body=body, known=known)
+
+
+def writer(client: BrevoClient, home: int | None = 53) -> ContactWriter:
+    return ContactWriter(client, home_list=home, sleep=lambda s: None)
+
+
+@pytest.fixture
+def setup():
+    sim, client, calls = brevo()
+    sim._add_list("All synced", 1)  # id 53: the connection's list of all synced contacts
+    return sim, client, calls
+
+
+def test_new_contacts_are_imported_read_back_and_created(setup) -> None:
+    sim, client, calls = setup
+    items = [item(n, lists=(50, 51) if n % 2 else (50,)) for n in range(10)] + [item(99, lists=())]
+    outcomes = writer(client).write(items)
+    assert {o.outcome for o in outcomes.values()} == {"created"}
+    assert all(not o.warnings and o.confirmed for o in outcomes.values())
+    assert sim.contact_by_email("p1@example.org")["listIds"] == [50, 51, 53]
+    assert sim.contact_by_email("p99@example.org")["listIds"] == [53]  # on no mapped list: one list, no call
+    assert calls.count("POST /contacts/import") == 3  # one per set of lists
+    assert calls.count("GET /contacts?") == 1 and calls.count("GET /contacts/attributes") == 1
+    assert calls.count("POST /contacts/batch") == 0 and calls.count("POST /contacts") == 3
+
+
+def test_known_contacts_are_updated_and_values_brevo_drops_are_named(setup) -> None:
+    sim, client, calls = setup
+    client.create_contact({"email": "taken@example.org", "attributes": {"SMS": "+15555550100"}})
+    client.create_contact({"email": "p1@example.org", "attributes": {"FIRSTNAME": "Old"}})
+    items = [
+        item(1, known=True, OPT_IN="maybe"),
+        item(2, SMS="+15555550100"),
+        item(3, NO_SUCH_ATTRIBUTE="x"),
+    ]
+    outcomes = writer(client).write(items)
+    assert outcomes["1"].outcome == "updated" and sim.contact_by_email("p1@example.org")["attributes"] == {
+        "FIRSTNAME": "P1"
+    }
+    assert [w["field"] for w in outcomes["1"].warnings] == ["OPT_IN"]
+    assert "boolean" in outcomes["1"].warnings[0]["reason"]
+    assert outcomes["2"].outcome == "created" and [w["field"] for w in outcomes["2"].warnings] == ["SMS"]
+    assert "another Brevo contact" in outcomes["2"].warnings[0]["reason"]
+    assert outcomes["3"].warnings[0]["reason"].startswith("Brevo has no attribute NO_SUCH_ATTRIBUTE")
+    assert calls.count("POST /contacts/batch") == 0
+
+
+def test_category_values_use_the_real_option_or_are_left_out_with_a_warning(setup) -> None:
+    sim, client, _ = setup
+    items = [item(1, LANGUAGE="French"), item(2, LANGUAGE="fr"), item(3, LANGUAGE="Klingon")]
+    outcomes = writer(client).write(items)
+    assert sim.contact_by_email("p1@example.org")["attributes"]["LANGUAGE"] == "fr"
+    assert sim.contact_by_email("p2@example.org")["attributes"]["LANGUAGE"] == "fr"
+    assert not outcomes["1"].warnings and not outcomes["2"].warnings
+    assert outcomes["3"].outcome == "created"
+    assert "no option of Brevo attribute LANGUAGE matches 'Klingon'" in outcomes["3"].warnings[0]["reason"]
+
+
+def test_what_an_import_cannot_express_is_done_for_exactly_those_contacts(setup) -> None:
+    sim, client, calls = setup
+    client.create_contact({"email": "p1@example.org", "listIds": [51, 52]})
+    client.create_contact({"email": "p2@example.org", "listIds": [51]})
+    leaving = item(1, lists=(50,), known=True)
+    leaving.body["unlinkListIds"] = [51]
+    blocked = item(2, lists=(), known=True)
+    blocked.body["emailBlacklisted"] = True
+    blocked.body["unlinkListIds"] = [51]
+    outcomes = writer(client).write([leaving, blocked, item(3)])
+    assert {o.outcome for o in outcomes.values()} == {"updated", "created"}
+    assert sim.contact_by_email("p1@example.org")["listIds"] == [50, 52, 53]
+    two = sim.contact_by_email("p2@example.org")
+    assert two["emailBlacklisted"] is True and two["listIds"] == [53]
+    assert calls.count("POST /contacts/lists/51/contacts/remove") == 1  # both contacts in one call
+    assert calls.count("PUT /contacts/") == 0  # the blocklist rode on its own import
+
+
+def test_second_lists_are_added_in_bulk_when_that_is_cheaper(setup) -> None:
+    sim, client, calls = setup
+    combos = [(50, 51), (50, 52), (50, 51, 52), (50,)]
+    items = [item(n, lists=combos[n % 4]) for n in range(40)]
+    outcomes = writer(client).write(items)
+    assert {o.outcome for o in outcomes.values()} == {"created"}
+    assert calls.count("POST /contacts/import") == 1
+    assert calls.count("POST /contacts/lists/51/contacts/add") == 1
+    assert calls.count("POST /contacts/lists/52/contacts/add") == 1
+    for n, combo in enumerate(combos * 10):
+        assert sim.contact_by_email(f"p{n}@example.org")["listIds"] == sorted({*combo, 53})
+
+
+@pytest.mark.parametrize("failure", ["failed", "cancelled"])
+def test_a_failed_or_cancelled_import_fails_its_rows_with_that_reason(failure) -> None:
+    sim, client, _ = brevo(import_failure=failure)
+    outcomes = writer(client, home=None).write([item(n) for n in range(3)])
+    assert {o.outcome for o in outcomes.values()} == {"failed"}
+    assert outcomes["0"].code == f"brevo_import_{failure}" and f"ended '{failure}'" in outcomes["0"].message
+    assert sim.counts()["contacts"] == 0
+
+
+def test_an_import_brevo_refuses_fails_its_rows_without_a_call_per_row(setup) -> None:
+    _, client, calls = setup
+    outcomes = writer(client).write([item(n, lists=(50, 777)) for n in range(8)])
+    assert {o.outcome for o in outcomes.values()} == {"failed"}
+    assert "777" in outcomes["0"].message
+    assert calls.count("POST /contacts/import") == 1
+
+
+def test_a_row_the_read_back_does_not_find_fails_with_the_reason(setup) -> None:
+    _, client, _ = setup
+    bad = PendingContact("9", "not-an-email", {"email": "not-an-email", "attributes": {}, "listIds": [50]})
+    outcomes = writer(client).write([bad, item(1), item(2)])
+    assert outcomes["9"].outcome == "failed" and outcomes["9"].code == "brevo_import_rejected"
+    assert outcomes["1"].outcome == "created"
+
+
+def test_an_import_brevo_has_not_finished_is_written_but_not_verified() -> None:
+    _, client, _ = brevo()
+    slow = BrevoSimulator(api_key=KEY, import_queued_seconds=0.0, import_seconds=3600.0)
+    app = TestClient(Starlette(routes=[Mount("/v3", routes=slow.routes())]), base_url="http://127.0.0.1/v3")
+    client = BrevoClient(
+        api_url="http://127.0.0.1/v3", api_key=KEY, transport=app._transport, allow_private=True
     )
+    outcomes = writer(client, home=None).write([item(1), item(2), item(3)])
+    assert {(o.outcome, o.confirmed) for o in outcomes.values()} == {("created", False)}
+    assert "not verified" in outcomes["1"].message
 
 
-def test_named_rows_cost_one_call_each_and_keep_the_rest_of_the_contact() -> None:
-    items = [_item(n, sms="+15550001" if n in (3, 7) else None) for n in range(10)]
-    brevo = ScriptedBrevo(known={i.email for i in items}, taken_sms={"+15550001"})
-    outcomes = ContactWriter(brevo, sleep=lambda s: None).write(items)
-    assert {o.outcome for o in outcomes.values()} == {"updated"}
-    assert outcomes["3"].dropped.startswith("SMS not sent") and outcomes["7"].dropped
-    assert not outcomes["0"].dropped
-    assert len(brevo.calls) <= 6  # not one call per contact
-
-
-def test_unnamed_refusals_are_bisected() -> None:
-    items = [_item(n, sms="+15550001" if n == 5 else None) for n in range(16)]
-    brevo = ScriptedBrevo(known={i.email for i in items}, taken_sms={"+15550001"}, name_rows=False)
-    outcomes = ContactWriter(brevo, sleep=lambda s: None).write(items)
-    assert outcomes["5"].dropped and all(o.outcome == "updated" for o in outcomes.values())
-    assert len(brevo.calls) < 16
-
-
-def test_unknown_contacts_are_imported_as_created() -> None:
-    items = [_item(n) for n in range(4)]
-    brevo = ScriptedBrevo(known={items[0].email}, taken_sms=set())
-    outcomes = ContactWriter(brevo, sleep=lambda s: None).write(items)
-    assert outcomes["0"].outcome == "updated"
-    assert [outcomes[str(n)].outcome for n in (1, 2, 3)] == ["created"] * 3
-    assert {row["email"] for row in brevo.imported} == {i.email for i in items[1:]}
-
-
-class ImportingBrevo(ScriptedBrevo):
-    """Imports land when `finish()` is called; some emails are refused by every import."""
-
-    def __init__(self, *, refused: set[str] = frozenset(), status: str = "completed") -> None:
-        super().__init__(known=set(), taken_sms=set())
-        self.refused, self.status = set(refused), status
-        self.imports: list[tuple[list[int], list[str]]] = []
-        self.waiting: list[list[str]] = []
-        self.polls = 0
-        self.created_one: list[str] = []
-        self.batches: list[list[dict]] = []
-
-    def import_contacts(self, *, json_body, list_ids, **kwargs):
-        emails = [row["email"] for row in json_body]
-        self.imports.append((list(list_ids), emails))
-        self.waiting.append(emails)
-        return len(self.imports)
-
-    def finish(self) -> None:
-        for emails in self.waiting:
-            self.known.update(e for e in emails if e not in self.refused)
-        self.waiting = []
-
-    def update_contacts_batch(self, bodies):
-        self.batches.append(list(bodies))
-        return super().update_contacts_batch(bodies)
-
-    def get_process(self, process_id):
-        self.polls += 1
-        finished = not self.waiting
-        return SimpleNamespace(
-            id=process_id, finished=finished, status=self.status if finished else "in_process", error=None
-        )
-
-    def create_contact(self, body):
-        self.created_one.append(body["email"])
-        self.known.add(body["email"])
-
-
-def test_one_import_per_first_list_and_the_confirmation_adds_the_other_lists() -> None:
-    items = [_item(n, lists=(50, 51) if n % 2 else (50,)) for n in range(6)] + [_item(9, lists=(52,))]
-    brevo = ImportingBrevo()
-    writer = ContactWriter(brevo, sleep=lambda s: brevo.finish())
-    writer.create(items)
-    assert sorted(lists for lists, _ in brevo.imports) == [[50], [52]]
-    assert {o.outcome for o in writer.outcomes.values()} == {"created"}
-    assert all(o.confirmed for o in writer.outcomes.values())
-    confirmed = {body["email"]: body for batch in brevo.batches for body in batch}
-    assert confirmed["p1@example.org"] == {"email": "p1@example.org", "listIds": [50, 51]}
-    assert brevo.polls == 0, "nothing was missing: the import process need not be asked"
-
-
-def test_rows_an_import_refused_fail_with_the_reason_and_the_rest_are_created() -> None:
-    items = [_item(n) for n in range(5)]
-    brevo = ImportingBrevo(refused={"p3@example.org"})
-    writer = ContactWriter(brevo, sleep=lambda s: brevo.finish())
-    writer.create(items)
-    assert writer.outcomes["3"].outcome == "failed"
-    assert writer.outcomes["3"].code == "brevo_import_rejected"
-    assert [writer.outcomes[str(n)].outcome for n in (0, 1, 2, 4)] == ["created"] * 4
-    assert brevo.polls == 1
-
-
-def test_an_unfinished_import_is_reported_unconfirmed_after_the_waits() -> None:
-    brevo = ImportingBrevo()
-    writer = ContactWriter(brevo, sleep=lambda s: None)  # Brevo never finishes
-    writer.create([_item(1), _item(2)])
-    assert {(o.outcome, o.confirmed) for o in writer.outcomes.values()} == {("created", False)}
-    assert "not yet confirmed" in writer.outcomes["1"].message
-
-
-def test_settling_without_waiting_keeps_what_is_still_coming() -> None:
-    brevo = ImportingBrevo()
-    writer = ContactWriter(brevo, sleep=lambda s: None)
-    settled = writer.submit([_item(1), _item(2, lists=())])
-    assert [i.source_id for i in settled] == ["2"], "a contact without lists is created at once"
-    assert brevo.created_one == ["p2@example.org"]
-    assert writer.settle(wait=False) == [], "too young to ask about"
-    assert writer.settle(wait=False, min_age=0) == [] and writer.pending() == 1
-    brevo.finish()
-    assert [i.source_id for i in writer.settle(wait=False, min_age=0)] == ["1"]
-    assert writer.pending() == 0 and writer.outcomes["1"].outcome == "created"
-
-
-def test_an_import_not_there_yet_costs_one_batch_call_not_one_per_500() -> None:
-    items = [_item(n) for n in range(1200)]
-    brevo = ImportingBrevo()
-    writer = ContactWriter(brevo, sleep=lambda s: None)
-    writer.submit(items)
-    assert writer.settle(wait=False, min_age=0) == []
-    assert len(brevo.batches) == 1 and brevo.polls == 1
-    writer._poll_would_block = lambda: True  # the hourly bucket is used up
-    assert writer.settle(wait=False, min_age=0) == []
-    assert len(brevo.batches) == 2 and brevo.polls == 1, "no poll, and the rest was not sent"
-    brevo.finish()
-    assert len(writer.settle(wait=False, min_age=0)) == 1200
+def test_one_or_two_contacts_are_read_back_by_email(setup) -> None:
+    _, client, calls = setup
+    outcomes = writer(client).write([item(1)])
+    assert outcomes["1"].outcome == "created"
+    assert calls.count("GET /contacts/p1%40example.org?identifierType=email_id") == 1
+    assert calls.count("GET /contacts") == 2  # attributes + that one contact
