@@ -348,6 +348,42 @@ class _GuardedBackend(httpcore.SyncBackend):
         return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
 
 
+class _LoopbackOnlyBackend(httpcore.SyncBackend):
+    """Connects only to loopback addresses: the test and benchmark setting TAJO_LOOPBACK_ONLY.
+
+    With `guard`, the address guard's verdict comes first (so a client that may not call private
+    hosts still refuses loopback, and a public host is refused either way).
+    """
+
+    def __init__(self, *, guard: bool) -> None:
+        self.guard = guard
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        literal = literal_address(host)
+        try:
+            addresses = [str(literal)] if literal is not None else _resolve(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"could not resolve {host}") from exc
+        if self.guard and any(_forbidden_address(a) for a in addresses):
+            raise UnsafeURL(f"'{host}' resolves to a private or reserved address; refused", url=host)
+        if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
+            raise UnsafeURL(f"'{host}' is not a loopback address; TAJO_LOOPBACK_ONLY is set", url=host)
+        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+
+def _loopback_only() -> bool:
+    from django.conf import settings
+
+    return settings.configured and settings.TAJO_LOOPBACK_ONLY
+
+
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     # Building one loads the CA bundle (milliseconds); every client shares this read-only one.
@@ -376,7 +412,10 @@ def build_client(
     With a test `transport`, the host is not looked up (the transport decides where bytes go).
     """
     check_url(base_url, allow_private=allow_private, resolve=False)
-    if transport is None:
+    if transport is None and _loopback_only():
+        transport = httpx.HTTPTransport(trust_env=False, verify=_tls_context())
+        transport._pool._network_backend = _LoopbackOnlyBackend(guard=not allow_private)
+    elif transport is None:
         transport = (
             httpx.HTTPTransport(trust_env=False, verify=_tls_context())
             if allow_private

@@ -45,6 +45,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Loopback and private API URLs are refused (server-side request forgery) unless a deployment
 # allows them, as the sandbox, the demo and the tests do.
 TAJO_ALLOW_PRIVATE_URLS = env.bool("TAJO_ALLOW_PRIVATE_URLS", default=False)
+# Tests, benchmarks and CI: every outbound connection must stay on this machine. A client built
+# by the factory then refuses, at connect time, any address that is not loopback (a default
+# such as https://api.brevo.com/v3 left in a test fails loudly instead of leaving the machine).
+TAJO_LOOPBACK_ONLY = env.bool("TAJO_LOOPBACK_ONLY", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
