@@ -339,13 +339,17 @@ class _GuardedBackend(httpcore.SyncBackend):
             addresses = [str(literal)] if literal is not None else _resolve(host, port)
         except (OSError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"could not resolve {host}") from exc
-        for address in addresses:
-            if _forbidden_address(address):
-                raise UnsafeURL(
-                    f"'{host}' now resolves to a private, loopback or reserved address ({address}); refused",
-                    url=host,
-                )
+        _refuse_forbidden(host, addresses)
         return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+
+def _refuse_forbidden(host: str, addresses: list[str]) -> None:
+    for address in addresses:
+        if _forbidden_address(address):
+            raise UnsafeURL(
+                f"'{host}' now resolves to a private, loopback or reserved address ({address}); refused",
+                url=host,
+            )
 
 
 class _LoopbackOnlyBackend(httpcore.SyncBackend):
@@ -371,8 +375,8 @@ class _LoopbackOnlyBackend(httpcore.SyncBackend):
             addresses = [str(literal)] if literal is not None else _resolve(host, port)
         except (OSError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"could not resolve {host}") from exc
-        if self.guard and any(_forbidden_address(a) for a in addresses):
-            raise UnsafeURL(f"'{host}' resolves to a private or reserved address; refused", url=host)
+        if self.guard:
+            _refuse_forbidden(host, addresses)
         if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
             raise UnsafeURL(f"'{host}' is not a loopback address; TAJO_LOOPBACK_ONLY is set", url=host)
         return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)

@@ -172,8 +172,8 @@ def test_record_and_run_pages_make_a_fixed_number_of_queries(
     client = _client(world[who])
     record = SyncRecord.objects.filter(run=world["run"]).first()
     pages = [
-        (reverse("admin:connectors_syncrecord_change", args=[record.pk]), {"owner": 13, "superuser": 4}),
-        (reverse("admin:connectors_syncrun_change", args=[world["run"].pk]), {"owner": 16, "superuser": 7}),
+        (reverse("admin:connectors_syncrecord_change", args=[record.pk]), {"owner": 14, "superuser": 5}),
+        (reverse("admin:connectors_syncrun_change", args=[world["run"].pk]), {"owner": 18, "superuser": 10}),
         (reverse("admin:connectors_syncrun_changelist"), {"owner": 15, "superuser": 7}),
     ]
     for url, pinned in pages:

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from connectors import queues
 from connectors.models import RunStatus, SyncRun
 from connectors.services import (
     SYNC_QUEUE,
@@ -102,7 +103,9 @@ def test_queue_up_enqueues_and_records_the_job(redis_conn) -> None:
     run = sync_run_start(connection=ConnectionFactory(), resources=["contacts"])
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.job_id
-    assert run.job_id.encode() in redis_conn.lrange(f"rq:queue:{SYNC_QUEUE}", 0, -1)
+    # Each tenant has its own sync queue (connectors/queues.py).
+    queue = queues.queue_name(SYNC_QUEUE, run.tenant_id)
+    assert run.job_id.encode() in redis_conn.lrange(f"rq:queue:{queue}", 0, -1)
 
 
 def test_queued_run_whose_job_is_gone_is_marked_failed(redis_conn) -> None:

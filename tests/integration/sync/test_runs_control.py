@@ -57,7 +57,10 @@ def test_cancel_before_start_needs_no_worker(sandbox, redis_conn) -> None:
 
 def test_retry_failed_resends_only_failed_records(sandbox, redis_conn, snapshot) -> None:
     connection = connection_for_sandbox(sandbox)
+    # The sandbox's account writes cleanly; a Brevo import that fails makes its rows fail.
+    sandbox.brevo.import_failure = "failed"
     first = drive(sync_run_start(connection=connection, resources=["contacts"]))
+    sandbox.brevo.import_failure = None
     failed = set(
         SyncRecord.objects.filter(run=first, outcome=Outcome.FAILED).values_list("source_id", flat=True)
     )
@@ -70,9 +73,11 @@ def test_retry_failed_resends_only_failed_records(sandbox, redis_conn, snapshot)
 
 def test_tajo_sync_inline_prints_summary_and_exit_status(sandbox, redis_conn, snapshot, capsys) -> None:
     connection = connection_for_sandbox(sandbox)
+    sandbox.brevo.import_failure = "failed"  # every row fails: a partial run, exit status 0
     call_command(
         "tajo_sync", f"{connection.tenant.slug}/{connection.name}", "--resources", "contacts", "--inline"
     )
+    sandbox.brevo.import_failure = None
     out = capsys.readouterr().out
     assert "queued" in out and "partial:" in out and "failed contacts [" in out
     run = SyncRun.objects.get(connection=connection)
