@@ -131,7 +131,7 @@ class ConnectionAdmin(TenantScopedAdmin):
     def test_view(self, request: HttpRequest, object_id: str):
         from django.shortcuts import redirect
 
-        queryset, connection = self._button_target(request, object_id, change=False)
+        queryset, connection = self._button_target(request, object_id, change=True)
         test_connection(self, request, queryset)
         return redirect("admin:connectors_connection_change", connection.pk)
 
@@ -193,7 +193,8 @@ def run_dry(modeladmin, request, queryset) -> None:
     _start(modeladmin, request, queryset, mode=RunMode.FULL, dry_run=True)
 
 
-@admin.action(description="Test connection", permissions=["view"])
+# A test records its verdict on the connection (what `status.connected` says): a write.
+@admin.action(description="Test connection", permissions=["change"])
 def test_connection(modeladmin, request, queryset) -> None:
     from connectors.services import connection_test
 

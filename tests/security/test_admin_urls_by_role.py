@@ -144,6 +144,8 @@ def _fill(route: Route, side: Side) -> str | None:
             values[name] = side.job_id
         elif name in ("result_id", "key", "scheduler_name", "cron_job_name", "token"):
             values[name] = "x"
+        elif name == "kind":
+            values[name] = "full"  # the connection page's Run now buttons: full or incremental
         elif name == "app_label":
             values[name] = "connectors"
         elif name == "url":

@@ -91,6 +91,8 @@ def test_sync_with_a_progress_bar_then_the_documented_status(connection) -> None
     assert "rec" in err  # the progress bar
     assert "succeeded" in out.splitlines()[-1] or "partial" in out.splitlines()[-1]
 
+    # `connected` is the last connection test's verdict (docs/api.md): test first, as the docs do.
+    assert tajo("connectors", "test", "activecampaign", "--tenant", slug)[0] == 0
     status, out, _ = tajo("connectors", "status", "activecampaign", "--tenant", slug)
     body = json.loads(out)
     assert status == 0
