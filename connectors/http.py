@@ -334,13 +334,18 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        literal = literal_address(host)
-        try:
-            addresses = [str(literal)] if literal is not None else _resolve(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"could not resolve {host}") from exc
+        addresses = _connect_addresses(host, port)
         _refuse_forbidden(host, addresses)
         return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+
+def _connect_addresses(host: str, port: int) -> list[str]:
+    """The addresses a connection to `host` would use, looked up once at connect time."""
+    literal = literal_address(host)
+    try:
+        return [str(literal)] if literal is not None else _resolve(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise httpcore.ConnectError(f"could not resolve {host}") from exc
 
 
 def _refuse_forbidden(host: str, addresses: list[str]) -> None:
@@ -370,11 +375,7 @@ class _LoopbackOnlyBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        literal = literal_address(host)
-        try:
-            addresses = [str(literal)] if literal is not None else _resolve(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"could not resolve {host}") from exc
+        addresses = _connect_addresses(host, port)
         if self.guard:
             _refuse_forbidden(host, addresses)
         if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
