@@ -335,8 +335,11 @@ class _GuardedBackend(httpcore.SyncBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         addresses = _connect_addresses(host, port)
-        _refuse_forbidden(host, addresses)
+        self.check(host, addresses)
         return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+    def check(self, host: str, addresses: list[str]) -> None:
+        _refuse_forbidden(host, addresses)
 
 
 def _connect_addresses(host: str, port: int) -> list[str]:
@@ -357,7 +360,7 @@ def _refuse_forbidden(host: str, addresses: list[str]) -> None:
             )
 
 
-class _LoopbackOnlyBackend(httpcore.SyncBackend):
+class _LoopbackOnlyBackend(_GuardedBackend):
     """Connects only to loopback addresses: the test and benchmark setting TAJO_LOOPBACK_ONLY.
 
     With `guard`, the address guard's verdict comes first (so a client that may not call private
@@ -367,20 +370,11 @@ class _LoopbackOnlyBackend(httpcore.SyncBackend):
     def __init__(self, *, guard: bool) -> None:
         self.guard = guard
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = _connect_addresses(host, port)
+    def check(self, host: str, addresses: list[str]) -> None:
         if self.guard:
             _refuse_forbidden(host, addresses)
         if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
             raise UnsafeURL(f"'{host}' is not a loopback address; TAJO_LOOPBACK_ONLY is set", url=host)
-        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
 
 
 def _loopback_only() -> bool:
