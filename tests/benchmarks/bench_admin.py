@@ -21,8 +21,6 @@ import io
 import json
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.benchmarks import servers
 from tests.benchmarks.report import heading, write_section
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,49 +256,8 @@ def page_ids(ids: dict) -> dict:
 # ----------------------------------------------------------------------------- serving and measuring
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tajo_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=_env(),
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    return servers.start_gunicorn(["--workers", "2", "--timeout", "120"], env=_env())
 
 
 class Browser:
@@ -430,7 +388,7 @@ def main() -> None:
     try:
         rows = measure(url, ids)
     finally:
-        stop(process)
+        servers.stop(process)
     app_cpu(ids, rows)
     from connectors.models import SyncRecord
 

@@ -24,8 +24,6 @@ import json
 import multiprocessing as mp
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +33,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from tests.benchmarks import servers
 from tests.benchmarks.report import heading, write_section
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,53 +84,9 @@ def fresh_database() -> None:
     subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=True, capture_output=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn(threads: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tajo_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=_env(),
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    options = ["--workers", "1", "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30"]
+    return servers.start_gunicorn(options, env=_env())
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -247,7 +202,7 @@ def scenario_intake(*, seconds: float, connections: int, threads: int) -> dict:
         results = load(url, seeded["path"], connections=connections, seconds=seconds, offset=0)
         elapsed = time.perf_counter() - started
     finally:
-        stop(server)
+        servers.stop(server)
     accepted = [latency for status, latency in results if status == 200]
     after = _shell(COUNT_EVENTS)
     counts = {key: after[key] - before[key] for key in after}
@@ -404,9 +359,9 @@ def scenario_to_brevo(*, paced: int, burst: int) -> dict:
         burst_result = _delays(rows, _brevo_times(base, [e for _, e in contacts[paced:]]))
     finally:
         if worker is not None:
-            stop(worker)
-        stop(server)
-        stop(sandbox)
+            servers.stop(worker)
+        servers.stop(server)
+        servers.stop(sandbox)
     return {
         "ac_rate_per_second": 5,
         "ac_requests_per_webhook": round(ac_requests / max(1, paced), 1),
