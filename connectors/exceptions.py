@@ -32,7 +32,7 @@ class ApiError(Exception):
         max_retries: int | None = None,
     ) -> None:
         # Providers sometimes echo what they were sent; scrub registered secrets whatever the source.
-        from connectors.http import mask_text
+        from connectors.providers.http.client import mask_text
 
         operator_message = mask_text(operator_message)
         super().__init__(operator_message)

@@ -28,7 +28,8 @@ class AcPlan(models.TextChoices):
 # ActiveCampaign allows 5 requests per second per account on every plan (vendor rate-limit page,
 # updated 2026-11-10; reference §15) and says so in `RateLimit-Limit` on every answer. The plan
 # no longer implies a rate: an account above 5 is an explicit override for an account AC itself
-# has raised, and Tajo still never paces above the header (`connectors.ratelimit.FollowingLimiter`).
+# has raised, and Tajo still never paces above the header
+# (`connectors.providers.http.ratelimit.FollowingLimiter`).
 DEFAULT_AC_RATE = 5.0
 # Event tracking reads (tracking logs, event-tracking settings) have their own, lower budget.
 DEFAULT_EVENT_TRACKING_RATE = 2.0

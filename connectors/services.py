@@ -15,11 +15,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors import queues
-from connectors.activecampaign.client import ActiveCampaignClient
-from connectors.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
 from connectors.exceptions import ApiError, AuthError
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRecord, SyncRun, Trigger
-from connectors.ratelimit import get_following_limiter, get_limiter, limiter_key
+from connectors.providers.activecampaign.client import ActiveCampaignClient
+from connectors.providers.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
+from connectors.providers.http.ratelimit import get_following_limiter, get_limiter, limiter_key
 
 logger = logging.getLogger(__name__)
 

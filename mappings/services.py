@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from connectors.activecampaign.client import ActiveCampaignClient
-from connectors.brevo.client import BrevoClient
 from connectors.exceptions import ApiError, AuthError, TransportError, UnsafeURL
 from connectors.models import Connection
+from connectors.providers.activecampaign.client import ActiveCampaignClient
+from connectors.providers.brevo.client import BrevoClient
 from mappings.catalog import AC, BREVO, CatalogIndex, Entry
 from mappings.compat import (
     NEW_ATTRIBUTE_RE,

@@ -1587,7 +1587,7 @@ def _create_in_brevo(plan: Plan) -> None:
     """Create the attributes and lists the file needs (HTTP; before the database transaction)."""
     if not plan.new_attributes and not plan.new_lists:
         return
-    from connectors.brevo.client import BrevoClient
+    from connectors.providers.brevo.client import BrevoClient
 
     spec = plan.spec
     client = BrevoClient(

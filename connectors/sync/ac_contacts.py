@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from connectors.activecampaign.pagination import PAGE_SIZE, envelope_rows, parse_rows
-from connectors.activecampaign.schemas import Contact
+from connectors.providers.activecampaign.pagination import PAGE_SIZE, envelope_rows, parse_rows
+from connectors.providers.activecampaign.schemas import Contact
 
 
 def contacts_by_id(ac: Any, ids: Iterable[int | None]) -> dict[int, Contact]:

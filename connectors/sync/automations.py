@@ -19,9 +19,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from connectors.activecampaign.schemas import Contact, ContactAutomation
 from connectors.exceptions import NotFoundError
 from connectors.models import Outcome, RunMode
+from connectors.providers.activecampaign.schemas import Contact, ContactAutomation
 from connectors.sync.ac_contacts import contacts_by_id, email_of
 from connectors.sync.base import (
     NOT_CONFIGURED,

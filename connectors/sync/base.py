@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from connectors.activecampaign.client import ActiveCampaignClient
-    from connectors.brevo.client import BrevoClient
     from connectors.models import Connection, SyncRun
+    from connectors.providers.activecampaign.client import ActiveCampaignClient
+    from connectors.providers.brevo.client import BrevoClient
     from connectors.sync.recorder import Recorder
     from mappings.transforms import CompiledMapping, MappingSet
 

@@ -39,9 +39,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.brevo.client import LIST_MEMBERSHIP_CHUNK, MAX_CONTACTS_PAGE, BrevoClient, split_import_rows
-from connectors.brevo.schemas import Attribute, Contact, Process
 from connectors.exceptions import ApiError, NotFoundError, ValidationFailed
+from connectors.providers.brevo.client import (
+    LIST_MEMBERSHIP_CHUNK,
+    MAX_CONTACTS_PAGE,
+    BrevoClient,
+    split_import_rows,
+)
+from connectors.providers.brevo.schemas import Attribute, Contact, Process
 
 logger = logging.getLogger(__name__)
 

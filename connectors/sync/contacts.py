@@ -37,9 +37,9 @@ from mappings.transforms import (
 )
 
 if TYPE_CHECKING:
-    from connectors.activecampaign.client import ActiveCampaignClient
-    from connectors.activecampaign.schemas import ContactDetail
     from connectors.models import Connection
+    from connectors.providers.activecampaign.client import ActiveCampaignClient
+    from connectors.providers.activecampaign.schemas import ContactDetail
 
 UNIT = 500  # contacts transformed and written together
 READ_AHEAD = 20  # pages (about 12 MB): reading goes on while Brevo writes catch up

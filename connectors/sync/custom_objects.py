@@ -19,9 +19,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.activecampaign.schemas import Contact, CustomObjectRecord, CustomObjectSchema
 from connectors.exceptions import NotFoundError
 from connectors.models import Outcome, RunMode
+from connectors.providers.activecampaign.schemas import Contact, CustomObjectRecord, CustomObjectSchema
 from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes

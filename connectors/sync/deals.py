@@ -29,7 +29,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-from connectors.activecampaign.schemas import Contact, Deal
 from connectors.exceptions import (
     ApiError,
     BadResponse,
@@ -40,6 +39,7 @@ from connectors.exceptions import (
     ValidationFailed,
 )
 from connectors.models import Outcome, RecordState, RunMode, SyncRun
+from connectors.providers.activecampaign.schemas import Contact, Deal
 from connectors.sync import intents
 from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes, not_configured

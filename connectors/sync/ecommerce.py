@@ -37,9 +37,9 @@ from typing import Any
 
 import orjson
 
-from connectors.activecampaign.schemas import EcomCustomer, EcomOrder, EcomOrderProduct
 from connectors.exceptions import NotFoundError, ValidationFailed
 from connectors.models import Outcome, RunMode, StagedRow
+from connectors.providers.activecampaign.schemas import EcomCustomer, EcomOrder, EcomOrderProduct
 from connectors.sync import staging
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes

@@ -28,7 +28,6 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 
 from connectors.exceptions import ApiError, AuthError, RateLimited
-from connectors.http import requests_sent
 from connectors.models import (
     ACTIVE_STATUSES,
     Checkpoint,
@@ -40,6 +39,7 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
+from connectors.providers.http.client import requests_sent
 from connectors.sync import staging
 from connectors.sync.base import SyncContext
 from connectors.sync.recorder import Recorder

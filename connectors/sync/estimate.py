@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from connectors.activecampaign.pagination import parse_total
-from connectors.brevo.client import GENERAL_BUDGETS, MAX_CONTACTS_PAGE
 from connectors.exceptions import ApiError
+from connectors.providers.activecampaign.pagination import parse_total
+from connectors.providers.brevo.client import GENERAL_BUDGETS, MAX_CONTACTS_PAGE
 from connectors.sync.base import RequestEstimate, Volumes
 from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS
 
 if TYPE_CHECKING:
-    from connectors.activecampaign.client import ActiveCampaignClient
     from connectors.models import Connection
+    from connectors.providers.activecampaign.client import ActiveCampaignClient
     from mappings.transforms import MappingSet
 
 AC_PAGE = 100

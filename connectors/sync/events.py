@@ -26,9 +26,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.activecampaign.schemas import Contact, TrackingLog
 from connectors.exceptions import NotFoundError
 from connectors.models import Outcome, RunMode
+from connectors.providers.activecampaign.schemas import Contact, TrackingLog
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.estimate import pages

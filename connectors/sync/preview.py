@@ -18,11 +18,11 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connectors.activecampaign.pagination import envelope_rows, parse_rows
-from connectors.activecampaign.schemas import Contact, ContactDetail, Deal
 from connectors.exceptions import ApiError
-from connectors.http import requests_sent
 from connectors.models import Outcome
+from connectors.providers.activecampaign.pagination import envelope_rows, parse_rows
+from connectors.providers.activecampaign.schemas import Contact, ContactDetail, Deal
+from connectors.providers.http.client import requests_sent
 from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.contacts import (
     ContactPlan,
@@ -46,8 +46,8 @@ from mappings.transforms import (
 from mappings.values import ValueRejected
 
 if TYPE_CHECKING:
-    from connectors.activecampaign.client import ActiveCampaignClient
     from connectors.models import Connection
+    from connectors.providers.activecampaign.client import ActiveCampaignClient
 
 DEFAULT_SAMPLE = 20
 MAX_SAMPLE = 100

@@ -8,8 +8,8 @@ from collections import OrderedDict
 
 from django.db.models.signals import post_delete, post_save
 
-from connectors.http import register_secret
 from connectors.models import ActiveCampaignAccount, BrevoAccount, Connection
+from connectors.providers.http.client import register_secret
 from connectors.webhook_models import WebhookEvent
 from connectors.webhooks.security import secret_matches
 

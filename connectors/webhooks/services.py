@@ -27,8 +27,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors.exceptions import ApiError
-from connectors.http import mask_text
 from connectors.models import Connection, Outcome, RunMode, RunStatus, SyncRun, Trigger
+from connectors.providers.http.client import mask_text
 from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks.parsing import (
     EVENT_MODELS,

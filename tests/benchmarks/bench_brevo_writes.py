@@ -26,10 +26,10 @@ from collections import defaultdict
 
 import httpx
 
-from connectors.brevo import GENERAL_BUDGETS, BrevoClient, bucket_for
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from connectors.providers.brevo import GENERAL_BUDGETS, BrevoClient, bucket_for
 from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.benchmarks.report import heading, write_section
 
 MAPPED_LISTS = (50, 51, 52)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.models import SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.browser.conftest import login, shot
 from tests.factories import ConnectionFactory, MembershipFactory, TenantFactory
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from mappings.models import CustomFieldMapping
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.browser.conftest import shot
 from tests.factories import MembershipFactory
 from tests.sandbox_helpers import connection_for_sandbox

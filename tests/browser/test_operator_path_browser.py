@@ -17,8 +17,8 @@ from django.conf import settings
 
 from connectors.management.commands.tajo_demo import Command as DemoCommand
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

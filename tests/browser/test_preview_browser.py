@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.browser.conftest import login, shot
 from tests.factories import MembershipFactory
 from tests.preview_helpers import import_demo_connection

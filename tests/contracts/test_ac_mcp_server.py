@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.contracts.conftest import contract_python
 
 DRIVER = Path(__file__).with_name("mcp_driver.py")

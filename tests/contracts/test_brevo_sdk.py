@@ -21,8 +21,8 @@ brevo = pytest.importorskip("brevo", reason="the dev extra installs brevo-python
 from brevo.core.pydantic_utilities import parse_obj_as  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
-from connectors.brevo import BrevoClient  # noqa: E402
-from connectors.sandbox.brevo import BrevoSimulator  # noqa: E402
+from connectors.providers.brevo import BrevoClient  # noqa: E402
+from sandbox.brevo import BrevoSimulator  # noqa: E402
 
 KEY = "xkeysib-sdk-contract-not-a-real-key"
 

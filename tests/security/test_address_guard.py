@@ -12,9 +12,9 @@ import httpcore
 import pytest
 from django.core.exceptions import ValidationError
 
-from connectors import http
 from connectors.exceptions import UnsafeURL
-from connectors.http import address_forbidden, check_url
+from connectors.providers.http import client as http
+from connectors.providers.http.client import address_forbidden, check_url
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url
 
 REFUSED_HOSTS = [

@@ -201,7 +201,7 @@ def _leaks(body: str, victim: Side) -> list[str]:
 
 @pytest.fixture
 def world(redis_conn, monkeypatch, settings):
-    from connectors import http
+    from connectors.providers.http import client as http
 
     settings.TAJO_ALLOW_PRIVATE_URLS = True  # the closed loopback port above
     monkeypatch.setattr(http._StopPolicy, "__call__", lambda self, state: True)  # one attempt each

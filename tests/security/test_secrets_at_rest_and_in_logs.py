@@ -9,8 +9,8 @@ import pytest
 from django.db import connection as db
 from django.test import Client
 
-from connectors import http
-from connectors.http import mask_text
+from connectors.providers.http import client as http
+from connectors.providers.http.client import mask_text
 from connectors.webhook_models import WebhookEvent
 from connectors.webhooks import selectors, services
 from tests.factories import ConnectionFactory

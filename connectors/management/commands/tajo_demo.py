@@ -53,8 +53,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed-only", action="store_true", help="seed and exit (no servers)")
 
     def handle(self, *args, **options) -> None:
-        from connectors.sandbox.config import SandboxConfig
-        from connectors.sandbox.server import SandboxServer
+        from sandbox.config import SandboxConfig
+        from sandbox.server import SandboxServer
         from tajo_site import demo_env
         from tajo_site.embedded_queue import EmbeddedQueueError, EmbeddedRedis, free_port
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from connectors.sandbox.cli import add_arguments, config_from_options, serve
+from sandbox.cli import add_arguments, config_from_options, serve
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.models import ActiveCampaignAccount, BrevoAccount, Connection
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.factories import BrevoAccountFactory
 
 from .conftest import error_of

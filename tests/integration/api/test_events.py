@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from connectors.models import RunMode, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from mappings.models import EventMapping
 from mappings.services import catalog_discover
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 
 from .conftest import error_of
 

@@ -29,10 +29,10 @@ from schemathesis.config._checks import (
 from connectors import services as connector_services
 from connectors.api.services import api_token_create
 from connectors.models import Outcome, RunStatus
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from mappings.models import EventMapping
 from mappings.services import catalog_discover
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.factories import ConnectionFactory, SyncRecordFactory, SyncRunFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

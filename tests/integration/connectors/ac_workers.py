@@ -7,7 +7,7 @@ import time
 
 def acquire_many(key: str, rate: float, redis_url: str, count: int, start_at: float) -> list[float]:
     """Wait for `start_at` (so processes start together), acquire `count` slots, return their times."""
-    from connectors.ratelimit import get_limiter
+    from connectors.providers.http.ratelimit import get_limiter
 
     limiter = get_limiter(key, rate, redis_url=redis_url)
     time.sleep(max(0.0, start_at - time.time()))
@@ -22,8 +22,8 @@ def read_contacts(
     api_url: str, api_key: str, rate: float, redis_url: str, pages: int, start_at: float
 ) -> int:
     """Read `pages` contact pages through a client whose limiter is shared in Redis; return rows read."""
-    from connectors.activecampaign import ActiveCampaignClient
-    from connectors.ratelimit import get_limiter, limiter_key
+    from connectors.providers.activecampaign import ActiveCampaignClient
+    from connectors.providers.http.ratelimit import get_limiter, limiter_key
 
     limiter = get_limiter(limiter_key("activecampaign", api_url), rate, redis_url=redis_url)
     rows = 0

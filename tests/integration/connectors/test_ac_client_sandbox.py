@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from connectors.activecampaign import ActiveCampaignClient
 from connectors.exceptions import AuthError, NotFoundError
-from connectors.http import RetryPolicy, install_secret_masking, mask_secret
-from connectors.ratelimit import get_limiter
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from connectors.providers.activecampaign import ActiveCampaignClient
+from connectors.providers.http.client import RetryPolicy, install_secret_masking, mask_secret
+from connectors.providers.http.ratelimit import get_limiter
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 
 CONTACTS = 250
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from connectors.activecampaign import ActiveCampaignClient
-from connectors.activecampaign.cursor import updated_after_value, widest_lateness
-from connectors.ratelimit import get_limiter
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from connectors.providers.activecampaign import ActiveCampaignClient
+from connectors.providers.activecampaign.cursor import updated_after_value, widest_lateness
+from connectors.providers.http.ratelimit import get_limiter
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 
 TOUCHED = (3, 17, 29)
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from connectors.ratelimit import RedisRateLimiter, Window, get_limiter
+from connectors.providers.http.ratelimit import RedisRateLimiter, Window, get_limiter
 from tests.integration.connectors.ac_workers import acquire_many
 
 

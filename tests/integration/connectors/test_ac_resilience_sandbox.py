@@ -5,14 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.activecampaign import ActiveCampaignClient
 from connectors.exceptions import ServerError, TransportError
-from connectors.http import RetryPolicy
-from connectors.ratelimit import MemoryRateLimiter, Window, get_limiter
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.faults import FaultSpec
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.stats import max_in_window
+from connectors.providers.activecampaign import ActiveCampaignClient
+from connectors.providers.http.client import RetryPolicy
+from connectors.providers.http.ratelimit import MemoryRateLimiter, Window, get_limiter
+from sandbox.config import SandboxConfig
+from sandbox.faults import FaultSpec
+from sandbox.server import SandboxServer
+from sandbox.stats import max_in_window
 
 FAST_RETRY = RetryPolicy(max_attempts=8, backoff_initial=0.02, backoff_max=0.2)
 

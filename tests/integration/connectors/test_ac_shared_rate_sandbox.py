@@ -7,9 +7,9 @@ import time
 
 import httpx
 
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.stats import max_in_window
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
+from sandbox.stats import max_in_window
 from tests.integration.connectors.ac_workers import read_contacts
 
 RATE = 5

@@ -1,4 +1,4 @@
-"""BrevoClient against the Brevo simulator over real loopback HTTP (connectors.sandbox.server)."""
+"""BrevoClient against the Brevo simulator over real loopback HTTP (sandbox.server)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.brevo import BrevoClient, brevo_limiters
-from connectors.brevo.errors import IP_BLOCKED, KEY_REJECTED
 from connectors.exceptions import AuthError, NotFoundError, RateLimited, ValidationFailed
-from connectors.http import RetryPolicy
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.stats import max_in_window
+from connectors.providers.brevo import BrevoClient, brevo_limiters
+from connectors.providers.brevo.errors import IP_BLOCKED, KEY_REJECTED
+from connectors.providers.http.client import RetryPolicy
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
+from sandbox.stats import max_in_window
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from connectors.cli import main
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from mappings.services import catalog_discover, mapping_defaults_apply
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)

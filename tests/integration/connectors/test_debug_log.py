@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from connectors.debug_log import BODY_LIMIT, masked_body
 from connectors.models import RunLogEntry, RunStatus, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 # Read-ahead threads write log entries on their own database connections: they must see the run.

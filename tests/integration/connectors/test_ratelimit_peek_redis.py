@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from connectors.ratelimit import RedisRateLimiter, Window
+from connectors.providers.http.ratelimit import RedisRateLimiter, Window
 
 
 def test_redis_peek_takes_no_slot_and_is_shared(redis_url, redis_conn) -> None:

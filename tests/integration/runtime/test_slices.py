@@ -13,10 +13,10 @@ from django.db import connections
 from django.test import override_settings
 
 from connectors.models import RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.faults import FaultSpec
-from connectors.sandbox.server import SandboxServer
 from connectors.sync.engine import SLICE_GRACE, execute_slice
+from sandbox.config import SandboxConfig
+from sandbox.faults import FaultSpec
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping
 
 pytestmark = pytest.mark.django_db(transaction=True)

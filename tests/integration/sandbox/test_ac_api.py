@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 

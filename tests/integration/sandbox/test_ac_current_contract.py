@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.activecampaign import ActiveCampaignClient
-from connectors.ratelimit import FollowingLimiter
-from connectors.sandbox.clock import AccountClock
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.faults import FaultSpec
-from connectors.sandbox.server import SandboxServer
+from connectors.providers.activecampaign import ActiveCampaignClient
+from connectors.providers.http.ratelimit import FollowingLimiter
+from sandbox.clock import AccountClock
+from sandbox.config import SandboxConfig
+from sandbox.faults import FaultSpec
+from sandbox.server import SandboxServer
 
 
 def _get(server: SandboxServer, path: str, key: str | None = None) -> httpx.Response:

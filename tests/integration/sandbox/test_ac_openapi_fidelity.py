@@ -44,8 +44,8 @@ import httpx
 import pytest
 import yaml
 
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 
 # The examples of ActiveCampaign's OpenAPI for the endpoints below, kept with the tests
 # (tests/fixtures/reference/extract.py rebuilds them); TAJO_AC_OPENAPI points at a full spec instead.

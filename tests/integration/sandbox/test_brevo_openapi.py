@@ -36,7 +36,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from connectors.sandbox.brevo import BrevoSimulator
+from sandbox.brevo import BrevoSimulator
 
 # The responses and schemas of Brevo's OpenAPI for the routes Tajo calls, kept with the tests
 # (tests/fixtures/reference/extract.py rebuilds them); TAJO_BREVO_OPENAPI points at a full spec instead.
@@ -44,7 +44,7 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "reference" / "brev
 SPEC_PATH = Path(os.environ.get("TAJO_BREVO_OPENAPI") or FIXTURE)
 KEY = "xkeysib-sandbox-openapi-not-a-real-key"
 
-# The endpoints BrevoClient calls (connectors/brevo/client.py).
+# The endpoints BrevoClient calls (connectors/providers/brevo/client.py).
 TAJO_ENDPOINTS = [
     ("get", "/account"),
     ("get", "/contacts"),

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from connectors.sandbox.brevo import BrevoLimits, BrevoSimulator, normalise_phone, valid_email
+from sandbox.brevo import BrevoLimits, BrevoSimulator, normalise_phone, valid_email
 
 KEY = "xkeysib-sandbox-test-not-a-real-key"
 
@@ -974,7 +974,7 @@ def test_concurrent_writers_and_readers_do_not_corrupt_state(api):
 
 
 def test_limits_from_the_sandbox_config_defaults():
-    from connectors.sandbox.config import SandboxConfig
+    from sandbox.config import SandboxConfig
 
     clock = FakeClock()
     _, client = make(limits=SandboxConfig().brevo_limits, clock=clock)

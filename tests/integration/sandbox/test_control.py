@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from connectors.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 
 def recent_stamp() -> str:

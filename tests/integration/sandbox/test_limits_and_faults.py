@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.sandbox.config import BucketLimit, SandboxConfig
-from connectors.sandbox.faults import FaultSpec
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.stats import max_in_window
+from sandbox.config import BucketLimit, SandboxConfig
+from sandbox.faults import FaultSpec
+from sandbox.server import SandboxServer
+from sandbox.stats import max_in_window
 
 
 @pytest.fixture(scope="module")

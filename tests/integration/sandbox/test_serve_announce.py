@@ -6,9 +6,9 @@ import io
 import socket
 import threading
 
-from connectors.sandbox.cli import _AnnouncingServer, serve
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import bind_socket, build_app, uvicorn_config
+from sandbox.cli import _AnnouncingServer, serve
+from sandbox.config import SandboxConfig
+from sandbox.server import bind_socket, build_app, uvicorn_config
 
 
 def _connects(port: int) -> bool:

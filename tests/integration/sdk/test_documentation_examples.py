@@ -21,9 +21,9 @@ import pytest
 from connectors.api.services import api_token_create
 from connectors.api_models import ApiTokenRole
 from connectors.models import Connection, RunStatus, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from mappings.models import Catalog, ScoreMapping, StandardFieldMapping
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.factories import TenantFactory
 from tests.sandbox_helpers import drive
 

@@ -6,11 +6,11 @@ import httpx
 import pytest
 
 from connectors.models import Outcome, RecordState, RunMode, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.selectors import not_configured
 from connectors.sync.engine import sync_single
 from mappings.transforms import AutomationRule, MappingLabels
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,13 +9,13 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from connectors.brevo import BrevoClient
 from connectors.models import Outcome, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from connectors.providers.brevo import BrevoClient
 from connectors.services import sync_run_retry_failed
 from connectors.sync.engine import sync_single
 from mappings.services import catalog_discover
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)

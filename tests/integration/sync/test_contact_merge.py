@@ -8,12 +8,12 @@ import httpx
 import pytest
 
 from connectors.models import ContactIdentity, Outcome, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.sync.contacts import ContactsResource
 from connectors.sync.engine import _context
 from mappings.records import SourceContact
 from mappings.transforms import FieldRule, ListRule, MappingSet
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)

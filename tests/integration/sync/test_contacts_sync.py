@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from connectors.models import Outcome, RecordState, RunMode, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -153,7 +153,7 @@ def _sent_by_contact(run: SyncRun) -> dict[str, tuple[str, object]]:
 
 def _stripping_include(monkeypatch, *, only_request: int | None = None) -> None:
     """Make the AC server look like one that ignores `include` (on every contacts page, or one)."""
-    from connectors.activecampaign.client import ActiveCampaignClient
+    from connectors.providers.activecampaign.client import ActiveCampaignClient
 
     original = ActiveCampaignClient._request
     seen = {"pages": 0}

@@ -9,14 +9,14 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from connectors.brevo.client import GENERAL_BUDGETS
 from connectors.models import Outcome, RecordState, RunMode, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from connectors.providers.brevo.client import GENERAL_BUDGETS
 from connectors.selectors import not_configured
 from connectors.sync import deals as deals_module
 from connectors.sync.engine import execute_slice, sync_single
 from mappings.transforms import OwnerRule, StageRule
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from connectors.models import Connection, Outcome, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.selectors import OUTCOMES, not_configured
 from mappings.yaml_config import config_import
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import drive
 
 pytestmark = pytest.mark.django_db(transaction=True)

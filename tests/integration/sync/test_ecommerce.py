@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.brevo.client import GENERAL_BUDGETS
 from connectors.models import Outcome, RecordState, RunMode, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
+from connectors.providers.brevo.client import GENERAL_BUDGETS
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,9 +8,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.sync.estimate import floor_estimate, pages, run_floor
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.factories import MembershipFactory
 from tests.preview_helpers import import_demo_connection
 from tests.sandbox_helpers import connection_for_sandbox

@@ -6,10 +6,10 @@ import httpx
 import pytest
 
 from connectors.models import Outcome, RunMode, RunStatus, SyncRecord, SyncRun, Trigger
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.services import event_forward
 from mappings.transforms import EventRule
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,8 +147,8 @@ def test_tiny_slices_resume_without_losing_or_repeating(sandbox, redis_conn, set
 
 
 def test_many_events_go_in_batches_and_refused_ones_fail_alone(redis_conn) -> None:
-    from connectors.sandbox.brevo import _Fail
-    from connectors.sandbox.generator import GeneratorProfile
+    from sandbox.brevo import _Fail
+    from sandbox.generator import GeneratorProfile
 
     names = ("trial_started", "plan_upgraded", "webinar_attended", "cart_abandoned")
     rules = [EventRule(ac_event_name=name, brevo_event_name=name) for name in names]

@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from connectors.models import Outcome, RecordState, SyncRecord, Trigger
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.sync.engine import sync_single
 from connectors.sync.preview import MAX_SAMPLE, clamp_sample_size, preview_connection
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.factories import MembershipFactory
 from tests.preview_helpers import import_demo_connection
 from tests.sandbox_helpers import connection_for_sandbox

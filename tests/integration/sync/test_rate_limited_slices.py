@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from connectors.models import RunStatus, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.faults import FaultSpec
-from connectors.sandbox.server import SandboxServer
 from connectors.sync.engine import execute_slice
+from sandbox.config import SandboxConfig
+from sandbox.faults import FaultSpec
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping
 
 pytestmark = pytest.mark.django_db(transaction=True)

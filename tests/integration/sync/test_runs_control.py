@@ -7,11 +7,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from connectors.models import Outcome, RunMode, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.services import RunAlreadyActive, sync_run_cancel, sync_run_retry_failed, sync_run_start
 from connectors.sync.engine import execute_slice
 from connectors.sync.registry import UnknownResource
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,9 +7,9 @@ import pytest
 
 from connectors.api.selectors import connection_status
 from connectors.models import ContactIdentity, Outcome, RecordState, RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.services import connection_check_record, connection_test
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -22,9 +22,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.models import RunStatus, SyncRecord, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.services import enqueue_slice
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.factories import MembershipFactory, TenantFactory, WebhookEventFactory
 from tests.sandbox_helpers import connection_for_sandbox
 

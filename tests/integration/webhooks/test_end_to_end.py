@@ -12,10 +12,10 @@ import pytest
 from rq import SimpleWorker
 
 from connectors.models import RecordState, RunMode, SyncRecord, SyncRun, Trigger
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
 from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)

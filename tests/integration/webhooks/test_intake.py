@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client, override_settings
 
-from connectors.http import register_secret
 from connectors.models import Connection
+from connectors.providers.http.client import register_secret
 from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
 from tests.integration.webhooks.conftest import FORM, intake, sample

@@ -11,11 +11,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from connectors.models import RunMode, SyncRun
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.webhooks import form_body
 from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
+from sandbox.webhooks import form_body
 from tests.factories import WebhookEventFactory
 from tests.sandbox_helpers import connection_for_sandbox
 

@@ -9,11 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from connectors.sandbox.ac_state import ACState
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.webhooks import WebhookSender, automation_enrol, form_pairs
 from connectors.webhooks.parsing import AutomationContactAdded, ContactUpdated, TagAdded, parse_webhook
+from sandbox.ac_state import ACState
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
+from sandbox.webhooks import WebhookSender, automation_enrol, form_pairs
 
 
 class Receiver:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import httpx
 
-from connectors.activecampaign import ActiveCampaignClient
-from connectors.http import RetryPolicy
-from connectors.ratelimit import get_limiter
+from connectors.providers.activecampaign import ActiveCampaignClient
+from connectors.providers.http.client import RetryPolicy
+from connectors.providers.http.ratelimit import get_limiter
 
 API_URL = "https://acme.api-us1.com"
 API_KEY = "0123456789abcdef" * 4 + "fedcba98"  # 72 characters, like an AC key

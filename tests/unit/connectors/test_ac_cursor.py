@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from connectors.activecampaign.cursor import updated_after_value, widest_lateness
+from connectors.providers.activecampaign.cursor import updated_after_value, widest_lateness
 
 SINCE = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)  # a daylight-saving weekend in Europe
 

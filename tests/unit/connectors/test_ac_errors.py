@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.activecampaign.errors import ActiveCampaignErrors, error_text
 from connectors.exceptions import (
     ApiError,
     AuthError,
@@ -16,7 +15,8 @@ from connectors.exceptions import (
     ServerError,
     ValidationFailed,
 )
-from connectors.http import NO_RETRY, RetryPolicy, register_secret
+from connectors.providers.activecampaign.errors import ActiveCampaignErrors, error_text
+from connectors.providers.http.client import NO_RETRY, RetryPolicy, register_secret
 from tests.unit.connectors.ac_fakes import API_KEY, Recorder, make_client
 
 classify = ActiveCampaignErrors()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.activecampaign import ActiveCampaignClient
 from connectors.exceptions import RateLimited
-from connectors.http import RetryPolicy
 from connectors.models import PLAN_RATES
-from connectors.ratelimit import FollowingLimiter, get_limiter, parse_limit_header
+from connectors.providers.activecampaign import ActiveCampaignClient
+from connectors.providers.http.client import RetryPolicy
+from connectors.providers.http.ratelimit import FollowingLimiter, get_limiter, parse_limit_header
 
 BASE = "https://acme.api-us1.com"
 

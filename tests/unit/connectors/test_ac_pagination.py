@@ -5,15 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.activecampaign.pagination import (
+from connectors.exceptions import BadResponse, PaginationLoop
+from connectors.providers.activecampaign.pagination import (
     KeysetPaginator,
     OffsetPaginator,
     max_id,
     parse_rows,
     parse_total,
 )
-from connectors.activecampaign.schemas import Contact, Tag
-from connectors.exceptions import BadResponse, PaginationLoop
+from connectors.providers.activecampaign.schemas import Contact, Tag
 from tests.unit.connectors.ac_fakes import Recorder, contact_row, make_client
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from connectors.activecampaign.schemas import (
+from connectors.providers.activecampaign.schemas import (
     Contact,
     ContactList,
     CustomObjectRecord,

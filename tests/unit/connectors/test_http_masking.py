@@ -6,7 +6,7 @@ import logging
 
 import httpx
 
-from connectors.http import (
+from connectors.providers.http.client import (
     SecretMaskingFilter,
     display_url,
     install_secret_masking,

@@ -7,7 +7,6 @@ import time
 import httpx
 import pytest
 
-from connectors.activecampaign.errors import ActiveCampaignErrors
 from connectors.exceptions import (
     AuthError,
     NotFoundError,
@@ -16,7 +15,8 @@ from connectors.exceptions import (
     ServerError,
     TransportError,
 )
-from connectors.http import ErrorClassifier, RetryPolicy, build_client, send
+from connectors.providers.activecampaign.errors import ActiveCampaignErrors
+from connectors.providers.http.client import ErrorClassifier, RetryPolicy, build_client, send
 
 
 class Script:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors import http
 from connectors.exceptions import UnsafeURL
-from connectors.http import build_client, check_url
+from connectors.providers.http import client as http
+from connectors.providers.http.client import build_client, check_url
 
 
 @pytest.mark.parametrize(

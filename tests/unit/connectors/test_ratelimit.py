@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from connectors.ratelimit import MemoryRateLimiter, Window, get_limiter, limiter_key, windows_for
+from connectors.providers.http.ratelimit import (
+    MemoryRateLimiter,
+    Window,
+    get_limiter,
+    limiter_key,
+    windows_for,
+)
 
 
 def max_in_any_window(stamps: list[float], seconds: float) -> int:

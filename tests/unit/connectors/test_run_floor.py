@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from connectors.brevo.client import GENERAL_BUDGETS
+from connectors.providers.brevo.client import GENERAL_BUDGETS
 from connectors.sync.base import RequestEstimate, Volumes
 from connectors.sync.estimate import (
     bucket_seconds,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connectors.exceptions import ValidationFailed
-from connectors.ratelimit import MemoryRateLimiter, Window, windows_for
+from connectors.providers.http.ratelimit import MemoryRateLimiter, Window, windows_for
 from connectors.sync.automations import changed_since
 from connectors.sync.deals import hourly_budget
 from connectors.sync.ecommerce import _named_order

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.sandbox.ac_state import ACError, ACState
-from connectors.sandbox.clock import AccountClock
-from connectors.sandbox.generator import EPOCH_END
-from connectors.sandbox.stats import max_in_window, template_for
+from sandbox.ac_state import ACError, ACState
+from sandbox.clock import AccountClock
+from sandbox.generator import EPOCH_END
+from sandbox.stats import max_in_window, template_for
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from connectors.sandbox.config import (
+from sandbox.config import (
     DEFAULT_AC_KEY,
     DEFAULT_BREVO_KEY,
     BucketLimit,
     SandboxConfig,
     parse_brevo_rates,
 )
-from connectors.sandbox.faults import Fault, FaultSpec
+from sandbox.faults import Fault, FaultSpec
 
 
 def test_full_spec_parses_every_kind() -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from connectors.sandbox.generator import (
+from sandbox.generator import (
     CHILD_KINDS,
     FIELDS,
     GROUP_OF,

@@ -9,9 +9,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from connectors.brevo import BrevoClient
-from connectors.sandbox.brevo import BrevoSimulator
+from connectors.providers.brevo import BrevoClient
 from connectors.sync.brevo_contacts import ContactWriter, PendingContact
+from sandbox.brevo import BrevoSimulator
 
 KEY = "xkeysib-unit-writer-not-a-real-key"
 

@@ -1,7 +1,7 @@
 """HTTP client for the Brevo API v3: one method per endpoint Tajo uses, pydantic in and out.
 
 Credentials and options are passed in; nothing here reads Django settings or models.
-Every request goes through `connectors.http.send`: the limiter of the route's budget bucket
+Every request goes through `connectors.providers.http.client.send`: the limiter of the route's budget bucket
 (reference §1.4: `contacts`, `events`, `orders`, `other`), Brevo's error table, and bounded
 retries (a 429 waits `x-sib-ratelimit-reset` seconds plus jitter). The last
 `x-sib-ratelimit-*` values seen per bucket are exposed through `budget()`.
@@ -25,8 +25,9 @@ import httpx
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from connectors.brevo.errors import PROVIDER, BrevoErrors
-from connectors.brevo.schemas import (
+from connectors.exceptions import BadResponse, ValidationFailed
+from connectors.providers.brevo.errors import PROVIDER, BrevoErrors
+from connectors.providers.brevo.schemas import (
     Account,
     Attribute,
     AttributeCategory,
@@ -55,9 +56,15 @@ from connectors.brevo.schemas import (
     RateBudget,
     brevo_datetime,
 )
-from connectors.exceptions import BadResponse, ValidationFailed
-from connectors.http import RetryPolicy, build_client, display_url, register_secret, response_json, send
-from connectors.ratelimit import RateLimiter, get_limiter, limiter_key
+from connectors.providers.http.client import (
+    RetryPolicy,
+    build_client,
+    display_url,
+    register_secret,
+    response_json,
+    send,
+)
+from connectors.providers.http.ratelimit import RateLimiter, get_limiter, limiter_key
 
 logger = logging.getLogger(__name__)
 

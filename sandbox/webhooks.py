@@ -43,10 +43,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.sandbox.ac_state import ACError, ACState, not_found
+from sandbox.ac_state import ACError, ACState, not_found
 
 if TYPE_CHECKING:
-    from connectors.sandbox.server import Sandbox
+    from sandbox.server import Sandbox
 
 # Events a subscription's listid narrows (it is ignored for tag, note, task, SMS, deal and account events).
 LIST_SCOPED = frozenset(

@@ -23,7 +23,7 @@ from connectors.exceptions import (
     ServerError,
     ValidationFailed,
 )
-from connectors.http import (
+from connectors.providers.http.client import (
     ErrorClassifier,
     decode_json,
     display_url,

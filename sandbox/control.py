@@ -34,12 +34,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.sandbox.ac_api import JSONBody
-from connectors.sandbox.ac_state import ACError, not_found
-from connectors.sandbox.generator import FIELD_NAMES
+from sandbox.ac_api import JSONBody
+from sandbox.ac_state import ACError, not_found
+from sandbox.generator import FIELD_NAMES
 
 if TYPE_CHECKING:
-    from connectors.sandbox.server import Sandbox
+    from sandbox.server import Sandbox
 
 
 def control_routes(sandbox: Sandbox) -> list[Route]:

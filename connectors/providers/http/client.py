@@ -139,7 +139,8 @@ def _mask_record(record: logging.LogRecord) -> None:
 class SecretMaskingFilter(logging.Filter):
     """Masks registered secrets in a record's message, arguments, traceback and stack.
 
-    Usable as a logger or handler filter (Django LOGGING: `{"()": "connectors.http.SecretMaskingFilter"}`).
+    Usable as a logger or handler filter (Django LOGGING:
+    `{"()": "connectors.providers.http.client.SecretMaskingFilter"}`).
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -518,7 +519,7 @@ Classifier = Callable[[httpx.Response], ApiError | None]
 
 
 class Limiter(Protocol):
-    """What `send` needs from a rate limiter (see `connectors.ratelimit.RateLimiter`)."""
+    """What `send` needs from a rate limiter (see `connectors.providers.http.ratelimit.RateLimiter`)."""
 
     def acquire(self) -> float: ...
 
@@ -528,7 +529,7 @@ class Limiter(Protocol):
 class ErrorClassifier:
     """The default error table: status -> exception class, with a generic operator message.
 
-    Providers subclass it (see `connectors/activecampaign/errors.py`) to read their error bodies
+    Providers subclass it (see `connectors/providers/activecampaign/errors.py`) to read their error bodies
     and phrase messages; `send` also asks it to phrase transport failures.
     """
 

@@ -1,7 +1,7 @@
 """Local simulators of the ActiveCampaign and Brevo APIs over real HTTP (demo, tests, benchmarks).
 
-    from connectors.sandbox.config import SandboxConfig
-    from connectors.sandbox.server import SandboxServer
+    from sandbox.config import SandboxConfig
+    from sandbox.server import SandboxServer
 
     with SandboxServer(SandboxConfig.fast(contacts=500)) as sb:
         sb.ac_api_url, sb.ac_key          # AC: the client appends /api/3

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from connectors.sandbox import generator as g
-from connectors.sandbox.clock import AccountClock
-from connectors.sandbox.generator import (
+from sandbox import generator as g
+from sandbox.clock import AccountClock
+from sandbox.generator import (
     CHILD_KINDS,
     GROUP_KINDS,
     GROUP_OF,

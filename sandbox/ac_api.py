@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 
-from connectors.sandbox.ac_state import (
+from sandbox.ac_state import (
     WEBHOOK_EVENTS,
     ACError,
     ACState,
@@ -39,7 +39,7 @@ from connectors.sandbox.ac_state import (
     in_window,
     not_found,
 )
-from connectors.sandbox.generator import Row
+from sandbox.generator import Row
 
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -26,7 +26,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
-from connectors.sandbox.clock import AccountClock
+from sandbox.clock import AccountClock
 
 Row = dict[str, Any]
 

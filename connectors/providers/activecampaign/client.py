@@ -1,7 +1,7 @@
 """ActiveCampaign API v3 client: one method per endpoint, pydantic out, pages for every list.
 
 Credentials and options are passed in; the client knows HTTP, not Django. Every request goes
-through `connectors.http.send` (rate limiter, AC error table, bounded retries).
+through `connectors.providers.http.client.send` (rate limiter, AC error table, bounded retries).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from connectors.activecampaign.cursor import updated_after_value
-from connectors.activecampaign.errors import PROVIDER, ActiveCampaignErrors
-from connectors.activecampaign.pagination import (
+from connectors.exceptions import BadResponse
+from connectors.providers.activecampaign.cursor import updated_after_value
+from connectors.providers.activecampaign.errors import PROVIDER, ActiveCampaignErrors
+from connectors.providers.activecampaign.pagination import (
     PAGE_SIZE,
     ContactPage,
     FieldPage,
@@ -34,7 +35,7 @@ from connectors.activecampaign.pagination import (
     parse_total,
     sideload,
 )
-from connectors.activecampaign.schemas import (
+from connectors.providers.activecampaign.schemas import (
     AcModel,
     Automation,
     Contact,
@@ -67,9 +68,8 @@ from connectors.activecampaign.schemas import (
     User,
     Webhook,
 )
-from connectors.exceptions import BadResponse
-from connectors.http import RetryPolicy, build_client, register_secret, response_json, send
-from connectors.ratelimit import (
+from connectors.providers.http.client import RetryPolicy, build_client, register_secret, response_json, send
+from connectors.providers.http.ratelimit import (
     CombinedLimiter,
     FollowingLimiter,
     RateLimiter,
@@ -120,7 +120,7 @@ class ActiveCampaignClient:
     `api_url` is the account URL from Settings → Developer (`https://acme.api-us1.com`); `/api/3`
     is appended (and tolerated if already there). Without `limiter` the client paces itself at
     AC's 5 requests/s within this process; pass a Redis-backed limiter (see
-    `connectors.ratelimit.FollowingLimiter`) to share the budget between workers, or
+    `connectors.providers.http.ratelimit.FollowingLimiter`) to share the budget between workers, or
     `get_limiter(key, None)` for none at all. A `FollowingLimiter` is told every answer's
     `RateLimit-Limit`, so the client never paces above what the account is granted.
 
@@ -299,7 +299,7 @@ class ActiveCampaignClient:
 
     def _updated_after(self, value: datetime | date) -> str:
         # Written so that no reading of the filter (with its offset, UTC or account wall clock, date
-        # only) starts after `value`: see connectors/activecampaign/cursor.py.
+        # only) starts after `value`: see connectors/providers/activecampaign/cursor.py.
         if not isinstance(value, datetime):
             return updated_after_value(value, None)
         return updated_after_value(value, self.account_offset())

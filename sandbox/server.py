@@ -17,16 +17,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
-from connectors.sandbox.ac_api import ACApi
-from connectors.sandbox.ac_state import ACState
-from connectors.sandbox.config import SandboxConfig
-from connectors.sandbox.control import control_routes
-from connectors.sandbox.faults import FaultInjector, FaultPlan
-from connectors.sandbox.stats import RequestStats, StatsRecorder
-from connectors.sandbox.webhooks import WebhookSender, webhook_routes
+from sandbox.ac_api import ACApi
+from sandbox.ac_state import ACState
+from sandbox.config import SandboxConfig
+from sandbox.control import control_routes
+from sandbox.faults import FaultInjector, FaultPlan
+from sandbox.stats import RequestStats, StatsRecorder
+from sandbox.webhooks import WebhookSender, webhook_routes
 
 try:  # the Brevo simulator lives in its own module and may be absent in a partial checkout
-    from connectors.sandbox.brevo import BrevoSimulator
+    from sandbox.brevo import BrevoSimulator
 except ImportError:  # pragma: no cover - depends on the checkout
     BrevoSimulator = None  # type: ignore[assignment,misc]
 

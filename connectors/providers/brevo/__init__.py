@@ -1,6 +1,6 @@
 """Brevo API v3: HTTP client, error table and payload schemas."""
 
-from connectors.brevo.client import (
+from connectors.providers.brevo.client import (
     ADVANCED_BUDGETS,
     DEFAULT_API_URL,
     GENERAL_BUDGETS,

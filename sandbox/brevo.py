@@ -1428,7 +1428,9 @@ class BrevoSimulator:
                     self._notify(process)
 
     def _notify(self, process: _Process) -> None:
-        from connectors.http import build_client  # only needed when notify calls are switched on
+        from connectors.providers.http.client import (
+            build_client,  # only needed when notify calls are switched on
+        )
 
         payload = {"processId": process.id, "status": "completed", "info": process.info}
         url = process.notify_url

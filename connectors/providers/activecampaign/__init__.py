@@ -1,5 +1,5 @@
 """ActiveCampaign API v3: client, schemas, pagination and error table."""
 
-from connectors.activecampaign.client import ActiveCampaignClient
+from connectors.providers.activecampaign.client import ActiveCampaignClient
 
 __all__ = ["ActiveCampaignClient"]

@@ -9,10 +9,10 @@ from typing import Any, TextIO
 
 import uvicorn
 
-from connectors.sandbox.config import DEFAULT_AC_KEY, DEFAULT_BREVO_KEY, SandboxConfig, parse_brevo_rates
-from connectors.sandbox.faults import FaultSpec
-from connectors.sandbox.generator import GeneratorProfile
-from connectors.sandbox.server import bind_socket, build_app, uvicorn_config
+from sandbox.config import DEFAULT_AC_KEY, DEFAULT_BREVO_KEY, SandboxConfig, parse_brevo_rates
+from sandbox.faults import FaultSpec
+from sandbox.generator import GeneratorProfile
+from sandbox.server import bind_socket, build_app, uvicorn_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,1 @@
+"""Clients of the vendors' APIs: the shared HTTP layer and one package per provider."""
