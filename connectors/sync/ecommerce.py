@@ -58,7 +58,7 @@ from mappings.transforms import (
     not_sent_outcome,
     transform_order,
 )
-from mappings.values import cents_to_major, iso_datetime
+from mappings.transforms.values import cents_to_major, iso_datetime
 
 ORDER_LINE = "o"  # StagedRow.kind of a parked order line; its contact_id column holds the order id
 MAX_BATCH = 1000  # Brevo's cap per order batch

@@ -43,7 +43,7 @@ from mappings.transforms import (
     not_sent_outcome,
     transform_deal,
 )
-from mappings.values import ValueRejected
+from mappings.transforms.values import ValueRejected
 
 if TYPE_CHECKING:
     from connectors.models import Connection

@@ -28,7 +28,7 @@ from mappings.transforms import (
     TagRule,
     Transform,
 )
-from mappings.values import MULTI_OPTION_MAX_CHARS, TEXT_MAX_CHARS
+from mappings.transforms.values import MULTI_OPTION_MAX_CHARS, TEXT_MAX_CHARS
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

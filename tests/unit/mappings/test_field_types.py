@@ -9,7 +9,7 @@ import pytest
 
 from mappings.records import SourceContact
 from mappings.transforms import FieldRule, MappingSet, Transform, compile_mapping, transform_contact
-from mappings.values import ac_number_text, single_choice
+from mappings.transforms.values import ac_number_text, single_choice
 
 
 def _sent(source_type: str, transform: Transform, raw: str | None, attribute_type: str = "text"):

@@ -11,7 +11,7 @@ from mappings.transforms import (
     normalize_email,
     transform_contact,
 )
-from mappings.values import MULTI_OPTION_MAX_CHARS, TEXT_MAX_CHARS
+from mappings.transforms.values import MULTI_OPTION_MAX_CHARS, TEXT_MAX_CHARS
 from tests.unit.mappings.strategies import SETTINGS, contacts, mapping_sets
 
 

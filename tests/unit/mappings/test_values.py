@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from mappings.values import (
+from mappings.transforms.values import (
     MULTI_OPTION_MAX_CHARS,
     TEXT_MAX_CHARS,
     ValueRejected,
