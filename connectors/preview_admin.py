@@ -18,13 +18,8 @@ from django.urls import path, reverse
 
 from connectors.admin import ConnectionAdmin
 from connectors.models import Connection
-from connectors.sync.estimate import (
-    BUCKET_NAMES,
-    describe_seconds,
-    floor_estimate,
-    floor_recalled,
-    floor_remember,
-)
+from connectors.sync.cost import BUCKET_NAMES, describe_seconds
+from connectors.sync.estimate import floor_estimate, floor_recalled, floor_remember
 from connectors.sync.preview import DEFAULT_SAMPLE, MAX_SAMPLE, clamp_sample_size, preview_connection
 
 BASE_TEMPLATE = "admin/connectors/connection/change_form.html"

@@ -32,7 +32,7 @@ from connectors.sync.base import (
     Volumes,
     not_configured,
 )
-from connectors.sync.estimate import pages
+from connectors.sync.cost import pages
 from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register

@@ -21,7 +21,7 @@ from connectors.models import Outcome, RecordState, RunMode
 from connectors.sync import carry, contact_merge, staging
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact, slice_writer
-from connectors.sync.estimate import contact_writes, import_lists, pages
+from connectors.sync.cost import contact_writes, import_lists, pages
 from connectors.sync.readahead import ReadAhead
 from connectors.sync.recorder import load_states, warnings_text
 from connectors.sync.registry import register

@@ -26,7 +26,7 @@ from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import PendingContact, slice_writer
-from connectors.sync.estimate import page_writes, pages
+from connectors.sync.cost import page_writes, pages
 from connectors.sync.recorder import as_warnings, load_states
 from connectors.sync.registry import register
 from mappings.records import SourceContact

@@ -43,7 +43,7 @@ from connectors.providers.activecampaign.schemas import Contact, Deal
 from connectors.sync import intents
 from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes, not_configured
-from connectors.sync.estimate import pages
+from connectors.sync.cost import pages
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register
 from mappings.records import SourceDeal

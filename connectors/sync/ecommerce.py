@@ -44,8 +44,8 @@ from connectors.sync import staging
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import PendingContact, slice_writer
+from connectors.sync.cost import page_writes, pages
 from connectors.sync.deals import hourly_budget
-from connectors.sync.estimate import page_writes, pages
 from connectors.sync.event_delivery import deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register

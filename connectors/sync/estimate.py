@@ -1,20 +1,14 @@
 """The floor of a full sync, before it starts: the requests it needs ÷ the budgets they are paced at.
 
-Per resource (docs/write-strategy.md §10):
-
-    AC seconds      = AC requests ÷ the AC account's requests per second
-    bucket seconds  = max(n ÷ the bucket's per-second rate, ⌊(n − 1) ÷ hourly budget⌋ × 3600)
-    floor           = max(AC seconds, every Brevo bucket's seconds)
-
 The run's floor is the sum over its resources (a run syncs them one after another). Request
 counts come from each resource's `estimate_requests` given `Volumes`: the discovered catalog's
 counts plus AC record totals, read with one `limit=1` request per collection the connection's
-resources would page through. Nothing is written anywhere.
+resources would page through. The arithmetic is in connectors/sync/cost.py (formulas there and
+in docs/write-strategy.md §10). Nothing is written anywhere but the cache the admin reads.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,66 +16,16 @@ from urllib.parse import quote
 
 from connectors.exceptions import ApiError
 from connectors.providers.activecampaign.pagination import parse_total
-from connectors.providers.brevo.client import GENERAL_BUDGETS, MAX_CONTACTS_PAGE
-from connectors.sync.base import RequestEstimate, Volumes
-from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS
+from connectors.providers.brevo.client import GENERAL_BUDGETS
+from connectors.sync.base import Volumes
+from connectors.sync.contacts import contact_needs
+from connectors.sync.cost import resource_floor
+from connectors.sync.custom_objects import schema_rules
 
 if TYPE_CHECKING:
     from connectors.models import Connection
     from connectors.providers.activecampaign.client import ActiveCampaignClient
     from mappings.transforms import MappingSet
-
-AC_PAGE = 100
-
-BUCKET_NAMES = {
-    "contacts": "Brevo contacts",
-    "events": "Brevo events",
-    "orders": "Brevo orders",
-    "other": "Brevo CRM/processes (hourly)",
-}
-
-
-# ----------------------------------------------------------------------------- request counting
-
-
-def pages(rows: float, size: int = AC_PAGE) -> int:
-    """Requests to read `rows` rows of a paginated AC collection (an empty one still costs one)."""
-    return max(1, math.ceil(rows / size))
-
-
-def import_lists(mapping: MappingSet) -> int:
-    """How many Brevo lists contacts can be imported into (one import per first list)."""
-    targets = {rule.brevo_list_id for rule in mapping.lists}
-    targets |= {rule.brevo_list_id for rule in mapping.tags if rule.brevo_list_id}
-    return len(targets)
-
-
-def contact_writes(rows: float, *, new: bool = True, lists: int = 0) -> dict[str, float]:
-    """Brevo requests per bucket to write `rows` changed contacts with the contacts writer.
-
-    New or known, contacts are imported every `IMPORT_FLUSH_ROWS` (`POST /contacts/import`),
-    one import per first list plus one for contacts on no mapped list (they go to the
-    connection's list of all synced contacts), then read back with `GET /contacts?modifiedSince`
-    (1,000 a page); plus one read of Brevo's attributes per slice. List adds for second lists,
-    list removals and blocklist flags depend on the data and are not in a floor; nor are the
-    import processes, asked only when a read-back misses rows. `new` is kept for callers: both
-    cases cost the same now that no batch update tells new contacts apart.
-    """
-    del new
-    if rows <= 0:
-        return {}
-    flushes = math.ceil(rows / IMPORT_FLUSH_ROWS)
-    imports = min(rows, flushes * (lists + 1))
-    read_back = flushes * math.ceil(min(rows, IMPORT_FLUSH_ROWS) / MAX_CONTACTS_PAGE)
-    return {"contacts": float(imports + read_back + 1)}
-
-
-def page_writes(rows: float) -> dict[str, float]:
-    """Brevo requests to write `rows` contacts a page of 100 at a time (e-commerce customers,
-    custom objects): per page one import and one read-back, plus one attributes read."""
-    if rows <= 0:
-        return {}
-    return {"contacts": float(2 * pages(rows) + 1)}
 
 
 # ----------------------------------------------------------------------------- AC record totals
@@ -89,9 +33,6 @@ def page_writes(rows: float) -> dict[str, float]:
 
 def record_probes(connection: Connection, mapping: MappingSet) -> dict[str, tuple[str, dict[str, Any]]]:
     """The AC collections a full backfill of `connection` pages through: key -> (path, filters)."""
-    from connectors.sync.contacts import contact_needs
-    from connectors.sync.custom_objects import schema_rules
-
     needs = contact_needs(connection, mapping)
     probes: dict[str, tuple[str, dict[str, Any]]] = {"contacts": ("/contacts", {})}
     if connection.sync_contacts:
@@ -138,46 +79,6 @@ def record_totals(
 
 
 # ----------------------------------------------------------------------------- the floor
-
-
-def bucket_seconds(requests: float, per_second: float | None, per_hour: float | None) -> float:
-    """Least time `requests` take in one Brevo bucket that is unused when the run starts.
-
-    A moving hourly window lets its whole budget go at once, then one budget per hour.
-    """
-    if requests <= 0:
-        return 0.0
-    seconds = requests / per_second if per_second else 0.0
-    if per_hour:
-        seconds = max(seconds, math.floor((math.ceil(requests) - 1) / per_hour) * 3600.0)
-    return seconds
-
-
-def resource_floor(
-    estimate: RequestEstimate,
-    *,
-    ac_rate: float,
-    budgets: Mapping[str, tuple[float | None, float | None]] = GENERAL_BUDGETS,
-) -> dict[str, Any]:
-    """One resource's floor: the slower of the AC read floor and the Brevo write floor."""
-    ac_requests = math.ceil(estimate.ac)
-    ac_seconds = ac_requests / ac_rate if ac_rate > 0 else 0.0
-    by_bucket = {bucket: math.ceil(n) for bucket, n in sorted(estimate.brevo.items()) if n > 0}
-    bucket_secs = {
-        bucket: bucket_seconds(n, *budgets.get(bucket, (None, None))) for bucket, n in by_bucket.items()
-    }
-    slowest = max(bucket_secs, key=lambda b: bucket_secs[b], default=None)
-    brevo_seconds = bucket_secs[slowest] if slowest else 0.0
-    return {
-        "ac_requests": ac_requests,
-        "brevo_requests_by_bucket": by_bucket,
-        "seconds": max(ac_seconds, brevo_seconds),
-        "ac_seconds": ac_seconds,
-        "brevo_seconds_by_bucket": bucket_secs,
-        "bound_by": "ActiveCampaign"
-        if ac_seconds >= brevo_seconds or slowest is None
-        else BUCKET_NAMES.get(slowest, f"Brevo {slowest}"),
-    }
 
 
 @dataclass
@@ -270,19 +171,3 @@ def floor_recalled(connection: Connection) -> dict[str, Any] | None:
     from django.core.cache import cache
 
     return cache.get(_cache_key(connection))
-
-
-def describe_seconds(seconds: float) -> str:
-    """'< 1 s', '42 s', '12 min', '3 h 20 min', '2 d 4 h' — for people planning a run."""
-    if seconds < 1:
-        return "< 1 s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"

@@ -31,7 +31,7 @@ from connectors.models import Outcome, RunMode
 from connectors.providers.activecampaign.schemas import Contact, TrackingLog
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
-from connectors.sync.estimate import pages
+from connectors.sync.cost import pages
 from connectors.sync.event_delivery import EventBatch, deliver_event
 from connectors.sync.recorder import load_states
 from connectors.sync.registry import register

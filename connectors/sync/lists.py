@@ -12,7 +12,7 @@ from typing import Any
 
 from connectors.models import Outcome
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
-from connectors.sync.estimate import pages
+from connectors.sync.cost import pages
 from connectors.sync.registry import register
 
 

@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from connectors.sync.estimate import floor_estimate, pages, run_floor
+from connectors.sync.cost import pages
+from connectors.sync.estimate import floor_estimate, run_floor
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 from tests.factories import MembershipFactory

@@ -8,7 +8,7 @@ import pytest
 
 from connectors.providers.brevo.client import GENERAL_BUDGETS
 from connectors.sync.base import RequestEstimate, Volumes
-from connectors.sync.estimate import (
+from connectors.sync.cost import (
     bucket_seconds,
     contact_writes,
     describe_seconds,
