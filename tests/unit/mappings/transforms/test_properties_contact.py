@@ -12,7 +12,7 @@ from mappings.transforms import (
     transform_contact,
 )
 from mappings.transforms.values import MULTI_OPTION_MAX_CHARS, TEXT_MAX_CHARS
-from tests.unit.mappings.strategies import SETTINGS, contacts, mapping_sets
+from tests.unit.mappings.transforms.strategies import SETTINGS, contacts, mapping_sets
 
 
 @SETTINGS

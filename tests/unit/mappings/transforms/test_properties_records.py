@@ -12,7 +12,7 @@ from mappings.transforms import (
     transform_event,
     transform_order,
 )
-from tests.unit.mappings.strategies import SETTINGS, deals, events, mapping_sets, orders
+from tests.unit.mappings.transforms.strategies import SETTINGS, deals, events, mapping_sets, orders
 
 
 @SETTINGS
