@@ -8,5 +8,7 @@
         sb.brevo_api_url, sb.brevo_key    # Brevo: .../v3
         sb.ac                             # the AC state (ACState); sb.brevo the BrevoSimulator
 
-Or from the shell: ``python manage.py tajo_sandbox --port 8010``.
+Or from the shell: ``python -m sandbox --port 8010``.
+
+The product never imports this package; it needs the ``sandbox`` install extra (Starlette).
 """

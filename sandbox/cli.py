@@ -1,10 +1,11 @@
-"""Command-line options of ``tajo_sandbox`` and the foreground serve loop."""
+"""``python -m sandbox``: its command-line options and the foreground serve loop."""
 
 from __future__ import annotations
 
 import argparse
 import socket
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 import uvicorn
@@ -149,3 +150,29 @@ def serve(config: SandboxConfig, out: TextIO) -> None:
         server.run(sockets=[sock])
     finally:
         sock.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, serve until SIGINT/SIGTERM; bad input is one line on stderr and exit code 2."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description=(
+            "Serve simulated ActiveCampaign (/api/3) and Brevo (/v3) APIs. Prints one line per API "
+            "(api_url and api_key) before serving, then runs until interrupted."
+        ),
+    )
+    add_arguments(parser)
+    options = vars(parser.parse_args(argv))
+    try:
+        config = config_from_options(options)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        serve(config, sys.stdout)
+    except OSError as exc:
+        print(f"error: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0

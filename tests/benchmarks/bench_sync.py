@@ -3,7 +3,7 @@
     python -m tests.benchmarks.bench_sync            # every scenario (about 5 minutes)
     python -m tests.benchmarks.bench_sync --quick    # smaller sizes, for a smoke run
 
-Each scenario starts `manage.py tajo_sandbox` in its own process (so it never competes with the
+Each scenario starts `python -m sandbox` in its own process (so it never competes with the
 worker for the GIL), a fresh PostgreSQL database, and runs the sync as a worker would:
 `manage.py tajo_sync --inline` in a separate process whose peak RSS is read from the kernel.
 Not a test: nothing here asserts; targets are printed beside the figures.
@@ -75,8 +75,8 @@ def start_sandbox(
 ) -> Sandbox:
     args = [
         sys.executable,
-        "manage.py",
-        "tajo_sandbox",
+        "-m",
+        "sandbox",
         "--port",
         "0",
         "--contacts",

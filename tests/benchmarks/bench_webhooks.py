@@ -8,7 +8,7 @@
    AC-shaped `update` bodies for a fixed time. Printed: accepted webhooks per second, p50 and
    p99 latency, and a check that every accepted webhook is one stored, queued event.
    Target: at least 500 accepted/s with p99 under 100 ms.
-2. Intake to Brevo: the sandbox (`manage.py tajo_sandbox`, ActiveCampaign at its default
+2. Intake to Brevo: the sandbox (`python -m sandbox`, ActiveCampaign at its default
    5 requests/s) posts real webhooks to the gunicorn process as contacts change; one RQ worker
    (`manage.py tajo_worker`) applies them. Printed: delay from intake to the Brevo write
    (p50, p95, max) for changes paced one a second, and for a burst that queues behind the AC budget.
@@ -253,7 +253,7 @@ print("RESULT " + json.dumps(rows))
 
 def start_sandbox() -> tuple[subprocess.Popen, dict[str, str]]:
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "tajo_sandbox", "--port", "0", "--contacts", "300", "--ac-rate", "5"],
+        [sys.executable, "-m", "sandbox", "--port", "0", "--contacts", "300", "--ac-rate", "5"],
         cwd=ROOT,
         env=_env(),
         stdout=subprocess.PIPE,

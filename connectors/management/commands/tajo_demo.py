@@ -1,7 +1,9 @@
 """`manage.py tajo_demo`: everything a newcomer needs on one machine, with no servers installed.
 
-Starts the ActiveCampaign and Brevo sandbox, a Redis server of its own (unless REDIS_URL is
-set; see `tajo_site.embedded_queue`), migrates the database, seeds a demo tenant whose connection
+Starts the ActiveCampaign and Brevo sandbox (`python -m sandbox`, its own process: the product
+never imports the simulators, which come with the `demo` install extra), a Redis server of its own
+(unless REDIS_URL is set; see `tajo_site.embedded_queue`), migrates the database, seeds a demo
+tenant whose connection
 points at the sandbox, writes `var/demo.env` so that `manage.py` in another terminal talks to the
 same database and queue, then runs the web server and a worker until Ctrl-C or SIGTERM. When
 one of its parts dies, it stops the others and exits with an error.
@@ -10,11 +12,15 @@ one of its parts dies, it stops the others and exits with an error.
 from __future__ import annotations
 
 import os
+import queue
+import re
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -30,6 +36,67 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(settings.BASE_DIR))
     except ValueError:
         return str(path)
+
+
+# The two lines `python -m sandbox` prints once it accepts connections.
+_ANNOUNCED = re.compile(r"^(ActiveCampaign|Brevo): api_url=(\S+) api_key=(\S+)$")
+SANDBOX_START_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class SandboxProcess:
+    """The sandbox the demo runs: its process and the URLs and keys it announced."""
+
+    process: subprocess.Popen
+    ac_api_url: str
+    ac_key: str
+    brevo_api_url: str
+    brevo_key: str
+
+
+def sandbox_start(*, port: int, contacts: int, options: dict) -> SandboxProcess:
+    """Start `python -m sandbox` and wait for its two address lines; CommandError if none come."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--contacts", str(contacts), "--ac-rate", "5"],
+        cwd=settings.BASE_DIR,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        # Its errors reach the demo's terminal; a pipe nobody reads could fill up and stall it.
+        stdout=subprocess.PIPE,
+        text=True,
+        **options,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_two() -> None:
+        # A thread, not select(): the text pipe's buffer may already hold both lines.
+        for _ in range(2):
+            lines.put(process.stdout.readline())
+
+    threading.Thread(target=read_two, daemon=True, name="sandbox-announce").start()
+    announced: dict[str, tuple[str, str]] = {}
+    deadline = time.monotonic() + SANDBOX_START_SECONDS
+    # A sandbox that never answers (a missing extra, a port taken meanwhile) must not hang the demo.
+    while len(announced) < 2:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if not (found := _ANNOUNCED.match(line.strip())):
+            break
+        announced[found[1]] = (found[2], found[3])
+    if len(announced) < 2:
+        process.kill()
+        process.wait()
+        raise CommandError(
+            f"the sandbox did not start (exit code {process.returncode}); see its message above"
+        )
+    return SandboxProcess(
+        process=process,
+        ac_api_url=announced["ActiveCampaign"][0],
+        ac_key=announced["ActiveCampaign"][1],
+        brevo_api_url=announced["Brevo"][0],
+        brevo_key=announced["Brevo"][1],
+    )
 
 
 class _Stop(Exception):
@@ -53,10 +120,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed-only", action="store_true", help="seed and exit (no servers)")
 
     def handle(self, *args, **options) -> None:
-        from sandbox.config import SandboxConfig
-        from sandbox.server import SandboxServer
         from tajo_site import demo_env
-        from tajo_site.embedded_queue import EmbeddedQueueError, EmbeddedRedis, free_port
+        from tajo_site.embedded_queue import (
+            EmbeddedQueueError,
+            EmbeddedRedis,
+            child_process_options,
+            free_port,
+        )
 
         var = Path(settings.BASE_DIR) / "var"
         var.mkdir(exist_ok=True)
@@ -69,7 +139,7 @@ class Command(BaseCommand):
         # From here on SIGTERM unwinds like Ctrl-C, so every part started below is stopped.
         previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         redis: EmbeddedRedis | None = None
-        sandbox = None
+        sandbox: SandboxProcess | None = None
         children: dict[str, subprocess.Popen] = {}
         env_file = demo_env.default_path()
         try:
@@ -85,10 +155,11 @@ class Command(BaseCommand):
                 for queue in settings.RQ_QUEUES.values():
                     queue["URL"] = redis_url
                 self.stdout.write(f"Queue: Redis at {redis_url} ({redis.binary.source} {redis.binary.path})")
-            sandbox_config = SandboxConfig(
-                port=free_port(options["sandbox_port"]), contacts=options["contacts"], ac_rate=5.0
+            sandbox = sandbox_start(
+                port=free_port(options["sandbox_port"]),
+                contacts=options["contacts"],
+                options=child_process_options(),
             )
-            sandbox = SandboxServer(sandbox_config).start()
             self.stdout.write(
                 f"Sandbox: ActiveCampaign {sandbox.ac_api_url} · Brevo {sandbox.brevo_api_url}"
             )
@@ -105,8 +176,6 @@ class Command(BaseCommand):
             env = dict(os.environ, **values)
             demo_env.write(env_file, values)
             manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-            from tajo_site.embedded_queue import child_process_options
-
             children["worker"] = subprocess.Popen(
                 [*manage, "tajo_worker"], env=env, **child_process_options()
             )
@@ -140,23 +209,21 @@ class Command(BaseCommand):
             demo_env.remove(env_file)
             self._stop_children(children)
             if sandbox is not None:
-                sandbox.stop()
+                # After the worker (a slice in flight still reaches the sandbox), before Redis.
+                self._stop_children({"sandbox": sandbox.process})
             if redis is not None:
                 redis.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def _watch(self, children: dict[str, subprocess.Popen], redis, sandbox) -> str:
+    def _watch(self, children: dict[str, subprocess.Popen], redis, sandbox: SandboxProcess) -> str:
         """Block until one part of the demo is gone; returns its name."""
         while True:
-            for name, child in children.items():
+            for name, child in {**children, "sandbox": sandbox.process}.items():
                 if child.poll() is not None:
                     return f"{name} (exit code {child.returncode})"
             if redis is not None and not redis.alive():
                 return "Redis server"
-            thread = getattr(sandbox, "_thread", None)
-            if thread is None or not thread.is_alive():
-                return "sandbox"
             time.sleep(0.2)
 
     def _stop_children(self, children: dict[str, subprocess.Popen]) -> None:
@@ -176,7 +243,7 @@ class Command(BaseCommand):
                     child.kill()
                     child.wait()
 
-    def _seed(self, sandbox) -> str:
+    def _seed(self, sandbox: SandboxProcess) -> str:
         """Users and the demo tenant; its connection and mapping come from docs/examples/demo.yaml."""
         from mappings.yaml_config import config_import
         from tenants.models import Membership, Role, Tenant

@@ -36,7 +36,7 @@ def _test_database_url() -> str:
 
 # Ctrl-C and SIGTERM: scripts/demo-check stops the demo with each (CI runs it); here, the death of
 # one part, which only this test provokes.
-@pytest.mark.parametrize("ending", ["worker dies"])
+@pytest.mark.parametrize("ending", ["worker dies", "sandbox dies"])
 def test_demo_stops_everything(tmp_path, ending) -> None:
     port, sandbox_port = free_port(), free_port()
     env_file = tmp_path / "demo.env"
@@ -64,10 +64,12 @@ def test_demo_stops_everything(tmp_path, ending) -> None:
         redis_port = urlsplit(values["REDIS_URL"]).port
         assert values["TAJO_DEMO_PID"] == str(demo.pid)
         children = psutil.Process(demo.pid).children(recursive=True)
-        assert len(children) >= 3, "Redis server, worker and web server"
-        if ending == "worker dies":
-            worker = next(c for c in psutil.Process(demo.pid).children() if "tajo_worker" in c.cmdline())
-            worker.kill()
+        assert len(children) >= 4, "Redis server, sandbox, worker and web server"
+        if ending.endswith(" dies"):
+            # The sandbox runs as `python -m sandbox`, the worker as `manage.py tajo_worker`.
+            marker = {"worker dies": "tajo_worker", "sandbox dies": "sandbox"}[ending]
+            part = next(c for c in psutil.Process(demo.pid).children() if marker in c.cmdline())
+            part.kill()
         else:
             demo.send_signal(signal.SIGINT)
         code = demo.wait(60)
@@ -76,8 +78,8 @@ def test_demo_stops_everything(tmp_path, ending) -> None:
             demo.kill()
             demo.wait()
     text = log.read_text()
-    if ending == "worker dies":
-        assert code != 0 and "the demo's worker (exit code" in text, text[-2000:]
+    if ending.endswith(" dies"):
+        assert code != 0 and f"the demo's {ending.removesuffix(' dies')} (exit code" in text, text[-2000:]
     else:
         assert code == 0, text[-2000:]
     _, alive = psutil.wait_procs(children, timeout=10)

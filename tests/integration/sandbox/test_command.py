@@ -1,4 +1,4 @@
-"""``manage.py tajo_sandbox`` as a real subprocess: the two lines, serving, clean errors."""
+"""``python -m sandbox`` as a real subprocess: the two lines, serving, clean errors."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ BREVO_LINE = re.compile(r"^Brevo: api_url=(http://127\.0\.0\.1:(\d+)/v3) api_key
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, str(ROOT / "manage.py"), "tajo_sandbox", *args]
+    return [sys.executable, "-m", "sandbox", *args]
 
 
 def env() -> dict[str, str]:
@@ -64,5 +64,5 @@ def test_bad_arguments_fail_with_one_line() -> None:
         done = subprocess.run(command(*args), cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60)
         assert done.returncode != 0, args
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and lines[0].startswith("CommandError: "), done.stderr
+        assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
         assert "Traceback" not in done.stderr
