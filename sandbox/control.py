@@ -99,7 +99,7 @@ class Control:
         sb = self.sandbox
         body: dict[str, Any] = {
             "requests": sb.stats.snapshot(),
-            "brevo": sb.brevo.counts() if sb.brevo is not None else {},
+            "brevo": sb.brevo.counts(),
             "ac": self.ac.counts(),
             "faults": dict(sb.faults.injected) if sb.faults is not None else {},
             "log": {"size": len(sb.stats.log), "capacity": sb.stats.log.maxlen},
@@ -125,7 +125,7 @@ class Control:
     async def brevo_contact(self, request: Request) -> Response:
         email = request.query_params.get("email", "")
         brevo = self.sandbox.brevo
-        contact = brevo.contact_by_email(email) if brevo is not None and email else None
+        contact = brevo.contact_by_email(email) if email else None
         if contact is None:
             return JSONBody({"message": "Contact does not exist"}, status_code=404)
         return JSONBody(contact)

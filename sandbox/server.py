@@ -19,16 +19,12 @@ from starlette.routing import BaseRoute, Mount
 
 from sandbox.ac_api import ACApi
 from sandbox.ac_state import ACState
+from sandbox.brevo import BrevoSimulator
 from sandbox.config import SandboxConfig
 from sandbox.control import control_routes
 from sandbox.faults import FaultInjector, FaultPlan
 from sandbox.stats import RequestStats, StatsRecorder
 from sandbox.webhooks import WebhookSender, webhook_routes
-
-try:  # the Brevo simulator lives in its own module and may be absent in a partial checkout
-    from sandbox.brevo import BrevoSimulator
-except ImportError:  # pragma: no cover - depends on the checkout
-    BrevoSimulator = None  # type: ignore[assignment,misc]
 
 
 class Sandbox:
@@ -41,14 +37,12 @@ class Sandbox:
         )
         self.ac.clock.filter_zone = config.ac_filter_zone
         self.ac_api = ACApi(self.ac)
-        self.brevo: Any = None
-        if BrevoSimulator is not None:
-            self.brevo = BrevoSimulator(
-                api_key=config.brevo_key,
-                limits=config.brevo_limits,
-                seed_default=config.brevo_seed_default,
-                legacy=config.brevo_legacy,
-            )
+        self.brevo = BrevoSimulator(
+            api_key=config.brevo_key,
+            limits=config.brevo_limits,
+            seed_default=config.brevo_seed_default,
+            legacy=config.brevo_legacy,
+        )
         self.stats = RequestStats(config.request_log_size)
         self.faults: FaultPlan | None = None  # set by build_app
         self.webhooks = WebhookSender(self.ac, seed=config.seed)  # posts AC webhooks on changes
@@ -76,8 +70,7 @@ def build_app(config: SandboxConfig | None = None) -> SandboxApp:
     )
     routes: list[BaseRoute] = [*control_routes(sandbox), *webhook_routes(sandbox)]
     routes.append(Mount("/api/3", app=ac_app))
-    if sandbox.brevo is not None:
-        routes.append(Mount("/v3", routes=sandbox.brevo.routes()))
+    routes.append(Mount("/v3", routes=sandbox.brevo.routes()))
     prefixes = {"ac": ("/api/3",), "brevo": ("/v3",), "both": ("/api/3", "/v3")}[config.fault_scope]
     sandbox.faults = FaultPlan(
         config.faults, seed=config.seed, prefixes=prefixes, retry_after=config.ac_retry_after_seconds
@@ -202,7 +195,7 @@ class SandboxServer:
         return self.sandbox.ac
 
     @property
-    def brevo(self) -> Any:
+    def brevo(self) -> BrevoSimulator:
         return self.sandbox.brevo
 
     @property

@@ -147,7 +147,7 @@ def test_tiny_slices_resume_without_losing_or_repeating(sandbox, redis_conn, set
 
 
 def test_many_events_go_in_batches_and_refused_ones_fail_alone(redis_conn) -> None:
-    from sandbox.brevo import _Fail
+    from sandbox.brevo.values import Fail
     from sandbox.generator import GeneratorProfile
 
     names = ("trial_started", "plan_upgraded", "webinar_attended", "cart_abandoned")
@@ -159,7 +159,7 @@ def test_many_events_go_in_batches_and_refused_ones_fail_alone(redis_conn) -> No
 
         def refuse_carts(body):  # a 207: these events of the batch refused, the others recorded
             if isinstance(body, dict) and body.get("event_name") == "cart_abandoned":
-                raise _Fail(400, "invalid_parameter", "event cart_abandoned is not accepted")
+                raise Fail(400, "invalid_parameter", "event cart_abandoned is not accepted")
             return validate(body)
 
         simulator._validate_event = refuse_carts
