@@ -34,8 +34,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.ac_api import JSONBody
-from sandbox.ac_state import ACError, not_found
+from sandbox.activecampaign.api.responses import JSONBody
+from sandbox.activecampaign.errors import ACError, not_found
 from sandbox.generator import FIELD_NAMES
 
 if TYPE_CHECKING:

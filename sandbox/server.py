@@ -17,8 +17,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
-from sandbox.ac_api import ACApi
-from sandbox.ac_state import ACState
+from sandbox.activecampaign.api import ACApi
+from sandbox.activecampaign.state import ACState
 from sandbox.brevo import BrevoSimulator
 from sandbox.config import SandboxConfig
 from sandbox.control import control_routes

@@ -43,7 +43,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.ac_state import ACError, ACState, not_found
+from sandbox.activecampaign.errors import ACError, not_found
+from sandbox.activecampaign.state import ACState
 
 if TYPE_CHECKING:
     from sandbox.server import Sandbox

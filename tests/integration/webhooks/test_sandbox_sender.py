@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from connectors.webhooks.parsing import AutomationContactAdded, ContactUpdated, TagAdded, parse_webhook
-from sandbox.ac_state import ACState
+from sandbox.activecampaign.state import ACState
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 from sandbox.webhooks import WebhookSender, automation_enrol, form_pairs

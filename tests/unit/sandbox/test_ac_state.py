@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.ac_state import ACError, ACState
+from sandbox.activecampaign.state import ACError, ACState
 from sandbox.clock import AccountClock
 from sandbox.generator import EPOCH_END
 from sandbox.stats import max_in_window, template_for
