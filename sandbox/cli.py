@@ -10,9 +10,9 @@ from typing import Any, TextIO
 
 import uvicorn
 
+from sandbox.activecampaign.generator.profile import GeneratorProfile
 from sandbox.config import DEFAULT_AC_KEY, DEFAULT_BREVO_KEY, SandboxConfig, parse_brevo_rates
 from sandbox.faults import FaultSpec
-from sandbox.generator import GeneratorProfile
 from sandbox.server import bind_socket, build_app, uvicorn_config
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from sandbox.activecampaign.generator.profile import GeneratorProfile
 from sandbox.faults import FaultSpec
-from sandbox.generator import GeneratorProfile
 
 # Obviously fake keys: they must never look like a real AC (hex) or Brevo key.
 DEFAULT_AC_KEY = "sandbox-ac-key-0001-not-a-real-key"

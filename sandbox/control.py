@@ -36,7 +36,7 @@ from starlette.routing import Route
 
 from sandbox.activecampaign.api.responses import JSONBody
 from sandbox.activecampaign.errors import ACError, not_found
-from sandbox.generator import FIELD_NAMES
+from sandbox.activecampaign.generator.catalog import FIELD_NAMES
 
 if TYPE_CHECKING:
     from sandbox.server import Sandbox

@@ -24,7 +24,7 @@ from sandbox.activecampaign.api.listing import (
 )
 from sandbox.activecampaign.api.responses import JSONBody
 from sandbox.activecampaign.errors import not_found
-from sandbox.generator import Row
+from sandbox.activecampaign.generator.catalog import Row
 
 
 class CatalogRoutes(APIBase):

@@ -22,8 +22,8 @@ from sandbox.activecampaign.api.listing import (
 )
 from sandbox.activecampaign.api.responses import JSONBody
 from sandbox.activecampaign.errors import ACError, not_found
+from sandbox.activecampaign.generator.catalog import Row
 from sandbox.activecampaign.state.tables import Window, in_window
-from sandbox.generator import Row
 
 
 class DealRoutes(APIBase):

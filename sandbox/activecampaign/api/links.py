@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import orjson
 from starlette.requests import Request
 
-from sandbox.generator import Row
+from sandbox.activecampaign.generator.catalog import Row
 
 # ---------------------------------------------------------------------------
 # links

@@ -15,8 +15,8 @@ from sandbox.activecampaign.api.links import (
 )
 from sandbox.activecampaign.api.responses import JSONBody
 from sandbox.activecampaign.errors import ACError
+from sandbox.activecampaign.generator.catalog import Row
 from sandbox.activecampaign.state.store import ChildTable
-from sandbox.generator import Row
 
 MAX_LIMIT = 100
 

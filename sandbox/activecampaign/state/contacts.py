@@ -9,6 +9,8 @@ from bisect import insort
 from typing import Any
 
 from sandbox.activecampaign.errors import missing_attribute, not_found, related_not_found, validation
+from sandbox.activecampaign.generator.account import CHILD_KINDS
+from sandbox.activecampaign.generator.catalog import Row
 from sandbox.activecampaign.state.rows import (
     clean_email,
     field_value_inputs,
@@ -17,10 +19,6 @@ from sandbox.activecampaign.state.rows import (
     unwrap_body,
 )
 from sandbox.activecampaign.state.store import ACStore
-from sandbox.generator import (
-    CHILD_KINDS,
-    Row,
-)
 
 
 class ContactWrites(ACStore):

@@ -5,17 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sandbox import generator as g
 from sandbox.activecampaign.errors import not_found, validation
+from sandbox.activecampaign.generator import catalog as g
+from sandbox.activecampaign.generator.account import CHILD_KINDS
+from sandbox.activecampaign.generator.catalog import Row
 from sandbox.activecampaign.state.rows import (
     int_input,
     unwrap_body,
 )
 from sandbox.activecampaign.state.store import ACStore
-from sandbox.generator import (
-    CHILD_KINDS,
-    Row,
-)
 
 
 class DealWrites(ACStore):

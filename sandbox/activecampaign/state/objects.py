@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sandbox import generator as g
 from sandbox.activecampaign.errors import not_found, related_not_found, validation
+from sandbox.activecampaign.generator.account import CHILD_KINDS
+from sandbox.activecampaign.generator.catalog import Row
+from sandbox.activecampaign.generator.values import record_uuid
 from sandbox.activecampaign.state.rows import (
     int_input,
     record_error,
@@ -15,10 +17,6 @@ from sandbox.activecampaign.state.rows import (
 )
 from sandbox.activecampaign.state.store import WEBHOOK_EVENTS, WEBHOOK_SOURCES, ACStore
 from sandbox.clock import AccountClock
-from sandbox.generator import (
-    CHILD_KINDS,
-    Row,
-)
 
 
 class ObjectWrites(ACStore):
@@ -160,7 +158,7 @@ class ObjectWrites(ACStore):
                     "updatedTimestamp": now,
                 },
             )
-            row["id"] = g.record_uuid(uuid.uuid4().int, row["seq"])
+            row["id"] = record_uuid(uuid.uuid4().int, row["seq"])
             return row, True
 
     # ------------------------------------------------------------------

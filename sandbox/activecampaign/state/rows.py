@@ -8,11 +8,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sandbox import generator as g
 from sandbox.activecampaign.errors import ACError, missing_attribute, validation
-from sandbox.generator import (
-    Row,
-)
+from sandbox.activecampaign.generator import catalog as g
+from sandbox.activecampaign.generator.catalog import Row
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 

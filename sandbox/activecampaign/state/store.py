@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from sandbox import generator as g
 from sandbox.activecampaign.errors import not_found
+from sandbox.activecampaign.generator import catalog as g
+from sandbox.activecampaign.generator.account import CHILD_KINDS, GROUP_KINDS, GROUP_OF, AccountGenerator
+from sandbox.activecampaign.generator.catalog import Row
+from sandbox.activecampaign.generator.profile import GeneratorProfile
 from sandbox.activecampaign.state.rows import (
     list_row,
     schema_row,
@@ -31,14 +34,6 @@ from sandbox.activecampaign.state.tables import (
     merge_page,
 )
 from sandbox.clock import AccountClock
-from sandbox.generator import (
-    CHILD_KINDS,
-    GROUP_KINDS,
-    GROUP_OF,
-    AccountGenerator,
-    GeneratorProfile,
-    Row,
-)
 
 ChangeCallback = Callable[[str, dict[str, Any]], None]
 

@@ -9,11 +9,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sandbox.generator import (
-    CHILD_KINDS,
-    GROUP_KINDS,
-    GROUP_OF,
-)
+from sandbox.activecampaign.generator.account import CHILD_KINDS, GROUP_KINDS, GROUP_OF
 
 # Generated rows kept warm, in contacts and in (contact, group) entries: a whole
 # 100,000-contact benchmark account fits (about 1 GB; under 1.5 GB when full).

@@ -147,8 +147,8 @@ def test_tiny_slices_resume_without_losing_or_repeating(sandbox, redis_conn, set
 
 
 def test_many_events_go_in_batches_and_refused_ones_fail_alone(redis_conn) -> None:
+    from sandbox.activecampaign.generator.profile import GeneratorProfile
     from sandbox.brevo.values import Fail
-    from sandbox.generator import GeneratorProfile
 
     names = ("trial_started", "plan_upgraded", "webinar_attended", "cart_abandoned")
     rules = [EventRule(ac_event_name=name, brevo_event_name=name) for name in names]

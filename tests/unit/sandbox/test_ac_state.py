@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.activecampaign.generator.catalog import EPOCH_END
 from sandbox.activecampaign.state import ACError, ACState
 from sandbox.clock import AccountClock
-from sandbox.generator import EPOCH_END
 from sandbox.stats import max_in_window, template_for
 
 

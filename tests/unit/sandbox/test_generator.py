@@ -7,14 +7,9 @@ import time
 
 import pytest
 
-from sandbox.generator import (
-    CHILD_KINDS,
-    FIELDS,
-    GROUP_OF,
-    LISTS,
-    AccountGenerator,
-    GeneratorProfile,
-)
+from sandbox.activecampaign.generator.account import CHILD_KINDS, GROUP_OF, AccountGenerator
+from sandbox.activecampaign.generator.catalog import FIELDS, LISTS
+from sandbox.activecampaign.generator.profile import GeneratorProfile
 
 EMAIL_OK = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 

@@ -1,341 +1,49 @@
-"""Deterministic AC account data: the default seeded account plus N generated contacts.
-
-Scales to a million contacts without building them up front: per-contact
-counts and dates live in compact arrays (one byte or one double per contact),
-and the rows of contact ``i`` are generated on demand from ``(seed, i)``.
-Row ids of each per-contact collection are contiguous per contact (prefix
-sums), so any id maps back to its contact with one bisect.
-
-The data carries the mess real accounts have: case-variant duplicate emails,
-contacts without email, invalid emails, phones without a country code,
-unicode names, values over 255 characters, MySQL zero-dates, orders without
-products.
-"""
+"""`AccountGenerator`: the rows of contact ``i`` and of its per-contact collections, from
+``(seed, i)``, with counts and dates in compact arrays."""
 
 from __future__ import annotations
 
 import random
-import re
-import unicodedata
 import uuid
 from array import array
 from bisect import bisect_right
-from dataclasses import dataclass, fields
-from datetime import datetime
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
-from sandbox.clock import AccountClock
-
-Row = dict[str, Any]
-
-# Generated data lives between these instants (account time), so a seed always
-# gives the same rows whatever day it runs; live changes come later.
-EPOCH_START = datetime.fromisoformat("2019-01-07T08:00:00-05:00").timestamp()
-EPOCH_END = datetime.fromisoformat("2025-05-30T18:00:00-05:00").timestamp()
-CATALOG_DATE = datetime.fromisoformat("2018-11-05T10:15:44-05:00").timestamp()
-
-# ---------------------------------------------------------------------------
-# The default seeded account (ids are fixed; the connector documentation and
-# the demo refer to these names).
-# ---------------------------------------------------------------------------
-
-USERS = [
-    # id, username, first, last, email
-    ("1", "admin", "Alex", "Admin", "admin@sandbox.example.org"),
-    ("2", "jkim", "Jae", "Kim", "jae.kim@sandbox.example.org"),
-    ("3", "mrossi", "Marta", "Rossi", "marta.rossi@sandbox.example.org"),
-    ("4", "odiallo", "Oumar", "Diallo", "oumar.diallo@sandbox.example.org"),
-]
-DEAL_OWNERS = ("2", "3", "4")
-DEAL_KINDS = ("Annual plan", "Starter pack", "Wholesale order", "Renewal")
-
-LISTS = [
-    ("1", "Main List", "main-list"),
-    ("2", "Newsletter", "newsletter"),
-    ("3", "Customers", "customers"),
-    ("4", "Webinar attendees", "webinar-attendees"),
-    ("5", "Beta testers", "beta-testers"),
-]
-
-# id, title, type, perstag, options
-FIELDS: list[tuple[str, str, str, str, tuple[str, ...]]] = [
-    ("1", "Company", "text", "COMPANY", ()),
-    (
-        "2",
-        "Industry",
-        "dropdown",
-        "INDUSTRY",
-        ("Retail", "Software", "Healthcare", "Education", "Hospitality", "Manufacturing"),
-    ),
-    ("3", "Plan tier", "dropdown", "PLAN_TIER", ("Free", "Starter", "Pro", "Enterprise")),
-    ("4", "City", "text", "CITY", ()),
-    ("5", "Notes", "textarea", "NOTES", ()),
-    ("6", "Birthday", "date", "BIRTHDAY", ()),
-    ("7", "Last purchase at", "datetime", "LAST_PURCHASE_AT", ()),
-    ("8", "Interests", "listbox", "INTERESTS", ("Baking", "Coffee", "Travel", "Design", "Running")),
-    ("9", "Preferred channel", "radio", "PREFERRED_CHANNEL", ("Email", "SMS", "Phone")),
-    ("10", "Newsletter topics", "checkbox", "NEWSLETTER_TOPICS", ("Product news", "Events", "Offers")),
-    ("11", "Customer ID", "hidden", "CUSTOMER_ID", ()),
-    ("12", "Lifetime orders", "number", "LIFETIME_ORDERS", ()),
-]
-# The short names the connector documentation uses for the first fields.
-FIELD_NAMES = {"company": "1", "industry": "2", "plan_tier": "3"}
-
-CONTACT_TAGS = [
-    "vip",
-    "wholesale",
-    "newsletter-signup",
-    "webinar-2024",
-    "churn-risk",
-    "imported-2024-05",
-    "partner",
-    "beta-tester",
-    "trial",
-    "Ünïcode-tag",
-]
-TEMPLATE_TAGS = ["promo-template", "transactional"]
-
-# id, name, reltype, description
-SCORES = [
-    ("1", "Lead score", "contact", "+5 per form, +10 per click"),
-    ("2", "Engagement", "contact", "+10 per open"),
-    ("3", "Deal health", "deal", "+20 when the deal moves forward"),
-]
-CONTACT_SCORES = ("1", "2")
-
-# pipeline id, title, currency, autoassign, [(stage id, title, color)]
-PIPELINES = [
-    (
-        "1",
-        "Sales",
-        "usd",
-        "1",
-        [("1", "Qualified", "32B0FC"), ("2", "Proposal", "E6CE4B"), ("3", "Won", "18D499")],
-    ),
-    (
-        "2",
-        "Renewals",
-        "usd",
-        "0",
-        [("4", "Upcoming", "C481DF"), ("5", "Negotiation", "00ECC5"), ("6", "Renewed", "18D499")],
-    ),
-]
-WON_STAGES = {"3", "6"}
-
-# id, name, status (1 active, 2 inactive), entered, exited
-AUTOMATIONS = [
-    ("1", "Welcome series", "1"),
-    ("2", "Onboarding", "1"),
-    ("3", "Win-back", "2"),
-    ("4", "Abandoned cart", "1"),
-]
-
-EVENT_NAMES = ["trial_started", "plan_upgraded", "webinar_attended", "cart_abandoned", "__pagevisit"]
-
-CONNECTION = {
-    "id": "1",
-    "service": "acme-shop",
-    "externalid": "store-77",
-    "name": "Acme Shop",
-    "logoUrl": "https://shop.example.org/logo.png",
-    "linkUrl": "https://shop.example.org/admin",
-}
-
-SCHEMA_SLUG = "subscription"
-
-# ---------------------------------------------------------------------------
-# Pools
-# ---------------------------------------------------------------------------
-
-FIRST_NAMES = [
-    "Maria",
-    "James",
-    "Aiko",
-    "Oluwaseun",
-    "Sofia",
-    "Liam",
-    "Chen",
-    "Fatima",
-    "Noah",
-    "Emma",
-    "Mateo",
-    "Priya",
-    "Lukas",
-    "Amélie",
-    "José",
-    "Zoë",
-    "Łukasz",
-    "Søren",
-    "Björn",
-    "Ana",
-    "Devon",
-    "Hana",
-    "Ngô",
-    "Siobhán",
-    "Dmitri",
-    "Yusuf",
-    "Chloé",
-    "Kai",
-    "Ines",
-    "Ravi",
-]
-LAST_NAMES = [
-    "Lopez",
-    "Smith",
-    "Tanaka",
-    "Adeyemi",
-    "Rossi",
-    "Murphy",
-    "Wang",
-    "Haddad",
-    "Brown",
-    "Martin",
-    "García",
-    "Patel",
-    "Müller",
-    "Dubois",
-    "Núñez",
-    "O'Brien",
-    "Kowalski",
-    "Øster",
-    "Lindqvist",
-    "Silva",
-    "Ng",
-    "Kim",
-    "Bảo",
-    "Ní Bhriain",
-    "Ivanov",
-    "Yılmaz",
-    "D'Angelo",
-    "渡辺",
-    "Schäfer",
-    "Sharma",
-]
-DOMAINS = ["example.org", "example.com", "example.net", "mail.example.org", "shop.example.com"]
-COMPANIES = [
-    "Lopez Bakery",
-    "Acme Corp",
-    "Müller GmbH",
-    "Tanaka Trading",
-    "Blue Fin Co",
-    "Ng Ceramics",
-    "株式会社サンプル",
-    "Café Rossi",
-    "Nordic Design AB",
-    "Patel & Sons",
-    "",
-    "O'Brien Logistics",
-]
-CITIES = [
-    "Austin",
-    "London",
-    "Paris",
-    "Osaka",
-    "Lagos",
-    "São Paulo",
-    "Zürich",
-    "Kraków",
-    "Hà Nội",
-    "Montréal",
-    "Reykjavík",
-    "Cork",
-]
-PRODUCTS = [
-    ("SKU-CROIS-12", "Croissant box (12)", "Pastry", 2400),
-    ("SKU-MUG-01", "Ceramic mug", "Homeware", 1800),
-    ("SKU-BEAN-1K", "Coffee beans 1kg", "Coffee", 3200),
-    ("SKU-APRON", "Linen apron", "Homeware", 4500),
-    ("SKU-GIFT-50", "Gift card 50", "Gift cards", 5000),
-    ("SKU-TART", "Fruit tart", "Pastry", 2900),
-]
-# Every generated email, valid or not, carries its contact number ({n}) and no other digit,
-# so a lookup by email finds its contact without an index over a million rows.
-INVALID_EMAILS = [
-    "{l}{n}@@{d}",
-    "{f}.{l}{n}.{d}",
-    "{f}{n}@{l}",
-    "{f} {l}{n}@{d}",
-    "{f}.{l}{n}@{d}.",
-    "{n}@{d}",
-]
-LONG_NOTE = (
-    "Long-time customer who prefers phone calls in the morning; asked about wholesale pricing, "
-    "seasonal boxes and gift cards; see the attached history for earlier orders and complaints. "
+from sandbox.activecampaign.generator.catalog import (
+    AUTOMATIONS,
+    CONNECTION,
+    CONTACT_SCORES,
+    CONTACT_TAGS,
+    DEAL_KINDS,
+    DEAL_OWNERS,
+    EPOCH_END,
+    EPOCH_START,
+    EVENT_NAMES,
+    FIELDS,
+    LISTS,
+    PIPELINES,
+    WON_STAGES,
+    Row,
 )
-
-
-@dataclass(frozen=True)
-class GeneratorProfile:
-    """Fixed per-contact counts for benchmarks; None keeps the realistic random spread.
-
-    ``GeneratorProfile.parse("fields=5,tags=3,lists=2")`` gives every contact
-    exactly 5 custom field values, 3 tags and 2 list memberships.
-    """
-
-    fields: int | None = None
-    tags: int | None = None
-    lists: int | None = None
-    scores: int | None = None
-    automations: int | None = None
-    events: int | None = None
-    deals: int | None = None
-    orders: int | None = None
-    products: int | None = None  # per order
-    records: int | None = None
-    mess: float = 0.08  # share of contacts carrying a data problem
-
-    _MAX = {
-        "fields": len(FIELDS),
-        "tags": len(CONTACT_TAGS),
-        "lists": len(LISTS),
-        "scores": len(CONTACT_SCORES),
-        "automations": len(AUTOMATIONS),
-        "events": 20,
-        "deals": 20,
-        "orders": 20,
-        "products": 20,
-        "records": 5,
-    }
-
-    def __post_init__(self) -> None:
-        for name, cap in self._MAX.items():
-            value = getattr(self, name)
-            if value is not None and not 0 <= value <= cap:
-                raise ValueError(f"profile {name} must be between 0 and {cap}, not {value}")
-        if not 0.0 <= self.mess <= 1.0:
-            raise ValueError(f"profile mess must be between 0 and 1, not {self.mess}")
-
-    @classmethod
-    def parse(cls, spec: str | None) -> GeneratorProfile:
-        """Parse ``fields=5,tags=3,lists=2,mess=0``; raise ValueError naming the bad part."""
-        if not spec or not spec.strip():
-            return cls()
-        names = {f.name for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for raw in spec.split(","):
-            part = raw.strip()
-            if not part:
-                continue
-            name, sep, value = part.partition("=")
-            name = name.strip()
-            if not sep or name not in names:
-                raise ValueError(f"bad profile part {part!r}: expected one of {', '.join(sorted(names))}=N")
-            try:
-                values[name] = float(value) if name == "mess" else int(value)
-            except ValueError:
-                raise ValueError(f"bad profile part {part!r}: not a number") from None
-        return cls(**values)
-
-    def __str__(self) -> str:
-        parts = [
-            f"{f.name}={getattr(self, f.name)}"
-            for f in fields(self)
-            if f.name != "mess" and getattr(self, f.name) is not None
-        ]
-        return ",".join([*parts, f"mess={self.mess:g}"])
-
+from sandbox.activecampaign.generator.pools import (
+    COMPANIES,
+    DOMAINS,
+    FIRST_NAMES,
+    INVALID_EMAILS,
+    LAST_NAMES,
+    PRODUCTS,
+)
+from sandbox.activecampaign.generator.profile import GeneratorProfile
+from sandbox.activecampaign.generator.values import (
+    DIGITS,
+    ascii_fold,
+    random_field_value,
+    random_phone,
+    record_uuid,
+)
+from sandbox.clock import AccountClock
 
 # Per-contact collections, in the order their rows are generated.
 CHILD_KINDS = (
@@ -532,14 +240,14 @@ class AccountGenerator:
         rng = random.Random(self.seed * 1_000_003 + i)
         first = rng.choice(FIRST_NAMES)
         last = rng.choice(LAST_NAMES)
-        local = f"{_ascii(first)}.{_ascii(last)}{i + 1}".lower()
+        local = f"{ascii_fold(first)}.{ascii_fold(last)}{i + 1}".lower()
         email = f"{local}@{rng.choice(DOMAINS)}"
         return first, last, email, rng
 
     def _identity(self, i: int) -> tuple[str, str, str, str, str]:
         """(first name, last name, email, phone, mess kind) of contact index ``i``."""
         first, last, email, rng = self._base_identity(i)
-        phone = _phone(rng)
+        phone = random_phone(rng)
         mess = ""
         if self.is_messy(i):
             mess = rng.choice(
@@ -569,7 +277,7 @@ class AccountGenerator:
             elif mess == "invalid_email":
                 pattern = rng.choice(INVALID_EMAILS)
                 email = pattern.format(
-                    f=_ascii(first).lower(), l=_ascii(last).lower(), n=i + 1, d=rng.choice(DOMAINS)
+                    f=ascii_fold(first).lower(), l=ascii_fold(last).lower(), n=i + 1, d=rng.choice(DOMAINS)
                 )
             elif mess == "local_phone":
                 phone = rng.choice(("5125550143", "(512) 555-0143", "06 12 34 56 78", "020 7946 0958"))
@@ -589,7 +297,7 @@ class AccountGenerator:
         The number in the address names the contact; case-variant duplicates of
         it sit in the run of messy contacts right after it.
         """
-        m = _DIGITS.search(email)
+        m = DIGITS.search(email)
         if not m:
             return []
         k = int(m.group()) - 1
@@ -693,7 +401,7 @@ class AccountGenerator:
             chosen = sorted(rng.sample(range(len(FIELDS)), self.counts["fieldValues"][i]))
             for idx in chosen:
                 fid, _title, ftype, _tag, options = FIELDS[idx]
-                value = _field_value(rng, ftype, options, clock, long=long_values)
+                value = random_field_value(rng, ftype, options, clock, long=long_values)
                 fv_c = between(cdate, udate)
                 out["fieldValues"].append(
                     {
@@ -1009,60 +717,3 @@ class AccountGenerator:
                     }
                 )
         return out
-
-
-_DIGITS = re.compile(r"\d+")
-
-
-def record_uuid(random_bits: int, seq: int) -> str:
-    """A v4-looking UUID whose last 12 hex digits are the record's sequence number (cheap lookup)."""
-    return str(uuid.UUID(int=(random_bits >> 48 << 48) | seq, version=4))
-
-
-@lru_cache(maxsize=1024)
-def _ascii(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    cleaned = "".join(ch for ch in folded if ch.isalnum())
-    return cleaned or "contact"
-
-
-def _phone(rng: random.Random) -> str:
-    # Numbers come from spaces large enough that two contacts rarely share one by chance (real
-    # accounts mostly don't); deliberate shared and local numbers are part of the "mess" kinds.
-    kind = rng.random()
-    if kind < 0.15:
-        return ""
-    if kind < 0.7:
-        return f"+1{rng.choice(('512', '415', '617', '303', '206'))}{rng.randint(2000000, 9999999)}"
-    if kind < 0.85:
-        return f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}"
-    return f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
-
-
-def _field_value(
-    rng: random.Random, ftype: str, options: tuple[str, ...], clock: AccountClock, *, long: bool
-) -> str | None:
-    if rng.random() < 0.04:
-        return rng.choice(("", None))
-    if ftype == "text":
-        return rng.choice(COMPANIES + CITIES)
-    if ftype == "textarea":
-        return (
-            LONG_NOTE * 3
-            if long or rng.random() < 0.05
-            else rng.choice(("Prefers email", "VIP since 2021", ""))
-        )
-    if ftype == "date":
-        return f"{rng.randint(1950, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    if ftype == "datetime":
-        return clock.iso(EPOCH_START + (EPOCH_END - EPOCH_START) * rng.random())
-    if ftype in ("dropdown", "radio"):
-        return rng.choice(options)
-    if ftype in ("listbox", "checkbox"):
-        picked = sorted(rng.sample(options, rng.randint(1, len(options))), key=options.index)
-        return "||" + "||".join(picked) + "||"
-    if ftype == "hidden":
-        return f"crm-{rng.randint(0, 999999):06d}"
-    if ftype == "number":
-        return str(rng.choice((rng.randint(0, 40), round(rng.random() * 100, 2))))
-    return ""
