@@ -39,7 +39,7 @@ from sandbox.activecampaign.errors import ACError, not_found
 from sandbox.activecampaign.generator.catalog import FIELD_NAMES
 
 if TYPE_CHECKING:
-    from sandbox.server import Sandbox
+    from sandbox.instance import Sandbox
 
 
 def control_routes(sandbox: Sandbox) -> list[Route]:

@@ -17,35 +17,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
-from sandbox.activecampaign.api import ACApi
 from sandbox.activecampaign.state import ACState
 from sandbox.brevo import BrevoSimulator
 from sandbox.config import SandboxConfig
 from sandbox.control import control_routes
 from sandbox.faults import FaultInjector, FaultPlan
+from sandbox.instance import Sandbox
 from sandbox.stats import RequestStats, StatsRecorder
-from sandbox.webhooks import WebhookSender, webhook_routes
-
-
-class Sandbox:
-    """Everything one running sandbox holds."""
-
-    def __init__(self, config: SandboxConfig) -> None:
-        self.config = config
-        self.ac = ACState(
-            seed=config.seed, contacts=config.contacts, profile=config.profile, tz_offset=config.tz_offset
-        )
-        self.ac.clock.filter_zone = config.ac_filter_zone
-        self.ac_api = ACApi(self.ac)
-        self.brevo = BrevoSimulator(
-            api_key=config.brevo_key,
-            limits=config.brevo_limits,
-            seed_default=config.brevo_seed_default,
-            legacy=config.brevo_legacy,
-        )
-        self.stats = RequestStats(config.request_log_size)
-        self.faults: FaultPlan | None = None  # set by build_app
-        self.webhooks = WebhookSender(self.ac, seed=config.seed)  # posts AC webhooks on changes
+from sandbox.webhook_control import webhook_routes
 
 
 class SandboxApp(Starlette):

@@ -15,7 +15,7 @@ from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
-from sandbox.webhooks import form_body
+from sandbox.activecampaign.webhooks import form_body
 from tests.factories import WebhookEventFactory
 from tests.sandbox_helpers import connection_for_sandbox
 

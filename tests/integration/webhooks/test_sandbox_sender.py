@@ -13,7 +13,7 @@ from connectors.webhooks.parsing import AutomationContactAdded, ContactUpdated, 
 from sandbox.activecampaign.state import ACState
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
-from sandbox.webhooks import WebhookSender, automation_enrol, form_pairs
+from sandbox.activecampaign.webhooks import WebhookSender, automation_enrol, form_pairs
 
 
 class Receiver:
