@@ -42,6 +42,18 @@ if TYPE_CHECKING:
     from sandbox.instance import Sandbox
 
 
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object (empty body: {}); an AC-style 400 for anything else."""
+    raw = await request.body()
+    try:
+        data = orjson.loads(raw or b"{}")
+    except orjson.JSONDecodeError:
+        raise ACError(400, {"message": "Malformed JSON body"}) from None
+    if not isinstance(data, dict):
+        raise ACError(400, {"message": "Expected a JSON object"})
+    return data
+
+
 def control_routes(sandbox: Sandbox) -> list[Route]:
     c = Control(sandbox)
     return [
@@ -78,17 +90,6 @@ class Control:
                 return JSONBody(exc.body, status_code=exc.status)
 
         return endpoint
-
-    @staticmethod
-    async def _body(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        try:
-            data = orjson.loads(raw or b"{}")
-        except orjson.JSONDecodeError:
-            raise ACError(400, {"message": "Malformed JSON body"}) from None
-        if not isinstance(data, dict):
-            raise ACError(400, {"message": "Expected a JSON object"})
-        return data
 
     # -- observation -------------------------------------------------------
 
@@ -199,7 +200,7 @@ class Control:
         return JSONBody(self._snapshot(request.path_params["id"]))
 
     async def contact_create(self, request: Request) -> Response:
-        data = await self._body(request)
+        data = await json_object(request)
         contact, _fvs = self.ac.create_contact(self._contact_body(data), source="admin")
         cid = int(contact["id"])
         for tag in data.get("tags") or []:
@@ -210,7 +211,7 @@ class Control:
 
     async def contact_change(self, request: Request) -> Response:
         cid = request.path_params["id"]
-        data = await self._body(request)
+        data = await json_object(request)
         self.ac.update_contact(cid, self._contact_body(data), source="admin")
         # A change to nothing still counts as an edit in the UI: make udate move.
         if not any(k in data for k in ("email", "firstName", "lastName", "phone")) and not data.get("fields"):
@@ -245,7 +246,7 @@ class Control:
 
     async def tag_add(self, request: Request) -> Response:
         cid = request.path_params["id"]
-        data = await self._body(request)
+        data = await json_object(request)
         if not data.get("tag"):
             raise ACError(
                 422,
@@ -271,7 +272,7 @@ class Control:
 
     async def list_set(self, request: Request) -> Response:
         cid = request.path_params["id"]
-        data = await self._body(request)
+        data = await json_object(request)
         if data.get("list") in (None, ""):
             raise ACError(
                 422,
@@ -307,17 +308,17 @@ class Control:
         return JSONBody(self._snapshot(cid))
 
     async def deal_create(self, request: Request) -> Response:
-        data = await self._body(request)
+        data = await json_object(request)
         row = self.ac.create_deal({"deal": data.get("deal", data)}, source="admin")
         return JSONBody({"deal": row}, status_code=201)
 
     async def deal_change(self, request: Request) -> Response:
-        data = await self._body(request)
+        data = await json_object(request)
         row = self.ac.update_deal(request.path_params["id"], {"deal": data.get("deal", data)}, source="admin")
         return JSONBody({"deal": row})
 
     async def list_create(self, request: Request) -> Response:
-        data = await self._body(request)
+        data = await json_object(request)
         name = str(data.get("name") or "").strip()
         if not name:
             raise ACError(

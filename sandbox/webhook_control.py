@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from sandbox.activecampaign.errors import ACError
 from sandbox.activecampaign.webhooks import WebhookSender, automation_enrol
+from sandbox.control import json_object
 
 if TYPE_CHECKING:
     from sandbox.instance import Sandbox
@@ -28,17 +29,6 @@ if TYPE_CHECKING:
 
 def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        data = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError:
-        raise ACError(400, {"message": "Malformed JSON body"}) from None
-    if not isinstance(data, dict):
-        raise ACError(400, {"message": "Expected a JSON object"})
-    return data
 
 
 def webhook_routes(sandbox: Sandbox) -> list[Route]:
@@ -69,7 +59,7 @@ def webhook_routes(sandbox: Sandbox) -> list[Route]:
         )
 
     async def config(request: Request) -> Response:
-        data = await _body(request)
+        data = await json_object(request)
         sender.configure(
             duplicates=data.get("duplicates"),
             reorder_window=data.get("reorder_window"),
@@ -82,19 +72,19 @@ def webhook_routes(sandbox: Sandbox) -> list[Route]:
         return _json({"held": True})
 
     async def release(request: Request) -> Response:
-        data = await _body(request)
+        data = await json_object(request)
         count = sender.release(order=str(data.get("order") or "fifo"), duplicate=bool(data.get("duplicate")))
         return _json({"released": count})
 
     async def flush(request: Request) -> Response:
         import anyio
 
-        data = await _body(request)
+        data = await json_object(request)
         ok = await anyio.to_thread.run_sync(sender.flush, float(data.get("timeout") or 10))
         return _json({"ok": ok, "pending": sender.pending()})
 
     async def enrol(request: Request) -> Response:
-        data = await _body(request)
+        data = await json_object(request)
         if data.get("automation") in (None, ""):
             raise ValueError("automation is required")
         row = automation_enrol(
