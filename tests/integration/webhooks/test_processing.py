@@ -13,9 +13,9 @@ from django.utils import timezone
 from connectors.models import RunMode, SyncRun
 from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from sandbox.activecampaign.webhooks import form_body
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
-from sandbox.activecampaign.webhooks import form_body
 from tests.factories import WebhookEventFactory
 from tests.sandbox_helpers import connection_for_sandbox
 

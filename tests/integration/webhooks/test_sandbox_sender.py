@@ -11,9 +11,9 @@ import pytest
 
 from connectors.webhooks.parsing import AutomationContactAdded, ContactUpdated, TagAdded, parse_webhook
 from sandbox.activecampaign.state import ACState
+from sandbox.activecampaign.webhooks import WebhookSender, automation_enrol, form_pairs
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
-from sandbox.activecampaign.webhooks import WebhookSender, automation_enrol, form_pairs
 
 
 class Receiver:

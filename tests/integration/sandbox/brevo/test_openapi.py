@@ -40,7 +40,7 @@ from sandbox.brevo import BrevoSimulator
 
 # The responses and schemas of Brevo's OpenAPI for the routes Tajo calls, kept with the tests
 # (tests/fixtures/reference/extract.py rebuilds them); TAJO_BREVO_OPENAPI points at a full spec instead.
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "reference" / "brevo-openapi.examples.json"
+FIXTURE = Path(__file__).resolve().parents[3] / "fixtures" / "reference" / "brevo-openapi.examples.json"
 SPEC_PATH = Path(os.environ.get("TAJO_BREVO_OPENAPI") or FIXTURE)
 KEY = "xkeysib-sandbox-openapi-not-a-real-key"
 

@@ -49,7 +49,7 @@ from sandbox.server import SandboxServer
 
 # The examples of ActiveCampaign's OpenAPI for the endpoints below, kept with the tests
 # (tests/fixtures/reference/extract.py rebuilds them); TAJO_AC_OPENAPI points at a full spec instead.
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "reference"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "reference"
 FIXTURE = FIXTURES / "activecampaign-openapi.examples.json"
 SPEC_PATH = Path(os.environ.get("TAJO_AC_OPENAPI") or FIXTURE)
 
