@@ -9,7 +9,7 @@ lock: the server thread and a test thread may both call in.
 Mutations call the `on_change(event_type, payload)` callbacks with AC webhook
 event names (``subscribe``, ``unsubscribe``, ``update``, ``contact_tag_added``,
 ``contact_tag_removed``, ``deal_add``, ``deal_update``, ``list_add``) so a
-webhook sender can be attached later without touching this module.
+webhook sender can be attached later without touching the state.
 """
 
 from __future__ import annotations
