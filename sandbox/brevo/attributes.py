@@ -1,4 +1,4 @@
-"""Brevo contact attributes: list, create, update, delete (reference §4)."""
+"""Brevo contact attributes: list, create, update, delete (reference §3)."""
 
 from __future__ import annotations
 

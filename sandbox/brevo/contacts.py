@@ -1,4 +1,4 @@
-"""Brevo contacts: create, update, get, delete, list and the batch update (reference §2-3)."""
+"""Brevo contacts: create, update, get, delete, list and the batch update (reference §2.1-2.7)."""
 
 from __future__ import annotations
 

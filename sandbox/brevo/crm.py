@@ -1,4 +1,4 @@
-"""Brevo CRM: pipelines and deals, with their attributes and contact links (reference §7)."""
+"""Brevo CRM: pipelines and deals, with their attributes and contact links (reference §6)."""
 
 from __future__ import annotations
 

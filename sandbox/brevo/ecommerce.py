@@ -1,4 +1,4 @@
-"""Brevo e-commerce: activation and orders, one or a batch (reference §8)."""
+"""Brevo e-commerce: activation and orders, one or a batch (reference §7)."""
 
 from __future__ import annotations
 

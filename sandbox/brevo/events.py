@@ -1,4 +1,4 @@
-"""Brevo custom events: one, a batch, and the listing (reference §6)."""
+"""Brevo custom events: one, a batch, and the listing (reference §5)."""
 
 from __future__ import annotations
 

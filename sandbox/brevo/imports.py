@@ -1,4 +1,4 @@
-"""Brevo contact imports and the processes they run as (reference §5): queued, then in process,
+"""Brevo contact imports and the processes they run as (reference §2.8-2.9): queued, then in process,
 then completed, with CSV reports and an optional notify URL."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Brevo simulator contacts: create, upsert, identifiers, attributes, update, list, batch (reference §2-3)."""
+"""Brevo simulator contacts: create, upsert, identifiers, attributes, update, list, batch
+(reference §2.1-2.7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Brevo simulator CRM deals: lifecycle, validation, route errors and attributes (reference §7)."""
+"""Brevo simulator CRM deals: lifecycle, validation, route errors and attributes (reference §6)."""
 
 from __future__ import annotations
 

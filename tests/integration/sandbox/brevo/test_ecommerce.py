@@ -1,4 +1,4 @@
-"""Brevo simulator orders: upsert, batches, validation, caps and activation (reference §8)."""
+"""Brevo simulator orders: upsert, batches, validation, caps and activation (reference §7)."""
 
 from __future__ import annotations
 

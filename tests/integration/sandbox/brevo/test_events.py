@@ -1,4 +1,4 @@
-"""Brevo simulator events: recording, contact creation, validation, batches (reference §6)."""
+"""Brevo simulator events: recording, contact creation, validation, batches (reference §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Brevo simulator imports and processes: statuses, counters, options, refusals, notify URL (reference §5)."""
+"""Brevo simulator imports and processes: statuses, counters, options, refusals, notify URL
+(reference §2.8-2.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Brevo simulator's authentication answers and rate-limit buckets (reference §1)."""
+"""The Brevo simulator's authentication answers and rate-limit buckets (reference §1.3-1.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Brevo simulator folders, lists, membership reports and attributes (reference §4)."""
+"""Brevo simulator folders, lists, membership reports (reference §4) and attributes (§3)."""
 
 from __future__ import annotations
 
