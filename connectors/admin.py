@@ -1,4 +1,9 @@
-"""Admin for accounts and connections. Declarative: actions call one service and report."""
+"""Admin for accounts, connections, runs and records. Declarative: actions call one service and report.
+
+The connection page is composed of mixins that cooperate through `super()` (URLs, inlines,
+change-form context): the preview and floor pages, the webhooks line and page, and the mapping
+inlines each come from the module that owns them; none of them patches this class.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
+from connectors.preview_admin import ConnectionPreviewMixin, preview_dry_run
 from connectors.records_admin import (
     RUN_BULK_FIELDS,
     CappedCountPaginator,
@@ -29,6 +35,8 @@ from connectors.records_admin import (
     record_search,
 )
 from connectors.selectors import COUNTER_KEYS
+from connectors.webhooks.admin import ConnectionWebhooksMixin
+from mappings.admin import ConnectionMappingsMixin, discover_catalog
 from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
 
 # The admin is the whole product: no public site behind "View site" (it led to a 404).
@@ -56,100 +64,6 @@ class BrevoAccountAdmin(TenantScopedAdmin):
     @admin.display(description="API key")
     def masked_key(self, obj: BrevoAccount) -> str:
         return obj.api_key_masked
-
-
-@admin.register(Connection)
-class ConnectionAdmin(TenantScopedAdmin):
-    form = ConnectionForm
-    list_display = ["__str__", "enabled", "ac_account", "brevo_account", "created_at"]
-    list_filter = ["enabled"]
-    search_fields = ["name", "tenant__slug"]
-    autocomplete_fields = ["ac_account", "brevo_account"]
-    fieldsets = [
-        (None, {"fields": ["tenant", "name", "enabled", "ac_account", "brevo_account"]}),
-        (
-            "What syncs",
-            {
-                "fields": [
-                    "sync_contacts",
-                    "sync_lists",
-                    "sync_deals",
-                    "sync_automations",
-                    "sync_events",
-                    "sync_ecommerce",
-                    "sync_custom_objects",
-                ]
-            },
-        ),
-        (
-            "Options",
-            {
-                "fields": [
-                    "include_custom_fields",
-                    "include_tags",
-                    "include_list_memberships",
-                    "include_scores",
-                    "deals_as_crm_objects",
-                    "default_phone_country",
-                    "incremental_every_minutes",
-                    "brevo_sync_list_id",
-                ]
-            },
-        ),
-        ("Webhooks and logging", {"fields": ["webhook_ip_allowlist", "log_webhooks", "debug", "log_level"]}),
-    ]
-
-    def get_urls(self) -> list:
-        # The list's actions as buttons on the connection page too: same services, same messages.
-        from django.urls import path
-
-        wrap = self.admin_site.admin_view
-        return [
-            path("<path:object_id>/test/", wrap(self.test_view), name="connectors_connection_test"),
-            path("<path:object_id>/run/<str:kind>/", wrap(self.run_view), name="connectors_connection_run"),
-            *super().get_urls(),
-        ]
-
-    def _button_target(self, request: HttpRequest, object_id: str, *, change: bool):
-        from django.core.exceptions import PermissionDenied
-        from django.http import Http404
-
-        if request.method != "POST":
-            raise PermissionDenied
-        connection = self.get_object(request, object_id)
-        if connection is None:
-            raise Http404
-        allowed = (
-            self.has_change_permission(request, connection)
-            if change
-            else self.has_view_permission(request, connection)
-        )
-        if not allowed:
-            raise PermissionDenied
-        return self.get_queryset(request).filter(pk=connection.pk), connection
-
-    def test_view(self, request: HttpRequest, object_id: str):
-        from django.shortcuts import redirect
-
-        queryset, connection = self._button_target(request, object_id, change=True)
-        test_connection(self, request, queryset)
-        return redirect("admin:connectors_connection_change", connection.pk)
-
-    def run_view(self, request: HttpRequest, object_id: str, kind: str):
-        from django.http import Http404
-        from django.shortcuts import redirect
-
-        modes = {
-            "full": (RunMode.FULL, False),
-            "incremental": (RunMode.INCREMENTAL, False),
-            "dry": (RunMode.FULL, True),
-        }
-        if kind not in modes:
-            raise Http404
-        queryset, connection = self._button_target(request, object_id, change=True)
-        mode, dry_run = modes[kind]
-        _start(self, request, queryset, mode=mode, dry_run=dry_run)
-        return redirect("admin:connectors_connection_change", connection.pk)
 
 
 # ----------------------------------------------------------------------------- actions on connections
@@ -205,7 +119,106 @@ def test_connection(modeladmin, request, queryset) -> None:
         modeladmin.message_user(request, format_html("{}:<ul>{}</ul>", connection, lines), level)
 
 
-ConnectionAdmin.actions = [test_connection, run_full, run_incremental, run_dry]
+@admin.register(Connection)
+class ConnectionAdmin(
+    ConnectionPreviewMixin, ConnectionWebhooksMixin, ConnectionMappingsMixin, TenantScopedAdmin
+):
+    form = ConnectionForm
+    change_form_template = "admin/connectors/connection/change_form.html"
+    actions = [test_connection, run_full, run_incremental, run_dry, preview_dry_run, discover_catalog]
+    list_display = ["__str__", "enabled", "ac_account", "brevo_account", "created_at"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "tenant__slug"]
+    autocomplete_fields = ["ac_account", "brevo_account"]
+    fieldsets = [
+        (None, {"fields": ["tenant", "name", "enabled", "ac_account", "brevo_account"]}),
+        (
+            "What syncs",
+            {
+                "fields": [
+                    "sync_contacts",
+                    "sync_lists",
+                    "sync_deals",
+                    "sync_automations",
+                    "sync_events",
+                    "sync_ecommerce",
+                    "sync_custom_objects",
+                ]
+            },
+        ),
+        (
+            "Options",
+            {
+                "fields": [
+                    "include_custom_fields",
+                    "include_tags",
+                    "include_list_memberships",
+                    "include_scores",
+                    "deals_as_crm_objects",
+                    "default_phone_country",
+                    "incremental_every_minutes",
+                    "brevo_sync_list_id",
+                ]
+            },
+        ),
+        (
+            "Webhooks and logging",
+            {"fields": ["webhook_panel", "webhook_ip_allowlist", "log_webhooks", "debug", "log_level"]},
+        ),
+    ]
+    readonly_fields = ["webhook_panel"]  # from ConnectionWebhooksMixin
+
+    def get_urls(self) -> list:
+        # The list's actions as buttons on the connection page too: same services, same messages.
+        from django.urls import path
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/test/", wrap(self.test_view), name="connectors_connection_test"),
+            path("<path:object_id>/run/<str:kind>/", wrap(self.run_view), name="connectors_connection_run"),
+            *super().get_urls(),
+        ]
+
+    def _button_target(self, request: HttpRequest, object_id: str, *, change: bool):
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        if request.method != "POST":
+            raise PermissionDenied
+        connection = self.get_object(request, object_id)
+        if connection is None:
+            raise Http404
+        allowed = (
+            self.has_change_permission(request, connection)
+            if change
+            else self.has_view_permission(request, connection)
+        )
+        if not allowed:
+            raise PermissionDenied
+        return self.get_queryset(request).filter(pk=connection.pk), connection
+
+    def test_view(self, request: HttpRequest, object_id: str):
+        from django.shortcuts import redirect
+
+        queryset, connection = self._button_target(request, object_id, change=True)
+        test_connection(self, request, queryset)
+        return redirect("admin:connectors_connection_change", connection.pk)
+
+    def run_view(self, request: HttpRequest, object_id: str, kind: str):
+        from django.http import Http404
+        from django.shortcuts import redirect
+
+        modes = {
+            "full": (RunMode.FULL, False),
+            "incremental": (RunMode.INCREMENTAL, False),
+            "dry": (RunMode.FULL, True),
+        }
+        if kind not in modes:
+            raise Http404
+        queryset, connection = self._button_target(request, object_id, change=True)
+        mode, dry_run = modes[kind]
+        _start(self, request, queryset, mode=mode, dry_run=dry_run)
+        return redirect("admin:connectors_connection_change", connection.pk)
 
 
 # ----------------------------------------------------------------------------- runs
@@ -460,7 +473,5 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
         return message
 
 
-# Other parts of the connectors app register their admin pages on import.
-from connectors import api_admin as _api_admin  # noqa: E402,F401  (API tokens)
-from connectors import preview_admin as _preview_admin  # noqa: E402,F401  (dry-run preview page)
-from connectors.webhooks import admin as _webhooks_admin  # noqa: E402,F401  (webhook events + connection page)
+# The API tokens' admin lives beside its models; importing it registers it.
+from connectors import api_admin as _api_admin  # noqa: E402,F401

@@ -1,10 +1,10 @@
-"""Pages that look at a connection before a run, attached to the Connection admin (owned by
-`connectors/admin.py`): the dry-run preview and the run's floor.
+"""The connection page's look before a run, as a mixin of the Connection admin: the dry-run
+preview and the run's floor.
 
-Adds two URLs (`<id>/preview/?n=20`, `<id>/floor/`), a "Preview (dry run)" button and a
-"Sync floor" panel on the connection page, and a preview action. Both pages only read
-ActiveCampaign, so anyone who may view the connection may open them, viewers included;
-another tenant's connection is a 404.
+Adds two URLs (`<id>/preview/?n=20`, `<id>/floor/`), the "Sync floor" panel's figures to the
+change form's context, and a preview action (listed by the composed admin in
+`connectors/admin.py`). Both pages only read ActiveCampaign, so anyone who may view the
+connection may open them, viewers included; another tenant's connection is a 404.
 """
 
 from __future__ import annotations
@@ -16,14 +16,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from connectors.admin import ConnectionAdmin
 from connectors.models import Connection
 from connectors.sync.cost import BUCKET_NAMES, describe_seconds
 from connectors.sync.estimate import floor_estimate, floor_recalled, floor_remember
 from connectors.sync.preview import DEFAULT_SAMPLE, MAX_SAMPLE, clamp_sample_size, preview_connection
-
-BASE_TEMPLATE = "admin/connectors/connection/change_form.html"
-TOOLS_TEMPLATE = "admin/connectors/connection/change_form_preview.html"
 
 
 def preview_url(connection: Connection, sample_size: int | None = None) -> str:
@@ -31,55 +27,74 @@ def preview_url(connection: Connection, sample_size: int | None = None) -> str:
     return f"{url}?n={sample_size}" if sample_size else url
 
 
-def connection_preview_view(
-    model_admin: ConnectionAdmin, request: HttpRequest, object_id: str
-) -> HttpResponse:
-    connection = model_admin.get_object(request, object_id)
-    if connection is None or not model_admin.has_view_permission(request, connection):
-        raise Http404
-    size = clamp_sample_size(request.GET.get("n", DEFAULT_SAMPLE))
-    preview = preview_connection(connection=connection, sample_size=size)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": Connection._meta,
-        "original": connection,
-        "title": f"Preview (dry run) of {connection}",
-        "preview": preview,
-        "sample_size": size,
-        "max_sample": MAX_SAMPLE,
-        "back_url": reverse("admin:connectors_connection_change", args=[connection.pk]),
-        "covered": sum(1 for item in preview.coverage if item.ac_ids),
-    }
-    return TemplateResponse(request, "admin/connectors/connection/preview.html", context)
+class ConnectionPreviewMixin:
+    """Preview and floor pages of a connection; cooperates with the other mixins through `super()`."""
 
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/preview/", wrap(self.preview_view), name="connectors_connection_preview"),
+            path("<path:object_id>/floor/", wrap(self.floor_view), name="connectors_connection_floor"),
+            *super().get_urls(),
+        ]
 
-def connection_floor_view(model_admin: ConnectionAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
-    from connectors.exceptions import ApiError
-    from mappings.exceptions import MappingInvalid
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any):
+        # The panel shows the last stored floor only: estimating reads ActiveCampaign, which the
+        # page must not wait for.
+        obj = kwargs.get("obj")
+        if obj is not None:
+            stored = floor_recalled(obj)
+            context["tajo_floor"] = floor_rows(stored) if stored else None
+        return super().render_change_form(request, context, *args, **kwargs)
 
-    connection = model_admin.get_object(request, object_id)
-    if connection is None or not model_admin.has_view_permission(request, connection):
-        raise Http404
-    problems: list[str] = []
-    error = ""
-    stored = None
-    try:
-        stored = floor_remember(connection, floor_estimate(connection))
-    except MappingInvalid as exc:
-        problems = [problem.text() for problem in exc.problems] or [str(exc)]
-    except ApiError as exc:
-        error = exc.operator_message
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": Connection._meta,
-        "original": connection,
-        "title": f"Sync floor of {connection}",
-        "floor": floor_rows(stored) if stored else None,
-        "problems": problems,
-        "error": error,
-        "back_url": reverse("admin:connectors_connection_change", args=[connection.pk]),
-    }
-    return TemplateResponse(request, "admin/connectors/connection/floor.html", context)
+    def _readable(self, request: HttpRequest, object_id: str) -> Connection:
+        connection = self.get_object(request, object_id)
+        if connection is None or not self.has_view_permission(request, connection):
+            raise Http404
+        return connection
+
+    def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        connection = self._readable(request, object_id)
+        size = clamp_sample_size(request.GET.get("n", DEFAULT_SAMPLE))
+        preview = preview_connection(connection=connection, sample_size=size)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": Connection._meta,
+            "original": connection,
+            "title": f"Preview (dry run) of {connection}",
+            "preview": preview,
+            "sample_size": size,
+            "max_sample": MAX_SAMPLE,
+            "back_url": reverse("admin:connectors_connection_change", args=[connection.pk]),
+            "covered": sum(1 for item in preview.coverage if item.ac_ids),
+        }
+        return TemplateResponse(request, "admin/connectors/connection/preview.html", context)
+
+    def floor_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        from connectors.exceptions import ApiError
+        from mappings.exceptions import MappingInvalid
+
+        connection = self._readable(request, object_id)
+        problems: list[str] = []
+        error = ""
+        stored = None
+        try:
+            stored = floor_remember(connection, floor_estimate(connection))
+        except MappingInvalid as exc:
+            problems = [problem.text() for problem in exc.problems] or [str(exc)]
+        except ApiError as exc:
+            error = exc.operator_message
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": Connection._meta,
+            "original": connection,
+            "title": f"Sync floor of {connection}",
+            "floor": floor_rows(stored) if stored else None,
+            "problems": problems,
+            "error": error,
+            "back_url": reverse("admin:connectors_connection_change", args=[connection.pk]),
+        }
+        return TemplateResponse(request, "admin/connectors/connection/floor.html", context)
 
 
 def floor_rows(stored: dict[str, Any]) -> dict[str, Any]:
@@ -115,57 +130,9 @@ def floor_rows(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 @admin.action(description="Preview (dry run): sample records and their Brevo payloads", permissions=["view"])
-def preview_dry_run(modeladmin: ConnectionAdmin, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+def preview_dry_run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> HttpResponse | None:
     connections = list(queryset[:2])
     if len(connections) != 1:
         modeladmin.message_user(request, "Select exactly one connection to preview.", messages.WARNING)
         return None
     return HttpResponseRedirect(preview_url(connections[0]))
-
-
-def _attach_to_connection_admin() -> None:
-    """Add the preview page, its button and its action without replacing ConnectionAdmin."""
-    if getattr(ConnectionAdmin, "_preview_attached", False):
-        return
-    ConnectionAdmin._preview_attached = True
-
-    if preview_dry_run not in (ConnectionAdmin.actions or ()):
-        ConnectionAdmin.actions = [*(ConnectionAdmin.actions or ()), preview_dry_run]
-
-    # The button lives in a template that extends whichever change form was in use before, so
-    # other parts can chain their own buttons the same way.
-    base = ConnectionAdmin.change_form_template or BASE_TEMPLATE
-    ConnectionAdmin.change_form_template = TOOLS_TEMPLATE
-    original_render = ConnectionAdmin.render_change_form
-
-    def render_change_form(
-        self: ConnectionAdmin, request: HttpRequest, context: dict, *args: Any, **kwargs: Any
-    ):
-        context["tajo_preview_base"] = base
-        obj = kwargs.get("obj")
-        if obj is not None:
-            stored = floor_recalled(obj)
-            context["tajo_floor"] = floor_rows(stored) if stored else None
-        return original_render(self, request, context, *args, **kwargs)
-
-    ConnectionAdmin.render_change_form = render_change_form
-
-    original_get_urls = ConnectionAdmin.get_urls
-
-    def get_urls(self: ConnectionAdmin) -> list:
-        view = self.admin_site.admin_view(
-            lambda request, object_id: connection_preview_view(self, request, object_id)
-        )
-        floor = self.admin_site.admin_view(
-            lambda request, object_id: connection_floor_view(self, request, object_id)
-        )
-        return [
-            path("<path:object_id>/preview/", view, name="connectors_connection_preview"),
-            path("<path:object_id>/floor/", floor, name="connectors_connection_floor"),
-            *original_get_urls(self),
-        ]
-
-    ConnectionAdmin.get_urls = get_urls
-
-
-_attach_to_connection_admin()

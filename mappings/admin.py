@@ -1,8 +1,8 @@
 """Admin of the mappings app.
 
-* Mapping rows are edited as inlines on the connection's change page (added to the
-  connections app's ConnectionAdmin below); each row's ids come from catalog dropdowns and a
-  "Checks" column shows what the row maps and what is wrong with it.
+* Mapping rows are edited as inlines on the connection's change page (`ConnectionMappingsMixin`,
+  one of the mixins the Connection admin is composed of); each row's ids come from catalog
+  dropdowns and a "Checks" column shows what the row maps and what is wrong with it.
 * The catalog has a read-only page; buttons on the connection page call one service each
   (discover, check, create a missing Brevo attribute) through `CatalogAdmin.get_urls`.
 * Every mapping model also has its own (read and edit, no add) admin for its audit history.
@@ -22,7 +22,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from connectors.admin import ConnectionAdmin
 from connectors.exceptions import ApiError
 from connectors.models import Connection
 from mappings.catalog import AC, CatalogIndex
@@ -115,7 +114,7 @@ class MappingInline(TenantScopedInline):
     readonly_fields = ["checks"]
     template = "admin/mappings/edit_inline/tabular.html"
 
-    # An inline instance lives for one request (ConnectionAdmin builds them per request), so it
+    # An inline instance lives for one request (the model admin builds them per request), so it
     # may hold that request's catalog indexes.
     def _index(self, request: HttpRequest, connection: Connection | None) -> CatalogIndex | None:
         if connection is None:
@@ -168,26 +167,14 @@ MAPPING_INLINES: list[type[MappingInline]] = [
     _inline(CustomObjectFieldMapping, "Custom object fields → attributes", collapse=True),
 ]
 
-# The connections app owns ConnectionAdmin; the mappings app adds its inlines and action here.
-ConnectionAdmin.inlines = [
-    *[inline for inline in ConnectionAdmin.inlines if not issubclass(inline, MappingInline)],
-    *MAPPING_INLINES,
-]
-if discover_catalog not in (ConnectionAdmin.actions or ()):
-    ConnectionAdmin.actions = [*(ConnectionAdmin.actions or ()), discover_catalog]
 
-_connection_get_inlines = ConnectionAdmin.get_inlines
+class ConnectionMappingsMixin:
+    """The mapping inlines of the Connection admin; cooperates with the other mixins through `super()`."""
 
-
-def _get_inlines(self: ConnectionAdmin, request: HttpRequest, obj: Any = None) -> list:
-    """Mappings need a saved connection (and its catalog): none on the add page."""
-    inlines = _connection_get_inlines(self, request, obj)
-    return list(inlines) if obj is not None else [i for i in inlines if not issubclass(i, MappingInline)]
-
-
-if not getattr(ConnectionAdmin.get_inlines, "adds_mapping_inlines", False):
-    _get_inlines.adds_mapping_inlines = True  # type: ignore[attr-defined]
-    ConnectionAdmin.get_inlines = _get_inlines
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list:
+        # Mappings need a saved connection (and its catalog): none on the add page.
+        inlines = list(super().get_inlines(request, obj))
+        return [*inlines, *MAPPING_INLINES] if obj is not None else inlines
 
 
 # --------------------------------------------------------------------------- list filters
@@ -458,6 +445,7 @@ class MappingRuleAdmin(TenantScopedAdmin):
         if obj.connection_id not in cache:
             cache[obj.connection_id] = MappingChecker(catalog_index_for(obj.connection))
         return cache[obj.connection_id].describe(obj)
+
     list_select_related = ["connection__tenant"]
     readonly_fields = ["connection", "checks"]
 

@@ -1,7 +1,7 @@
-"""Admin for webhook events, and the webhooks page attached to the Connection admin.
+"""Admin for webhook events, and the connection's webhooks as a mixin of the Connection admin.
 
-The Connection admin belongs to `connectors/admin.py`; this module only adds to it (a read-only
-"Webhooks" line in its form and one extra URL), so other apps can keep adding inlines.
+The Connection admin is composed in `connectors/admin.py`; `ConnectionWebhooksMixin` brings the
+read-only "Webhooks" line of its form and the connection's webhooks page (one extra URL).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.timezone import template_localtime
 
-from connectors.admin import ConnectionAdmin
 from connectors.exceptions import ApiError
 from connectors.models import Connection
 from connectors.webhook_models import WebhookEvent, WebhookStatus
@@ -175,7 +174,7 @@ class WebhookEventAdmin(TenantScopedAdmin):
 
 
 @admin.display(description="Webhooks")
-def webhook_panel(model_admin: ConnectionAdmin, obj: Connection | None) -> str:
+def webhook_panel(model_admin: admin.ModelAdmin | None, obj: Connection | None) -> str:
     if obj is None or obj.pk is None:
         return "Save the connection first: its intake URL is created with it."
     page = reverse("admin:connectors_connection_webhooks", args=[obj.pk])
@@ -207,7 +206,7 @@ def store_full_warning(connection: Connection) -> str:
 
 
 def connection_webhooks_view(
-    model_admin: ConnectionAdmin, request: HttpRequest, object_id: str
+    model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str
 ) -> HttpResponse:
     connection = model_admin.get_object(request, object_id)
     if connection is None or not model_admin.has_view_permission(request, connection):
@@ -258,7 +257,7 @@ def connection_webhooks_view(
 
 
 def _handle_post(
-    model_admin: ConnectionAdmin, request: HttpRequest, connection: Connection, base_url: str
+    model_admin: admin.ModelAdmin, request: HttpRequest, connection: Connection, base_url: str
 ) -> None:
     action = request.POST.get("action")
     try:
@@ -294,36 +293,17 @@ def _handle_post(
         model_admin.message_user(request, f"ActiveCampaign refused: {exc.operator_message}", messages.ERROR)
 
 
-def _attach_to_connection_admin() -> None:
-    """Add the webhooks line and page to the existing ConnectionAdmin without replacing it."""
-    if getattr(ConnectionAdmin, "_webhooks_attached", False):
-        return
-    ConnectionAdmin._webhooks_attached = True
-    ConnectionAdmin.webhook_panel = webhook_panel
-    ConnectionAdmin.readonly_fields = (*ConnectionAdmin.readonly_fields, "webhook_panel")
-    fieldsets = [
-        (name, {**opts, "fields": list(opts["fields"])}) for name, opts in ConnectionAdmin.fieldsets or []
-    ]
-    for name, opts in fieldsets:
-        if name == "Webhooks and logging":
-            opts["fields"].insert(0, "webhook_panel")
-            break
-    else:
-        fieldsets.append(("Webhooks", {"fields": ["webhook_panel"]}))
-    ConnectionAdmin.fieldsets = fieldsets
+class ConnectionWebhooksMixin:
+    """The connection's webhooks: its form line and its page; cooperates through `super()`."""
 
-    original_get_urls = ConnectionAdmin.get_urls
+    webhook_panel = webhook_panel
 
-    def get_urls(self: ConnectionAdmin):
-        view = self.admin_site.admin_view(
-            lambda request, object_id: connection_webhooks_view(self, request, object_id)
-        )
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.webhooks_view)
         return [
             path("<path:object_id>/webhooks/", view, name="connectors_connection_webhooks"),
-            *original_get_urls(self),
+            *super().get_urls(),
         ]
 
-    ConnectionAdmin.get_urls = get_urls
-
-
-_attach_to_connection_admin()
+    def webhooks_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return connection_webhooks_view(self, request, object_id)
