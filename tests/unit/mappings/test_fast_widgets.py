@@ -8,14 +8,8 @@ import pytest
 from django import forms
 
 from mappings.catalog import CatalogIndex, Entry
-from mappings.forms import (
-    CatalogSelect,
-    FastCheckboxInput,
-    FastHiddenInput,
-    FastSelect,
-    _attribute_choices,
-    _entry_choices,
-)
+from mappings.forms import _attribute_choices, _entry_choices
+from mappings.widgets import CatalogSelect, FastCheckboxInput, FastHiddenInput, FastSelect
 
 CHOICES = [
     ("", "---------"),
