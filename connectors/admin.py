@@ -25,6 +25,7 @@ from connectors.models import (
     SyncRecord,
     SyncRun,
     Trigger,
+    failures_first,
 )
 from connectors.preview_admin import ConnectionPreviewMixin, preview_dry_run
 from connectors.records_admin import (
@@ -452,17 +453,10 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
 
     def get_ordering(self, request: HttpRequest):
         # One run's records: failures first, then skips, then the rest (the run filter keeps the
-        # sort to that run's rows; the unfiltered list keeps its index-friendly order).
+        # sort to that run's rows and the `rec_run_failures_first` index serves it; the
+        # unfiltered list keeps its index-friendly order).
         if (request.GET.get("run") or request.GET.get("run__id__exact")) and "o" not in request.GET:
-            from django.db.models import Case, IntegerField, Value, When
-
-            rank = Case(
-                When(outcome=Outcome.FAILED, then=Value(0)),
-                When(outcome=Outcome.SKIPPED, then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            )
-            return [rank.asc(), "-pk"]
+            return [failures_first().asc(), "-pk"]
         return super().get_ordering(request)
 
     @admin.display(description="reason", ordering="error_code")

@@ -132,6 +132,25 @@ def test_a_deep_page_finds_its_ids_first_and_shows_the_same_rows(world, monkeypa
     assert [r.pk for r in page.object_list] == expected
 
 
+def test_one_runs_records_come_failures_first_from_their_index(world) -> None:
+    from django.db import connection
+
+    response = _client(world["owner"]).get(RECORDS, {"run": world["run"].pk})
+    shown = [record.outcome for record in _shown(response)]
+    ranks = [0 if o == "failed" else 1 if o == "skipped" else 2 for o in shown]
+    assert ranks == sorted(ranks) and ranks[0] == 0
+
+    # The index serves the sort only if its expression is the admin's, term for term: with
+    # sorting disabled, PostgreSQL still sorts (at a prohibitive cost) when no index matches.
+    query = response.context["cl"].queryset[:100]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "rec_run_failures_first" in plan and "Sort" not in plan, plan
+
+
 # ----------------------------------------------------------------------------- query counts
 
 # The most queries a page may make. A superuser: session, user, (for a search: the tenant ids),
