@@ -331,9 +331,13 @@ class MappingFormSet(BaseInlineFormSet):
     """Checks duplicates across every mapping formset of the page (two sources, one attribute)."""
 
     sibling_registry: ClassVar[list | None] = None
+    # A kind the page lists read-only: shown, its formset carries no rows (a save of it changes none).
+    compact: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("error_class", QuietErrorList)
+        if self.compact and kwargs.get("data") is None and kwargs.get("queryset") is not None:
+            kwargs["queryset"] = kwargs["queryset"].none()
         super().__init__(*args, **kwargs)
         if self.sibling_registry is not None:
             self.sibling_registry.append(self)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from connectors.models import SyncRecord
 from connectors.records_admin import CappedCountPaginator
 from mappings.models import Catalog, CatalogItem, CustomFieldMapping, ListMapping
+from tests.admin_forms import admin_form_data
 from tests.factories import ConnectionFactory, MembershipFactory, SyncRunFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -227,6 +228,9 @@ def _mappings(connection, numbers: range) -> None:
     ListMapping.objects.bulk_create(ListMapping(**common, ac_list_id=n, brevo_list_id=n) for n in numbers)
 
 
+EDIT_BOTH = "?edit=customfieldmappings&edit=listmappings"
+
+
 @pytest.mark.parametrize("who", ["owner", "superuser"])
 def test_connection_page_queries_do_not_grow_with_its_mapping_rows(
     world, who, django_assert_max_num_queries
@@ -236,11 +240,11 @@ def test_connection_page_queries_do_not_grow_with_its_mapping_rows(
     _catalog(world["connection"])
     _mappings(world["connection"], range(1, 4))
     with django_assert_max_num_queries(40) as few:
-        small = client.get(url)
+        small = client.get(url + EDIT_BOTH)
     assert small.status_code == 200
     _mappings(world["connection"], range(4, 31))  # 30 + 30 rows now
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(url)
+        response = client.get(url + EDIT_BOTH)
     page = response.content.decode()
     # Saved rows list their own value only; the catalog (60 items per dropdown) is listed once
     # per kind, in the "Add another" template, and copied in by the page's script.
@@ -248,6 +252,51 @@ def test_connection_page_queries_do_not_grow_with_its_mapping_rows(
     assert added_options < 27 * 20, added_options  # a full list per row would add 27 * 250
     assert page.count('<option value="ATTR_17" selected>') == 1  # row 17's own value
     assert 'data-options-from="id_customfieldmappings-__prefix__-attribute"' in page
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200  # compact: no more queries than editable
+
+
+def test_many_rows_of_a_kind_are_listed_read_only_until_asked_to_edit(world) -> None:
+    from mappings.admin import COMPACT_FROM
+
+    connection = world["connection"]
+    _catalog(connection)
+    _mappings(connection, range(1, COMPACT_FROM + 1))
+    CustomFieldMapping.objects.filter(connection=connection, ac_field_id=2).update(attribute="GONE")
+    client = _client(world["owner"])
+    url = reverse("admin:connectors_connection_change", args=[connection.pk])
+    page = client.get(url).content.decode()
+    assert "id_customfieldmappings-0-attribute" not in page  # no editable rows
+    assert 'name="customfieldmappings-TOTAL_FORMS" value="0"' in page
+    assert f"Custom fields → attributes ({COMPACT_FROM})" in page
+    assert "not in Brevo yet" in page  # each row's checks are still shown
+    rule = CustomFieldMapping.objects.get(connection=connection, ac_field_id=2)
+    assert reverse("admin:mappings_customfieldmapping_change", args=[rule.pk]) in page
+    assert 'href="?edit=customfieldmappings#customfieldmappings-group"' not in page  # the link keeps the path
+    assert f'href="{url}?edit=customfieldmappings#customfieldmappings-group"' in page
+
+    editable = client.get(url, {"edit": "customfieldmappings"}).content.decode()
+    assert "id_customfieldmappings-0-attribute" in editable
+    assert "id_listmappings-0-ac_list_id" not in editable  # the other kind stays compact
+
+
+def test_saving_the_page_leaves_rows_listed_read_only_as_they_are(world) -> None:
+    from mappings.admin import COMPACT_FROM
+
+    connection = world["connection"]
+    _catalog(connection)
+    _mappings(connection, range(1, COMPACT_FROM + 1))
+    client = _client(world["owner"])
+    url = reverse("admin:connectors_connection_change", args=[connection.pk])
+    response = client.get(url)
+    data = admin_form_data(response)
+    data["name"] = "renamed"
+    saved = client.post(url, data)
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    connection.refresh_from_db()
+    assert connection.name == "renamed"
+    assert CustomFieldMapping.objects.filter(connection=connection).count() == COMPACT_FROM
+    assert ListMapping.objects.filter(connection=connection).count() == COMPACT_FROM
 
 
 def _markup(html: str) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django import forms
 from django.test import Client
 from django.urls import reverse
 
 from mappings.models import CatalogItem, CustomFieldMapping, StageMapping, StandardFieldMapping
 from mappings.services import catalog_discover, events_without_mapping
+from tests.admin_forms import admin_form_data
 from tests.factories import ACAccountFactory, BrevoAccountFactory, ConnectionFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,33 +31,6 @@ def operator_client(discovered) -> Client:
 
 def _change_url(connection) -> str:
     return reverse("admin:connectors_connection_change", args=[connection.pk])
-
-
-def _put(data: dict[str, Any], key: str, value: Any, field: forms.Field) -> None:
-    if isinstance(field, forms.BooleanField):
-        if value:
-            data[key] = "on"
-    elif value is None:
-        data[key] = ""
-    else:
-        data[key] = value
-
-
-def _form_data(response) -> dict[str, Any]:
-    """What the browser would post back unchanged: the main form and every inline formset."""
-    data: dict[str, Any] = {}
-    form = response.context["adminform"].form
-    for name, field in form.fields.items():
-        _put(data, form[name].html_name, form[name].value(), field)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            data[management[name].html_name] = management[name].value()
-        for row in formset.forms:
-            for name, field in row.fields.items():
-                _put(data, row[name].html_name, row[name].value(), field)
-    return data
 
 
 def _add_row(data: dict[str, Any], prefix: str, **values: Any) -> None:
@@ -103,7 +76,7 @@ def test_a_missing_attribute_is_shown_next_to_the_row_with_a_create_button(
     discovered, operator_client, sandbox
 ) -> None:
     page = operator_client.get(_change_url(discovered))
-    data = _form_data(page)
+    data = admin_form_data(page)
     _add_row(data, "customfieldmappings", ac_field_id="3", attribute="plan_tier", transform="")
 
     response = operator_client.post(_change_url(discovered), data)
@@ -142,7 +115,7 @@ def test_create_attribute_takes_options_from_the_ac_field(discovered, operator_c
 
 
 def test_two_sources_onto_one_attribute_across_inlines(discovered, operator_client) -> None:
-    data = _form_data(operator_client.get(_change_url(discovered)))
+    data = admin_form_data(operator_client.get(_change_url(discovered)))
     _add_row(data, "customfieldmappings", ac_field_id="1", attribute="FIRSTNAME", transform="text")
 
     response = operator_client.post(_change_url(discovered), data)
@@ -156,7 +129,7 @@ def test_two_sources_onto_one_attribute_across_inlines(discovered, operator_clie
 def test_ids_outside_the_catalog_and_stages_of_other_pipelines_are_refused(
     discovered, operator_client
 ) -> None:
-    data = _form_data(operator_client.get(_change_url(discovered)))
+    data = admin_form_data(operator_client.get(_change_url(discovered)))
     _add_row(data, "customfieldmappings", ac_field_id="999", attribute="EXT_ID", transform="text")
     pipeline = CatalogItem.objects.get(
         catalog__connection=discovered, side="brevo", kind="pipeline"
@@ -198,7 +171,7 @@ def test_drift_shows_in_the_checks_column_without_blocking_other_edits(
     page = operator_client.get(_change_url(discovered))
     assert "custom field 4 &quot;City&quot; was deleted in ActiveCampaign" in page.content.decode()
 
-    data = _form_data(page)
+    data = admin_form_data(page)
     data["log_level"] = "debug"
     assert operator_client.post(_change_url(discovered), data).status_code == 302
     discovered.refresh_from_db()
@@ -206,7 +179,7 @@ def test_drift_shows_in_the_checks_column_without_blocking_other_edits(
 
 
 def test_changes_are_audited_with_who_and_before_after(discovered, operator_client) -> None:
-    data = _form_data(operator_client.get(_change_url(discovered)))
+    data = admin_form_data(operator_client.get(_change_url(discovered)))
     phone = StandardFieldMapping.objects.get(connection=discovered, source="phone")
     position = next(
         key.split("-")[1]
