@@ -121,12 +121,12 @@ class MappingInline(TenantScopedInline):
     extra = 0
     readonly_fields = ["checks"]
     template = "admin/mappings/edit_inline/tabular.html"
-    # Set by get_formset when the kind is shown compact: [(rule, its page, its checks)].
+    # Set by get_formset when the kind is listed read-only: [(rule, its page, its checks)].
     compact_rows: list[tuple[MappingRule, str, str]] | None = None
     edit_url = ""
 
     # An inline instance lives for one request (the model admin builds them per request), so it
-    # may hold that request's catalog indexes and whether its kind is shown compact.
+    # may hold that request's catalog indexes and whether its kind is listed read-only.
     def _index(self, request: HttpRequest, connection: Connection | None) -> CatalogIndex | None:
         if connection is None:
             return None
@@ -140,23 +140,24 @@ class MappingInline(TenantScopedInline):
         kwargs["form"] = bind_form(FORMS[self.model], self._index(request, obj), in_formset=True)
         formset = super().get_formset(request, obj, **kwargs)
         registry = request.__dict__.setdefault("_tajo_mapping_formsets", [])
-        self._show_compact(request, obj, formset.get_default_prefix())
-        attrs = {"sibling_registry": registry, "compact": self.compact_rows is not None}
-        return type(formset.__name__, (formset,), attrs)
+        rows = self._rows_shown(request, obj, formset.get_default_prefix())
+        return type(formset.__name__, (formset,), {"sibling_registry": registry, "rows_shown": rows})
 
-    def _show_compact(self, request: HttpRequest, connection: Connection | None, prefix: str) -> None:
-        """List this kind read-only when it has many rows and the operator did not ask to edit it.
+    def _rows_shown(self, request: HttpRequest, connection: Connection | None, prefix: str) -> list | None:
+        """The rows the formset shows, read once here; none when the kind is listed read-only.
 
-        A compact kind sends no rows, so its part of a save carries none and changes nothing
+        A kind is listed read-only when it has many rows and the operator did not ask to edit
+        it. It then sends no rows, so its part of a save carries none and changes nothing
         (`TOTAL_FORMS` 0); a page posted with that kind's rows keeps showing them editable.
         """
-        if connection is None or prefix in request.GET.getlist(EDIT_PARAM):
-            return
+        if connection is None:
+            return None
         if request.method == "POST" and request.POST.get(f"{prefix}-TOTAL_FORMS") != "0":
-            return
-        rows = list(self.get_queryset(request).filter(connection=connection))
-        if len(rows) < COMPACT_FROM:
-            return
+            return None
+        queryset = self.get_queryset(request).filter(connection=connection)
+        rows = list(queryset if queryset.ordered else queryset.order_by("pk"))  # the formset's order
+        if len(rows) < COMPACT_FROM or prefix in request.GET.getlist(EDIT_PARAM):
+            return rows
         checker = MappingChecker(self._index(request, connection))
         opts = self.model._meta
         self.compact_rows = [
@@ -171,6 +172,7 @@ class MappingInline(TenantScopedInline):
         params.appendlist(EDIT_PARAM, prefix)
         self.edit_url = f"{request.path}?{params.urlencode()}#{prefix}-group"
         self.template = COMPACT_TEMPLATE
+        return []
 
     @admin.display(description="Checks")
     def checks(self, obj: MappingRule | None) -> str:

@@ -331,16 +331,20 @@ class MappingFormSet(BaseInlineFormSet):
     """Checks duplicates across every mapping formset of the page (two sources, one attribute)."""
 
     sibling_registry: ClassVar[list | None] = None
-    # A kind the page lists read-only: shown, its formset carries no rows (a save of it changes none).
-    compact: ClassVar[bool] = False
+    # The rows an unbound formset shows, when the admin has read them already (None: read them
+    # here). A kind listed read-only shows none: a save of the page then changes none of them.
+    rows_shown: ClassVar[list | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("error_class", QuietErrorList)
-        if self.compact and kwargs.get("data") is None and kwargs.get("queryset") is not None:
-            kwargs["queryset"] = kwargs["queryset"].none()
         super().__init__(*args, **kwargs)
         if self.sibling_registry is not None:
             self.sibling_registry.append(self)
+
+    def get_queryset(self) -> Any:
+        if self.rows_shown is not None and not self.is_bound:
+            return self.rows_shown
+        return super().get_queryset()
 
     @cached_property
     def empty_form(self) -> forms.Form:

@@ -6,7 +6,8 @@
 
 One tenant ("big") has 1,000,000 SyncRecords over 20 runs (the biggest 240,000); two others have
 50,000 each. Rows are streamed in with COPY. The big tenant's connection has a discovered catalog
-and 100 mapping rows. gunicorn serves the app from its own database (`tajo_g_bench` unless
+and 100 mapping rows (listed read-only on its page; one kind of 40 is also measured opened for
+editing). gunicorn serves the app from its own database (`tajo_g_bench` unless
 BENCH_DB says otherwise), so tests are not disturbed.
 
 Each page is fetched once to warm up, then 5 times; printed: p50 (the median) and max, for the
@@ -320,6 +321,11 @@ def pages(ids: dict) -> list[tuple[str, str]]:
         ("run detail", f"/admin/connectors/syncrun/{ids['biggest_run']}/change/"),
         ("runs list", "/admin/connectors/syncrun/"),
         ("connection page (100 mappings)", f"/admin/connectors/connection/{ids['connection']}/change/"),
+        # The same page with one kind's 40 rows opened for editing ("Edit or add rows here").
+        (
+            "connection page, 40 rows editable",
+            f"/admin/connectors/connection/{ids['connection']}/change/?edit=customfieldmappings",
+        ),
     ]
 
 
