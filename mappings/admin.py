@@ -156,7 +156,10 @@ class MappingInline(TenantScopedInline):
             return None
         queryset = self.get_queryset(request).filter(connection=connection)
         rows = list(queryset if queryset.ordered else queryset.order_by("pk"))  # the formset's order
-        if len(rows) < COMPACT_FROM or prefix in request.GET.getlist(EDIT_PARAM):
+        if prefix in request.GET.getlist(EDIT_PARAM):
+            self.classes = [name for name in self.classes if name != "collapse"]  # asked for: open
+            return rows
+        if len(rows) < COMPACT_FROM:
             return rows
         checker = MappingChecker(self._index(request, connection))
         opts = self.model._meta
