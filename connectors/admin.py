@@ -465,7 +465,3 @@ class SyncRecordAdmin(ReadOnlyTenantAdmin):
         if record.error_code:
             return format_html('<span class="tajo-code">{}</span> {}', record.error_code, message)
         return message
-
-
-# The API tokens' admin lives beside its models; importing it registers it.
-from connectors import api_admin as _api_admin  # noqa: E402,F401

@@ -470,10 +470,6 @@ class StagedRow(models.Model):
         return f"{self.kind} {self.contact_id}:{self.key}"
 
 
-from connectors.api_models import ApiToken  # noqa: E402,F401
-from connectors.webhook_models import WebhookEvent  # noqa: E402,F401
-
-
 class RunLogEntry(TenantOwned):
     """One line of a run's own log: with debug mode, every ActiveCampaign and Brevo exchange."""
 

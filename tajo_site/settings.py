@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "ninja",
     "tenants",
     "connectors",
+    # Webhooks and the HTTP API are apps of their own, nested under connectors because they serve
+    # its connections; each has its own label (webhooks, api) and keeps its tables.
+    "connectors.webhooks",
+    "connectors.api",
     "mappings",
 ]
 

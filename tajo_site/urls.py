@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-from connectors.api.app import api
 from tajo_site import queue_admin
 
 
@@ -20,5 +19,5 @@ urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
     path("hooks/", include("connectors.webhooks.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", include("connectors.api.urls")),
 ]

@@ -8,7 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from connectors.api_models import ApiToken, hash_token
+from connectors.api.models import ApiToken, hash_token
 from connectors.models import (
     ActiveCampaignAccount,
     BrevoAccount,
@@ -206,7 +206,7 @@ _register_mapping_builders()
 
 class WebhookEventFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "connectors.WebhookEvent"
+        model = "webhooks.WebhookEvent"
 
     tenant = factory.SubFactory(TenantFactory)
     connection = factory.SubFactory(ConnectionFactory, tenant=factory.SelfAttribute("..tenant"))
@@ -222,7 +222,7 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
 
 
 def _register_webhook_builders() -> None:
-    from connectors.webhook_models import WebhookEvent
+    from connectors.webhooks.models import WebhookEvent
 
     TENANT_OBJECT_BUILDERS[WebhookEvent] = lambda tenant: WebhookEventFactory(tenant=tenant)
 

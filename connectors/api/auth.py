@@ -14,7 +14,7 @@ from ninja.errors import AuthenticationError, AuthorizationError
 from ninja.security import HttpBearer
 
 from connectors.api.errors import ApiProblem
-from connectors.api_models import TOKEN_PREFIX, ApiToken, hash_token
+from connectors.api.models import TOKEN_PREFIX, ApiToken, hash_token
 
 # A token is the prefix plus 43 url-safe characters; anything else is refused without a lookup.
 TOKEN_SHAPE = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{20,100}}$")

@@ -21,8 +21,8 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from connectors.api.errors import ApiProblem
+from connectors.api.models import ApiToken, ApiTokenRole
 from connectors.api.schemas import ConnectIn, SyncIn, SyncOptions
-from connectors.api_models import ApiToken, ApiTokenRole
 from connectors.exceptions import ApiError
 from connectors.models import (
     ACTIVE_STATUSES,

@@ -22,8 +22,8 @@ from django.utils.timezone import template_localtime
 
 from connectors.exceptions import ApiError
 from connectors.models import Connection
-from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from connectors.webhooks.parsing import REGISTRABLE_EVENTS, WEBHOOK_SOURCES
 from tenants.admin import TenantScopedAdmin, scope_queryset
 
@@ -57,7 +57,7 @@ class WebhookEventAdmin(TenantScopedAdmin):
     list_select_related = ["connection__tenant"]
     date_hierarchy = "received_at"
     actions = ["reprocess"]
-    change_form_template = "admin/connectors/webhookevent/change_form.html"
+    change_form_template = "admin/webhooks/webhookevent/change_form.html"
     object_history_template = None  # events have no audit trail: Django's plain admin-log page
     fields = [
         "connection",
@@ -109,7 +109,7 @@ class WebhookEventAdmin(TenantScopedAdmin):
     def duplicate_link(self, obj: WebhookEvent) -> str:
         if obj.duplicate_of_id is None:
             return "—"
-        url = reverse("admin:connectors_webhookevent_change", args=[obj.duplicate_of_id])
+        url = reverse("admin:webhooks_webhookevent_change", args=[obj.duplicate_of_id])
         return format_html('<a href="{}">event #{}</a>', url, obj.duplicate_of_id)
 
     @admin.display(description="parsed payload")
@@ -140,14 +140,14 @@ class WebhookEventAdmin(TenantScopedAdmin):
             path(
                 "<path:object_id>/reprocess/",
                 self.admin_site.admin_view(self.reprocess_view),
-                name="connectors_webhookevent_reprocess",
+                name="webhooks_webhookevent_reprocess",
             ),
             *super().get_urls(),
         ]
 
     def reprocess_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:connectors_webhookevent_change", args=[object_id]))
+            return HttpResponseRedirect(reverse("admin:webhooks_webhookevent_change", args=[object_id]))
         event = get_object_or_404(scope_queryset(request, WebhookEvent.objects.all()), pk=object_id)
         if not TenantScopedAdmin.has_change_permission(self, request, event):
             raise PermissionDenied
@@ -156,7 +156,7 @@ class WebhookEventAdmin(TenantScopedAdmin):
             self.message_user(request, f"Event #{event.pk} queued for processing.", messages.SUCCESS)
         except services.CannotReprocess as exc:
             self.message_user(request, str(exc), messages.WARNING)
-        return HttpResponseRedirect(reverse("admin:connectors_webhookevent_change", args=[event.pk]))
+        return HttpResponseRedirect(reverse("admin:webhooks_webhookevent_change", args=[event.pk]))
 
     def render_change_form(
         self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any
@@ -178,7 +178,7 @@ def webhook_panel(model_admin: admin.ModelAdmin | None, obj: Connection | None) 
     if obj is None or obj.pk is None:
         return "Save the connection first: its intake URL is created with it."
     page = reverse("admin:connectors_connection_webhooks", args=[obj.pk])
-    events = reverse("admin:connectors_webhookevent_changelist") + f"?connection__id__exact={obj.pk}"
+    events = reverse("admin:webhooks_webhookevent_changelist") + f"?connection__id__exact={obj.pk}"
     return format_html(
         '<code>{}</code><br><a href="{}">Intake URL, registration in ActiveCampaign, rotate secret</a> · '
         '<a href="{}">Received events</a>{}',
@@ -247,7 +247,7 @@ def connection_webhooks_view(
         "store_full": store_full_warning(connection),
         "events": REGISTRABLE_EVENTS,
         "sources": WEBHOOK_SOURCES,
-        "events_url": reverse("admin:connectors_webhookevent_changelist")
+        "events_url": reverse("admin:webhooks_webhookevent_changelist")
         + f"?connection__id__exact={connection.pk}",
         "recent": [
             (event, outcome_text(event)) for event in WebhookEvent.objects.filter(connection=connection)[:20]

@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete, post_save
 
 from connectors.models import ActiveCampaignAccount, BrevoAccount, Connection
 from connectors.providers.http.client import register_secret
-from connectors.webhook_models import WebhookEvent
+from connectors.webhooks.models import WebhookEvent
 from connectors.webhooks.security import secret_matches
 
 # Only what the intake needs: the hot path loads one narrow row per request.

@@ -29,7 +29,7 @@ from django.utils import timezone
 from connectors.exceptions import ApiError
 from connectors.models import Connection, Outcome, RunMode, RunStatus, SyncRun, Trigger
 from connectors.providers.http.client import mask_text
-from connectors.webhook_models import WebhookEvent, WebhookStatus
+from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from connectors.webhooks.parsing import (
     EVENT_MODELS,
     REGISTRABLE_EVENTS,

@@ -112,7 +112,7 @@ print("RESULT " + json.dumps({"path": intake_path(c), "id": c.pk}))
 
 COUNT_EVENTS = """
 import json
-from connectors.webhook_models import WebhookEvent
+from connectors.webhooks.models import WebhookEvent
 from connectors import queues
 q = queues.LaneView(queues.SHORT_QUEUE)
 print("RESULT " + json.dumps({"events": WebhookEvent.objects.filter(status="received").count(),
@@ -241,7 +241,7 @@ print("RESULT " + json.dumps({"hook": hook.id}))
 
 EVENT_TIMES = """
 import json
-from connectors.webhook_models import WebhookEvent
+from connectors.webhooks.models import WebhookEvent
 rows = [
     {"key": e.key, "status": e.status, "received": e.received_at.timestamp(),
      "processed": e.processed_at.timestamp() if e.processed_at else None, "outcomes": e.outcomes}

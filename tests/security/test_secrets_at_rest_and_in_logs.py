@@ -11,8 +11,8 @@ from django.test import Client
 
 from connectors.providers.http import client as http
 from connectors.providers.http.client import mask_text
-from connectors.webhook_models import WebhookEvent
 from connectors.webhooks import selectors, services
+from connectors.webhooks.models import WebhookEvent
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db

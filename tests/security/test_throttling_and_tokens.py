@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from connectors.api_models import ApiToken, hash_token
+from connectors.api.models import ApiToken, hash_token
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,7 @@ def test_a_new_token_is_never_in_a_cookie() -> None:
     client.force_login(membership.user)
     expires = (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%d")
     response = client.post(
-        reverse("admin:connectors_apitoken_add"),
+        reverse("admin:api_apitoken_add"),
         {"name": "ci", "role": "viewer", "expires_at_0": expires, "expires_at_1": "12:00:00"},
     )
     assert response.status_code == 302

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from connectors.api_models import ApiToken, hash_token
+from connectors.api.models import ApiToken, hash_token
 from connectors.models import SyncRecord, SyncRun
 from tests.factories import SyncRecordFactory, SyncRunFactory
 

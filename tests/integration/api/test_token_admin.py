@@ -9,13 +9,13 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from connectors.api_models import ApiToken, hash_token
+from connectors.api.models import ApiToken, hash_token
 from tests.factories import ApiTokenFactory, MembershipFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
-ADD = reverse("admin:connectors_apitoken_add")
-CHANGELIST = reverse("admin:connectors_apitoken_changelist")
+ADD = reverse("admin:api_apitoken_add")
+CHANGELIST = reverse("admin:api_apitoken_changelist")
 
 
 def _login(role: str, tenant=None) -> tuple[Client, object]:
@@ -40,8 +40,8 @@ def test_operator_creates_a_token_that_is_shown_once_and_works() -> None:
     # Never shown again: not on the list, not on the change page, not in history.
     for url in (
         CHANGELIST,
-        reverse("admin:connectors_apitoken_change", args=[token.pk]),
-        reverse("admin:connectors_apitoken_history", args=[token.pk]),
+        reverse("admin:api_apitoken_change", args=[token.pk]),
+        reverse("admin:api_apitoken_history", args=[token.pk]),
     ):
         assert raw not in client.get(url).content.decode()
     api = Client().get("/api/v1/runs", HTTP_AUTHORIZATION=f"Bearer {raw}")

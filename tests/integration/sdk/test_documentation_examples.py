@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from connectors.api.models import ApiTokenRole
 from connectors.api.services import api_token_create
-from connectors.api_models import ApiTokenRole
 from connectors.models import Connection, RunStatus, SyncRun
 from mappings.models import Catalog, ScoreMapping, StandardFieldMapping
 from sandbox.config import SandboxConfig

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 from tests.factories import MembershipFactory, TenantFactory, WebhookEventFactory
@@ -30,7 +30,7 @@ def login(tenant, role: str) -> Client:
 
 
 def change_url(event: WebhookEvent) -> str:
-    return reverse("admin:connectors_webhookevent_change", args=[event.pk])
+    return reverse("admin:webhooks_webhookevent_change", args=[event.pk])
 
 
 def test_events_are_scoped_read_only_and_reprocessable(short_queue) -> None:
@@ -43,16 +43,16 @@ def test_events_are_scoped_read_only_and_reprocessable(short_queue) -> None:
     theirs = WebhookEventFactory(tenant=tenant_b, status=WebhookStatus.PROCESSED)
     operator = login(tenant_a, "operator")
 
-    listing = operator.get(reverse("admin:connectors_webhookevent_changelist")).content.decode()
+    listing = operator.get(reverse("admin:webhooks_webhookevent_changelist")).content.decode()
     assert change_url(mine) in listing and change_url(theirs) not in listing
     assert "contacts 7: updated" in listing
-    for path in (change_url(theirs), reverse("admin:connectors_webhookevent_history", args=[theirs.pk])):
+    for path in (change_url(theirs), reverse("admin:webhooks_webhookevent_history", args=[theirs.pk])):
         assert operator.get(path).status_code in (302, 404)
     assert (
-        operator.post(reverse("admin:connectors_webhookevent_reprocess", args=[theirs.pk])).status_code == 404
+        operator.post(reverse("admin:webhooks_webhookevent_reprocess", args=[theirs.pk])).status_code == 404
     )
     operator.post(
-        reverse("admin:connectors_webhookevent_changelist"),
+        reverse("admin:webhooks_webhookevent_changelist"),
         {"action": "reprocess", "_selected_action": [theirs.pk]},
     )
     theirs.refresh_from_db()
@@ -62,7 +62,7 @@ def test_events_are_scoped_read_only_and_reprocessable(short_queue) -> None:
     assert 'name="_save"' not in page  # an event is never edited
     assert "Reprocess" in page and mine.key in page  # the parsed payload is shown
     operator.post(
-        reverse("admin:connectors_webhookevent_changelist"),
+        reverse("admin:webhooks_webhookevent_changelist"),
         {"action": "reprocess", "_selected_action": [mine.pk]},
     )
     mine.refresh_from_db()
@@ -77,7 +77,7 @@ def test_viewer_reads_but_cannot_reprocess(short_queue) -> None:
     page = viewer.get(change_url(event))
     assert page.status_code == 200 and "Brevo said no" in page.content.decode()
     assert "Reprocess" not in page.content.decode()
-    assert viewer.post(reverse("admin:connectors_webhookevent_reprocess", args=[event.pk])).status_code == 403
+    assert viewer.post(reverse("admin:webhooks_webhookevent_reprocess", args=[event.pk])).status_code == 403
     event.refresh_from_db()
     assert event.status == WebhookStatus.FAILED and short_queue.count == 0
 
@@ -93,7 +93,7 @@ def test_rejected_event_cannot_be_reprocessed(short_queue) -> None:
         dedup_key=None,
     )
     operator = login(tenant, "operator")
-    response = operator.post(reverse("admin:connectors_webhookevent_reprocess", args=[event.pk]), follow=True)
+    response = operator.post(reverse("admin:webhooks_webhookevent_reprocess", args=[event.pk]), follow=True)
     assert "was rejected" in response.content.decode()
     event.refresh_from_db()
     assert event.status == WebhookStatus.REJECTED and short_queue.count == 0

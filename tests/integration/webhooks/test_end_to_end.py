@@ -12,8 +12,8 @@ import pytest
 from rq import SimpleWorker
 
 from connectors.models import RecordState, RunMode, SyncRecord, SyncRun, Trigger
-from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox

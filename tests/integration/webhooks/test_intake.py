@@ -11,8 +11,8 @@ from django.test import Client, override_settings
 
 from connectors.models import Connection
 from connectors.providers.http.client import register_secret
-from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from tests.integration.webhooks.conftest import FORM, intake, sample
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,8 +11,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from connectors.models import RunMode, SyncRun
-from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
+from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from sandbox.activecampaign.webhooks import form_body
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer

@@ -6,9 +6,9 @@ import pytest
 from django.test import Client, override_settings
 
 from connectors.models import Connection
-from connectors.webhook_models import WebhookEvent, WebhookStatus
 from connectors.webhooks import services
 from connectors.webhooks.admin import webhook_panel
+from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from tests.factories import ConnectionFactory
 from tests.integration.webhooks.conftest import FORM, intake, sample
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.models import Connection
-from connectors.webhook_models import WebhookEvent
+from connectors.webhooks.models import WebhookEvent
 from connectors.webhooks.services import _hint_for, event_targets
 
 HINT = {

@@ -55,9 +55,11 @@ class ApiToken(TenantOwned):
         blank=True,
         help_text="Optional: the token stops working at this moment. Empty: until revoked.",
     )
-    history = HistoricalRecords(excluded_fields=["token_hash"])
+    # Both tables were created when this model lived in the connectors app; they keep those names.
+    history = HistoricalRecords(excluded_fields=["token_hash"], table_name="connectors_historicalapitoken")
 
     class Meta:
+        db_table = "connectors_apitoken"
         verbose_name = "API token"
         ordering = ["-created_at"]
 

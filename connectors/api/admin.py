@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from connectors.api.models import ApiToken
 from connectors.api.services import api_token_issue, api_token_revoke
-from connectors.api_models import ApiToken
 from tenants.admin import TenantScopedAdmin, ensure_tenant_writable, scope_queryset
 
 

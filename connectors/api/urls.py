@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, URLResolver, re_path
+from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 from pydantic.alias_generators import to_camel
 
@@ -90,3 +90,6 @@ api = TajoApi(
 install_handlers(api)
 api.add_router("", connectors_router)
 api.add_router("", runs_router)
+
+# Mounted under /api/v1/ by the site's URLconf; every name lives in the api-v1 namespace.
+urlpatterns = [path("", api.urls)]

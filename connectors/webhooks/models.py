@@ -63,6 +63,8 @@ class WebhookEvent(TenantOwned):
     )
 
     class Meta:
+        # The table was created when this model lived in the connectors app; it keeps that name.
+        db_table = "connectors_webhookevent"
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "dedup_key"], name="uniq_webhook_dedup"),
