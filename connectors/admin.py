@@ -14,13 +14,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from connectors.exceptions import DomainError, QueueUnavailable
 from connectors.forms import ActiveCampaignAccountForm, BrevoAccountForm, ConnectionForm
 from connectors.models import (
     ACTIVE_STATUSES,
     ActiveCampaignAccount,
     BrevoAccount,
     Connection,
-    Outcome,
     RunMode,
     SyncRecord,
     SyncRun,
@@ -70,19 +70,21 @@ class BrevoAccountAdmin(TenantScopedAdmin):
 # ----------------------------------------------------------------------------- actions on connections
 
 
+def _level(exc: DomainError) -> int:
+    # A queue that is down is the deployment's failure; every other refusal is a rule the user can act on.
+    return messages.ERROR if isinstance(exc, QueueUnavailable) else messages.WARNING
+
+
 def _start(modeladmin, request, queryset, *, mode: str, dry_run: bool = False) -> None:
-    from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_start
+    from connectors.services import sync_run_start
 
     for connection in queryset:
         try:
             run = sync_run_start(
                 connection=connection, mode=mode, dry_run=dry_run, trigger=Trigger.ADMIN, user=request.user
             )
-        except RunAlreadyActive as exc:
-            modeladmin.message_user(request, f"{connection}: {exc}", messages.WARNING)
-            continue
-        except QueueUnavailable as exc:  # nothing was started: the service withdrew the run
-            modeladmin.message_user(request, f"{connection}: not started: {exc}", messages.ERROR)
+        except DomainError as exc:  # a rule said no (or the queue is down): nothing was started
+            modeladmin.message_user(request, f"{connection}: not started: {exc}", _level(exc))
             continue
         url = reverse("admin:connectors_syncrun_change", args=[run.pk])
         modeladmin.message_user(
@@ -239,26 +241,24 @@ class ReadOnlyTenantAdmin(WithoutAuditHistory, TenantScopedAdmin):
 def cancel_runs(modeladmin, request, queryset) -> None:
     from connectors.services import sync_run_cancel
 
-    for run in queryset.filter(status__in=ACTIVE_STATUSES):
-        sync_run_cancel(run=run)
+    for run in queryset:
+        try:
+            sync_run_cancel(run=run)
+        except DomainError as exc:
+            modeladmin.message_user(request, str(exc), _level(exc))
+            continue
         modeladmin.message_user(request, f"Run #{run.pk}: cancel requested; it stops within one slice.")
 
 
 @admin.action(description="Retry failed records", permissions=["cancel"])
 def retry_failed(modeladmin, request, queryset) -> None:
-    from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_retry_failed
+    from connectors.services import sync_run_retry_failed
 
     for run in queryset:
-        if not run.records.filter(outcome=Outcome.FAILED).exists():
-            modeladmin.message_user(request, f"Run #{run.pk} has no failed records.", messages.WARNING)
-            continue
         try:
             retry = sync_run_retry_failed(run=run, user=request.user)
-        except RunAlreadyActive as exc:
-            modeladmin.message_user(request, str(exc), messages.WARNING)
-            continue
-        except QueueUnavailable as exc:
-            modeladmin.message_user(request, f"Run #{run.pk}: retry not started: {exc}", messages.ERROR)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"Run #{run.pk}: retry not started: {exc}", _level(exc))
             continue
         modeladmin.message_user(request, f"Run #{retry.pk} retries the failed records of run #{run.pk}.")
 

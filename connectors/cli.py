@@ -123,9 +123,9 @@ def _test(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from connectors.exceptions import DomainError, UnknownResource
     from connectors.models import ACTIVE_STATUSES, RunMode, RunStatus, Trigger
-    from connectors.services import RunAlreadyActive, sync_run_start
-    from connectors.sync.registry import UnknownResource
+    from connectors.services import sync_run_start
 
     connection = _connection(args)
     try:
@@ -138,7 +138,7 @@ def _sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     except UnknownResource as exc:
         raise CliError(f"--resources: {exc}", status=2) from exc
-    except RunAlreadyActive as exc:
+    except DomainError as exc:
         raise CliError(str(exc)) from exc
     out.write(f"Run #{run.pk} started: {run.get_mode_display()}, resources {', '.join(run.resources)}\n")
     if args.no_wait:

@@ -15,8 +15,29 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors import queues
-from connectors.exceptions import ApiError, AuthError
-from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRecord, SyncRun, Trigger
+from connectors.exceptions import (
+    ApiError,
+    AuthError,
+    ConnectionDisabled,
+    DomainError,
+    IdempotencyKeyReused,
+    NothingToRetry,
+    NothingToSync,
+    QueueUnavailable,
+    RunAlreadyActive,
+    RunNotActive,
+    RunStillActive,
+)
+from connectors.models import (
+    ACTIVE_STATUSES,
+    Connection,
+    Outcome,
+    RunMode,
+    RunStatus,
+    SyncRecord,
+    SyncRun,
+    Trigger,
+)
 from connectors.providers.activecampaign.client import ActiveCampaignClient
 from connectors.providers.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
 from connectors.providers.http.ratelimit import get_following_limiter, get_limiter, limiter_key
@@ -28,32 +49,6 @@ SHORT_QUEUE = queues.SHORT_QUEUE
 
 
 BREVO_BUDGETS = {"general": GENERAL_BUDGETS, "advanced": ADVANCED_BUDGETS, "unpaced": {}}
-
-
-class RunAlreadyActive(Exception):
-    """A connection has a queued or running run; two runs of one connection never run at once."""
-
-    def __init__(self, run: SyncRun) -> None:
-        self.run = run
-        super().__init__(
-            f"Run #{run.pk} of this connection is already {run.status}; wait for it or cancel it."
-        )
-
-
-class QueueUnavailable(Exception):
-    """The job queue (Redis) could not be reached, so nothing was started: no run was left queued."""
-
-    def __init__(self, cause: Exception) -> None:
-        self.cause = cause
-        fix = (
-            "start Redis or set REDIS_URL to it"
-            if settings.REDIS_URL
-            else "REDIS_URL is not set and no demo is running: start ./scripts/demo or set REDIS_URL"
-        )
-        super().__init__(
-            f"the job queue at {_queue_address()} cannot be reached ({type(cause).__name__}), so "
-            f"nothing was started; {fix}"
-        )
 
 
 def _queue_address() -> str:
@@ -233,44 +228,81 @@ def sync_run_start(
     user: Any = None,
     idempotency_key: str = "",
     retry_of: SyncRun | None = None,
+    connection_options: dict[str, Any] | None = None,
 ) -> SyncRun:
     """Create a run and enqueue its first slice (after commit): both happen or neither does.
 
-    Raises RunAlreadyActive, or QueueUnavailable when the queue cannot take the job (the run
-    is then withdrawn, so no queued run waits for a job that does not exist).
+    Every rule for starting a run is here, so the admin, the commands, the schedule and the API
+    refuse the same things with the same words (connectors.exceptions): UnknownResource,
+    IdempotencyKeyReused, ConnectionDisabled, NothingToSync, RunAlreadyActive, and
+    QueueUnavailable when the queue cannot take the job (the run is then withdrawn, so no queued
+    run waits for a job that does not exist).
+
+    With an `idempotency_key`, the same request again returns the run the first one started, even
+    after it finished. `connection_options` (Connection field -> value) are saved with the new run
+    in one transaction, and only when a run is started now.
     """
     from connectors.sync.registry import resolve_resources
 
     names = resolve_resources(resources or connection.enabled_resources())
-    if idempotency_key:
-        existing = SyncRun.objects.filter(connection=connection, idempotency_key=idempotency_key).first()
-        if existing:
-            return existing
+    if idempotency_key and (earlier := _keyed_run(connection, idempotency_key)) is not None:
+        return _same_request(earlier, mode=mode, resources=names, dry_run=dry_run)
+    if not connection.enabled:
+        raise ConnectionDisabled(connection)
+    if not names:
+        raise NothingToSync()
     active = SyncRun.objects.filter(connection=connection, status__in=ACTIVE_STATUSES).exclude(
         mode__in=[RunMode.WEBHOOK, RunMode.SINGLE]
     )
-    if (running := active.first()) is not None:
-        raise RunAlreadyActive(running)
-    try:
-        with transaction.atomic():
-            run = SyncRun.objects.create(
-                tenant_id=connection.tenant_id,
-                connection=connection,
-                mode=mode,
-                resources=names,
-                dry_run=dry_run,
-                trigger=trigger,
-                requested_by=user if getattr(user, "is_authenticated", False) else None,
-                idempotency_key=idempotency_key,
-                retry_of=retry_of,
-            )
-            transaction.on_commit(lambda: _enqueue_first_slice(run.pk))
-    except IntegrityError as exc:
-        running = active.first()
-        if running is not None:
-            raise RunAlreadyActive(running) from exc
-        raise
-    return run
+    if (running := active.first()) is None:
+        try:
+            with transaction.atomic():
+                run = SyncRun.objects.create(
+                    tenant_id=connection.tenant_id,
+                    connection=connection,
+                    mode=mode,
+                    resources=names,
+                    dry_run=dry_run,
+                    trigger=trigger,
+                    requested_by=user if getattr(user, "is_authenticated", False) else None,
+                    idempotency_key=idempotency_key,
+                    retry_of=retry_of,
+                )
+                _store_options(connection, connection_options or {})
+                transaction.on_commit(lambda: _enqueue_first_slice(run.pk))
+            return run
+        except IntegrityError:
+            # Another request created its run in between (one active run per connection).
+            if (running := active.first()) is None:
+                raise
+    if idempotency_key and running.idempotency_key == idempotency_key:
+        return running  # a concurrent twin of this request won the race: its run is the answer
+    raise RunAlreadyActive(running)
+
+
+def _keyed_run(connection: Connection, key: str) -> SyncRun | None:
+    return (
+        SyncRun.objects.select_related("connection")
+        .filter(connection=connection, idempotency_key=key)
+        .first()
+    )
+
+
+def _same_request(run: SyncRun, *, mode: str, resources: list[str], dry_run: bool) -> SyncRun:
+    """The run an idempotency key started, when this is the same request again."""
+    if run.mode == mode and list(run.resources) == resources and run.dry_run == dry_run:
+        return run
+    raise IdempotencyKeyReused(
+        f"This Idempotency-Key already started run {run.pk} with other parameters; use a new key.", run=run
+    )
+
+
+def _store_options(connection: Connection, options: dict[str, Any]) -> None:
+    changed = [name for name, value in options.items() if getattr(connection, name) != value]
+    for name in changed:
+        setattr(connection, name, options[name])
+    if changed:
+        connection.save(update_fields=changed)
 
 
 def _enqueue_first_slice(run_id: int) -> None:
@@ -284,7 +316,12 @@ def _enqueue_first_slice(run_id: int) -> None:
         SyncRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, started_at__isnull=True).delete()
         # The caller reports it (admin message, API 503, command error): no second line here.
         logger.debug("run %s withdrawn: the queue cannot be reached (%s)", run_id, type(exc).__name__)
-        raise QueueUnavailable(exc) from exc
+        fix = (
+            "start Redis or set REDIS_URL to it"
+            if settings.REDIS_URL
+            else "REDIS_URL is not set and no demo is running: start ./scripts/demo or set REDIS_URL"
+        )
+        raise QueueUnavailable(exc, address=_queue_address(), fix=fix) from exc
 
 
 LOST_JOB_GRACE_SECONDS = 60
@@ -375,19 +412,27 @@ def sync_runs_start_due(*, now=None) -> list[SyncRun]:
             started.append(
                 sync_run_start(connection=connection, mode=RunMode.INCREMENTAL, trigger=Trigger.SCHEDULE)
             )
-        except RunAlreadyActive:
-            continue
+        except (RunAlreadyActive, NothingToSync):
+            continue  # busy, or nothing switched on: the next tick looks again
+        except DomainError as exc:
+            logger.warning("scheduled sync of %s not started: %s", connection, exc)
         except Exception:  # one broken connection must not stop the others' schedules
             logger.exception("scheduled sync of %s could not start", connection)
     return started
 
 
 def sync_run_cancel(*, run: SyncRun) -> SyncRun:
-    """Ask a run to stop; it stops within one slice. A queued run that never started stops now."""
+    """Ask a run to stop; it stops within one slice. A queued run that never started stops now.
+
+    Cancelling a cancelled run again is not an error (a repeated request gets the same answer);
+    a run that finished otherwise raises RunNotActive.
+    """
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run.pk)
-        if run.status not in ACTIVE_STATUSES:
+        if run.status == RunStatus.CANCELLED:
             return run
+        if run.status not in ACTIVE_STATUSES:
+            raise RunNotActive(run)
         run.cancel_requested = True
         now = timezone.now()
         never_started = run.status == RunStatus.QUEUED and run.started_at is None
@@ -401,7 +446,15 @@ def sync_run_cancel(*, run: SyncRun) -> SyncRun:
 
 
 def sync_run_retry_failed(*, run: SyncRun, trigger: str = Trigger.ADMIN, user: Any = None) -> SyncRun:
-    """Start a run that re-syncs only the records that failed in `run`."""
+    """Start a run that re-syncs only the records that failed in `run`.
+
+    Raises RunStillActive while `run` itself is queued or running, NothingToRetry when it has no
+    failed record, and whatever sync_run_start raises.
+    """
+    if run.status in ACTIVE_STATUSES:
+        raise RunStillActive(run)
+    if not run.records.filter(outcome=Outcome.FAILED).exists():
+        raise NothingToRetry(run)
     return sync_run_start(
         connection=run.connection,
         mode=RunMode.RETRY,

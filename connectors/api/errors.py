@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 from pydantic import BaseModel, Field
+
+from connectors.exceptions import (
+    ConnectionDisabled,
+    DomainError,
+    IdempotencyKeyReused,
+    MappingInvalid,
+    NothingToRetry,
+    NothingToSync,
+    QueueUnavailable,
+    RequestInProgress,
+    RunAlreadyActive,
+    RunNotActive,
+    RunStillActive,
+    UnknownResource,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +60,46 @@ def error_response(status: int, code: str, message: str, *, field: str | None = 
 def not_found(what: str) -> ApiProblem:
     # The same answer whether the object does not exist or belongs to another tenant: nothing leaks.
     return ApiProblem(404, "not_found", f"{what} was not found.")
+
+
+# ----------------------------------------------------------------------------- domain errors
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How the API answers one kind of domain error: status, code, the field at fault, headers."""
+
+    status: int
+    code: str
+    field: str | None = None
+    # The domain message goes in at {}; most answers carry it as it is.
+    message: str = "{}"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+# The one table from a refused request to its HTTP answer. The services raise domain errors
+# (connectors.exceptions) and know nothing of HTTP; a subclass answers as its closest listed class.
+DOMAIN_ANSWERS: dict[type[DomainError], Answer] = {
+    DomainError: Answer(422, "request_refused"),
+    UnknownResource: Answer(400, "unknown_resource", field="resources"),
+    ConnectionDisabled: Answer(422, "connection_disabled"),
+    NothingToSync: Answer(422, "nothing_to_sync", field="resources"),
+    IdempotencyKeyReused: Answer(422, "idempotency_key_reused", field="Idempotency-Key"),
+    MappingInvalid: Answer(422, "mapping_invalid"),
+    NothingToRetry: Answer(422, "nothing_to_retry"),
+    RunAlreadyActive: Answer(409, "run_in_progress"),
+    RunStillActive: Answer(409, "run_in_progress"),
+    RunNotActive: Answer(409, "run_not_active"),
+    RequestInProgress: Answer(409, "request_in_progress"),
+    # A condition of this deployment that passes: the client may try again later.
+    QueueUnavailable: Answer(
+        503, "queue_unavailable", message="The run was not started: {}.", headers=(("Retry-After", "30"),)
+    ),
+}
+
+
+def domain_answer(exc: DomainError) -> Answer:
+    return next(DOMAIN_ANSWERS[cls] for cls in type(exc).__mro__ if cls in DOMAIN_ANSWERS)
 
 
 # Statuses each kind of operation can answer besides its success, for the OpenAPI document.
@@ -115,6 +171,14 @@ def _problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
     return response
 
 
+def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    answer = domain_answer(exc)
+    response = error_response(answer.status, answer.code, answer.message.format(exc), field=answer.field)
+    for name, value in answer.headers:
+        response[name] = value
+    return response
+
+
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return _problem(request, _validation_problem(list(exc.errors)))
 
@@ -163,6 +227,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def install_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ApiProblem, _problem)
+    api.add_exception_handler(DomainError, _domain)
     api.add_exception_handler(ValidationError, _validation)
     api.add_exception_handler(AuthenticationError, _unauthenticated)
     api.add_exception_handler(AuthorizationError, _forbidden)

@@ -1,9 +1,9 @@
 """State changes the API makes. Each view gathers input and calls one of these.
 
-Runs are started, cancelled and retried by `connectors.services`; what is here is only what the
-API adds: tokens, the documentation's `connect` (accounts + connection in one call), the run
-options and idempotency rules of `sync`, and the answers for runs that cannot be cancelled or
-retried.
+Runs are started, cancelled and retried by `connectors.services`, whose rules raise domain
+errors (`connectors.exceptions`) that `connectors.api.errors` answers from one table; what is
+here is only what the API adds: tokens, the documentation's `connect` (accounts + connection in
+one call), the `sync` body read into a run start, and idempotent event forwarding.
 """
 
 from __future__ import annotations
@@ -22,30 +22,25 @@ from redis.exceptions import LockError
 
 from connectors.api.errors import ApiProblem
 from connectors.api.models import ApiToken, ApiTokenRole
-from connectors.api.schemas import ConnectIn, SyncIn, SyncOptions
-from connectors.exceptions import ApiError
+from connectors.api.schemas import ConnectIn, SyncIn
+from connectors.exceptions import (
+    ApiError,
+    ConnectionDisabled,
+    IdempotencyKeyReused,
+    MappingInvalid,
+    RequestInProgress,
+)
 from connectors.models import (
-    ACTIVE_STATUSES,
     PLAN_RATES,
     ActiveCampaignAccount,
     BrevoAccount,
     Connection,
-    Outcome,
     RunMode,
-    RunStatus,
     SyncRecord,
     SyncRun,
     Trigger,
 )
-from connectors.services import (
-    QueueUnavailable,
-    RunAlreadyActive,
-    event_forward,
-    sync_run_cancel,
-    sync_run_retry_failed,
-    sync_run_start,
-)
-from connectors.sync.registry import RESOURCE_MODULES, UnknownResource
+from connectors.services import event_forward, sync_run_start
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url, validate_api_key
 from tenants.models import Tenant
 
@@ -266,114 +261,22 @@ def _free_name(model: type, tenant_id: int, base: str) -> str:
 # ----------------------------------------------------------------------------- sync
 
 
-def _ordered(names: list[str]) -> list[str]:
-    return [name for name in RESOURCE_MODULES if name in set(names)]
-
-
-def sync_start(*, connection: Connection, data: SyncIn, idempotency_key: str | None) -> tuple[SyncRun, bool]:
-    """Start a run as the documentation's `connectors.sync(...)` does; returns (run, started now).
+def sync_start(*, connection: Connection, data: SyncIn, idempotency_key: str | None) -> SyncRun:
+    """Start a run as the documentation's `connectors.sync(...)` does (the rules: sync_run_start).
 
     With an Idempotency-Key, a repeated request returns the run the first one started; the same
-    key with a different request is refused (422) rather than silently answered with another run.
+    key with a different request is refused rather than silently answered with another run.
     """
-    mode = RunMode.FULL if data.type == "full" else RunMode.INCREMENTAL
-    wanted = _ordered(list(data.resources or connection.enabled_resources()))
-    key = idempotency_key or ""
-    if key:
-        existing = SyncRun.objects.select_related("connection").filter(
-            connection=connection, idempotency_key=key
-        )
-        if (run := existing.first()) is not None:
-            _same_request(run, mode=mode, resources=wanted, dry_run=data.dry_run)
-            return run, False
-    if not connection.enabled:
-        raise ApiProblem(
-            422, "connection_disabled", f"Connector '{connection.name}' is disabled; enable it first."
-        )
-    if not wanted:
-        raise ApiProblem(
-            422,
-            "nothing_to_sync",
-            "The connection syncs no resource; name resources or switch some on.",
-            field="resources",
-        )
-    try:
-        with transaction.atomic():
-            run = sync_run_start(
-                connection=connection,
-                mode=mode,
-                resources=wanted,
-                dry_run=data.dry_run,
-                trigger=Trigger.API,
-                idempotency_key=key,
-            )
-            if data.options:
-                _apply_options(connection, data.options)
-    except RunAlreadyActive as exc:
-        if key and exc.run.idempotency_key == key:  # a concurrent twin of this request won the race
-            return exc.run, False
-        raise ApiProblem(409, "run_in_progress", str(exc)) from None
-    except QueueUnavailable as exc:
-        raise _queue_problem(exc) from None
-    except UnknownResource as exc:
-        raise ApiProblem(400, "unknown_resource", str(exc), field="resources") from None
-    return run, True
-
-
-def _same_request(run: SyncRun, *, mode: str, resources: list[str], dry_run: bool) -> None:
-    if run.mode == mode and list(run.resources) == resources and run.dry_run == dry_run:
-        return
-    raise ApiProblem(
-        422,
-        "idempotency_key_reused",
-        f"This Idempotency-Key already started run {run.pk} with other parameters; use a new key.",
-        field="Idempotency-Key",
+    options = data.options.model_dump(exclude_none=True) if data.options else {}
+    return sync_run_start(
+        connection=connection,
+        mode=RunMode.FULL if data.type == "full" else RunMode.INCREMENTAL,
+        resources=list(data.resources or []),
+        dry_run=data.dry_run,
+        trigger=Trigger.API,
+        idempotency_key=idempotency_key or "",
+        connection_options={OPTION_FIELDS[key]: value for key, value in options.items()},
     )
-
-
-def _apply_options(connection: Connection, options: SyncOptions) -> None:
-    changed = []
-    for key, value in options.model_dump(exclude_none=True).items():
-        attr = OPTION_FIELDS[key]
-        if getattr(connection, attr) != value:
-            setattr(connection, attr, value)
-            changed.append(attr)
-    if changed:
-        connection.save(update_fields=changed)
-
-
-def run_cancel(*, run: SyncRun) -> SyncRun:
-    if run.status == RunStatus.CANCELLED:
-        return run  # cancelling twice is not an error: a retried request gets the same answer
-    if run.status not in ACTIVE_STATUSES:
-        raise ApiProblem(
-            409, "run_not_active", f"Run {run.pk} has already finished ({run.status}); nothing to cancel."
-        )
-    return sync_run_cancel(run=run)
-
-
-def run_retry(*, run: SyncRun) -> SyncRun:
-    if run.status in ACTIVE_STATUSES:
-        raise ApiProblem(
-            409,
-            "run_in_progress",
-            f"Run {run.pk} is still {run.status}; retry its failed records when it ends.",
-        )
-    if not run.records.filter(outcome=Outcome.FAILED).exists():
-        raise ApiProblem(422, "nothing_to_retry", f"Run {run.pk} has no failed records to retry.")
-    try:
-        return sync_run_retry_failed(run=run, trigger=Trigger.API)
-    except RunAlreadyActive as exc:
-        raise ApiProblem(409, "run_in_progress", str(exc)) from None
-    except QueueUnavailable as exc:
-        raise _queue_problem(exc) from None
-
-
-def _queue_problem(exc: QueueUnavailable) -> ApiProblem:
-    """503: a condition of this deployment that passes; the client may try again later."""
-    problem = ApiProblem(503, "queue_unavailable", f"The run was not started: {exc}.")
-    problem.headers["Retry-After"] = "30"
-    return problem
 
 
 # ----------------------------------------------------------------------------- events
@@ -391,9 +294,7 @@ def event_forward_once(
     are kept apart by a short Redis lock, never by a transaction held open across the HTTP call.
     """
     if not connection.enabled:
-        raise ApiProblem(
-            422, "connection_disabled", f"Connector '{connection.name}' is disabled; enable it first."
-        )
+        raise ConnectionDisabled(connection)
     digest = _request_hash({"event": event, "email": email, "eventData": event_data})
     if not idempotency_key:
         return _forward(connection, event, event_data, email), True
@@ -401,9 +302,7 @@ def event_forward_once(
         return _replay(earlier, digest), False
     lock = _key_lock(connection, idempotency_key)
     if not lock.acquire(blocking=False):
-        raise ApiProblem(
-            409, "request_in_progress", "A request with this Idempotency-Key is still being processed."
-        )
+        raise RequestInProgress()
     try:
         if (earlier := _keyed_run(connection, idempotency_key)) is not None:
             return _replay(earlier, digest), False
@@ -441,7 +340,7 @@ def _forward(connection: Connection, event: str, event_data: Any, email: str) ->
     reason = (
         failed.error if failed is not None and failed.error else "The connection's mappings are not valid."
     )
-    raise ApiProblem(422, "mapping_invalid", reason)
+    raise MappingInvalid(reason)
 
 
 def _keyed_run(connection: Connection, key: str) -> SyncRun | None:
@@ -451,11 +350,9 @@ def _keyed_run(connection: Connection, key: str) -> SyncRun | None:
 def _replay(run: SyncRun, digest: str) -> SyncRecord:
     record = run.records.order_by("-pk").first()
     if run.mode != RunMode.SINGLE or (run.state or {}).get("request_hash") != digest or record is None:
-        raise ApiProblem(
-            422,
-            "idempotency_key_reused",
+        raise IdempotencyKeyReused(
             f"This Idempotency-Key was already used for another request (run {run.pk}); use a new key.",
-            field="Idempotency-Key",
+            run=run,
         )
     return record
 

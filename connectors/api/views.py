@@ -32,7 +32,8 @@ from connectors.api.schemas import (
     record_out,
     run_out,
 )
-from connectors.services import connection_test
+from connectors.models import Trigger
+from connectors.services import connection_test, sync_run_cancel, sync_run_retry_failed
 
 # Operations that change something: a viewer token is refused (403) before its request is read.
 WRITE = TokenAuth(write=True)
@@ -118,7 +119,7 @@ def sync(
     """
     token = require_operator(request)
     connection = selectors.connection_for(tenant_id=token.tenant_id, name=connector)
-    run, _ = services.sync_start(connection=connection, data=payload, idempotency_key=idempotency_key)
+    run = services.sync_start(connection=connection, data=payload, idempotency_key=idempotency_key)
     _location(response, run.pk)
     return Status(202, run_out(run))
 
@@ -223,7 +224,7 @@ def cancel_run(request: HttpRequest, run_id: RunId) -> RunOut:
     """Stop a queued or running run (within one slice). 409 when it has already finished."""
     token = require_operator(request)
     run = selectors.run_for(tenant_id=token.tenant_id, run_id=run_id)
-    return run_out(services.run_cancel(run=run))
+    return run_out(sync_run_cancel(run=run))
 
 
 @runs_router.post("/runs/{run_id}/retry", response={202: RunOut, **error_responses(WRITE_ERRORS)}, auth=WRITE)
@@ -231,6 +232,6 @@ def retry_run(request: HttpRequest, run_id: RunId, response: HttpResponse) -> St
     """Start a run that syncs again only the records that failed in this one."""
     token = require_operator(request)
     run = selectors.run_for(tenant_id=token.tenant_id, run_id=run_id)
-    retry = services.run_retry(run=run)
+    retry = sync_run_retry_failed(run=run, trigger=Trigger.API)
     _location(response, retry.pk)
     return Status(202, run_out(retry))

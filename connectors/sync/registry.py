@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+from connectors.exceptions import UnknownResource
 from connectors.sync.base import Resource
 
 # Order matters: a run syncs resources in this order (lists exist before contacts join them).
@@ -18,10 +19,6 @@ RESOURCE_MODULES = {
 }
 
 _REGISTRY: dict[str, type[Resource]] = {}
-
-
-class UnknownResource(ValueError):
-    pass
 
 
 def register(cls: type[Resource]) -> type[Resource]:

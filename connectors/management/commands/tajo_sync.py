@@ -7,10 +7,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from connectors.exceptions import DomainError, UnknownResource
 from connectors.models import ACTIVE_STATUSES, Connection, RunMode, RunStatus, SyncRun, Trigger
 from connectors.selectors import COUNTER_KEYS, run_summary
-from connectors.services import QueueUnavailable, RunAlreadyActive, sync_run_start
-from connectors.sync.registry import UnknownResource
+from connectors.services import sync_run_start
 from mappings.selectors import connection_by_ref
 
 
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             )
         except UnknownResource as exc:
             raise CommandError(f"--resources: {exc}") from exc
-        except (RunAlreadyActive, QueueUnavailable) as exc:
+        except DomainError as exc:
             raise CommandError(f"{connection}: {exc}") from None
         self.stdout.write(
             f"Run #{run.pk} queued: {run.get_mode_display()}, resources {', '.join(run.resources)}"
