@@ -82,7 +82,8 @@ def test_no_path_sends_the_deprecated_batch_update_and_outcomes_match_brevo(sand
     assert single is not None, (last.status, last.error)
     assert single.outcome == Outcome.UPDATED, single.message
     assert sandbox.brevo.contact_by_email(single.key)["attributes"]["FIRSTNAME"] == "Changed"
-    drive(sync_run_retry_failed(run=run))
+    if run.status == RunStatus.PARTIAL:  # a retry needs failed records (else: NothingToRetry)
+        drive(sync_run_retry_failed(run=run))
 
     requests = _stats(sandbox)
     assert not [k for k in requests if k.startswith("POST /v3/contacts/batch")]
