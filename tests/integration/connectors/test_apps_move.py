@@ -1,6 +1,6 @@
-"""A database at the old layout (webhook events and API tokens inside the connectors app) migrates
-to the webhooks and api apps without losing a row, a content type id or a granted permission,
-and migrates back."""
+"""Webhook events and API tokens moved from the connectors app to their own apps: a database at
+the old layout migrates without losing a row, a content type id or a granted permission (and
+migrates back), and links to the old admin pages lead to the new ones."""
 
 from __future__ import annotations
 
@@ -88,3 +88,16 @@ def test_a_type_made_early_under_the_new_label_gives_way_to_the_old_one(migrator
     after = migrator.apply_tested_migration(AFTER)
 
     assert _types(after)["apitoken"] == ("api", type_ids["apitoken"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/admin/connectors/webhookevent/", "/admin/webhooks/webhookevent/"),
+        ("/admin/connectors/webhookevent/7/change/", "/admin/webhooks/webhookevent/7/change/"),
+        ("/admin/connectors/apitoken/?role__exact=viewer", "/admin/api/apitoken/?role__exact=viewer"),
+    ],
+)
+def test_the_old_admin_pages_lead_to_the_new_ones(client, old: str, new: str) -> None:
+    response = client.get(old)
+    assert (response.status_code, response["Location"]) == (301, new)
