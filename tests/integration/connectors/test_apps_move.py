@@ -9,7 +9,7 @@ from django.db.migrations.state import ProjectState
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = ("connectors", "0009_merge_leaves")
+BEFORE = ("connectors", "0010_admin_run_failures_first_index")
 AFTER = [("webhooks", "0001_initial"), ("api", "0001_initial")]
 MOVED = {"webhookevent": "webhooks", "apitoken": "api", "historicalapitoken": "api"}
 
