@@ -108,3 +108,24 @@ def test_hourly_budget_blocks_after_its_amount():
 def test_get_limiter_shares_one_instance_per_key_and_rate():
     assert get_limiter("tests:shared", 5) is get_limiter("tests:shared", 5)
     assert get_limiter("tests:shared", 5) is not get_limiter("tests:shared", 10)
+
+
+def test_a_slow_answer_widens_the_margin_for_the_next_requests_up_to_the_cap():
+    """A request that took long may have reached the provider late: the windows widen after it."""
+    from connectors.providers.http.ratelimit import LATENCY_SAMPLES, MAX_MARGIN
+
+    limiter = MemoryRateLimiter("tests:latency", [Window(2, 1.0)], margin=0.01)
+    assert limiter.margin == pytest.approx(0.01)
+    limiter.note_latency(0.004)
+    assert limiter.margin == pytest.approx(0.014)
+    limiter.note_latency(0.3)
+    assert limiter.margin == pytest.approx(0.31)
+    assert [limiter.try_acquire() for _ in range(2)] == [0.0, 0.0]
+    assert 1.25 < limiter.try_acquire() <= 1.31  # the window plus the widened margin
+    limiter.note_latency(5.0)
+    assert limiter.margin == MAX_MARGIN
+    for _ in range(LATENCY_SAMPLES):  # fast answers again: the slow ones age out
+        limiter.note_latency(0.002)
+    assert limiter.margin == pytest.approx(0.012)
+    limiter.note_latency(float("nan"))  # unusable measures are ignored
+    assert limiter.margin == pytest.approx(0.012)
