@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MARGIN = 0.01  # seconds added to every window, before the latency part
 MAX_MARGIN = 0.5  # seconds: the most a slow answer widens the windows (half a 1-second window)
-LATENCY_SAMPLES = 20  # answers the latency part looks back over (4 s at 5 requests/s)
+LATENCY_SAMPLES = 20  # at most this many answers the latency part looks back over
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,10 @@ class RateLimiter:
         self.windows = tuple(windows)
         self.base_margin = margin
         self._sleep = sleep
-        self._latencies: collections.deque[float] = collections.deque(maxlen=LATENCY_SAMPLES)
+        # A slot waits on the oldest request of its window, so only the lateness of the requests
+        # still in the smallest window matters: as many answers as it holds (5 for AC's 5/s).
+        samples = min(LATENCY_SAMPLES, *(w.limit for w in self.windows)) if self.windows else 1
+        self._latencies: collections.deque[float] = collections.deque(maxlen=samples)
         self._latency_lock = threading.Lock()  # threads of one process note and read them
 
     @property
