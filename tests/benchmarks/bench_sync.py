@@ -236,7 +236,7 @@ def run_floor(ac: int, ac_rate: float, brevo: dict[str, dict[str, int]], brevo_b
     """The least time these requests allow: the slower of the AC floor and every Brevo bucket's
     floor at `brevo_budget` (Brevo adds nothing when unpaced)."""
     from connectors.providers.brevo import ADVANCED_BUDGETS, GENERAL_BUDGETS
-    from connectors.sync.estimate import bucket_seconds
+    from connectors.sync.cost import bucket_seconds
 
     budgets = {"general": GENERAL_BUDGETS, "advanced": ADVANCED_BUDGETS}.get(brevo_budget, {})
     buckets = {
