@@ -144,10 +144,9 @@ def _sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.no_wait:
         return 0
     if args.inline:
-        from connectors.sync.engine import execute_slice
+        from connectors.sync.engine import run_inline
 
-        while execute_slice(run.pk) not in ("finished", "noop"):
-            pass
+        run_inline(run.pk)
     from tqdm import tqdm
 
     bar = tqdm(total=run.progress_total or None, unit="rec", desc=f"run #{run.pk}", file=err)

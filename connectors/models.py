@@ -87,6 +87,14 @@ class ActiveCampaignAccount(TenantOwned, SecretHolder):
     def __str__(self) -> str:
         return f"{self.name} ({self.api_url})"
 
+    def plan_change(self, plan: str) -> None:
+        """Set the plan. The rate follows only while it is the old plan's preset: a rate the
+        operator set for this account (ActiveCampaign raised its limit) is kept, since the plan
+        says nothing about it. Not saved here."""
+        if self.requests_per_second == PLAN_RATES.get(self.plan, DEFAULT_AC_RATE):
+            self.requests_per_second = PLAN_RATES[plan]
+        self.plan = plan
+
 
 class BrevoBudget(models.TextChoices):
     GENERAL = "general", "General (every plan): contacts 10/s, other endpoints 100/hour"

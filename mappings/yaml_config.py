@@ -1411,7 +1411,7 @@ def _discover_with_file_credentials(spec: Spec, existing: Connection | None) -> 
     from mappings.services import discover
 
     rate = PLAN_RATES.get(spec.plan or "lite", 5.0)
-    if existing is not None and not spec.plan:
+    if existing is not None:  # a plan in the file keeps the account's own rate (plan_change)
         rate = existing.ac_account.requests_per_second
     ac_account = ActiveCampaignAccount(
         pk=existing.ac_account_id if existing else None,
@@ -1703,8 +1703,7 @@ def _ac_account(
         account.requests_per_second = PLAN_RATES[account.plan]
     dirty = account.pk is None or account.api_url != spec.api_url or account.api_key != spec.api_key
     if spec.plan and spec.plan != account.plan:
-        account.plan = spec.plan
-        account.requests_per_second = PLAN_RATES[spec.plan]
+        account.plan_change(spec.plan)
         dirty = True
     account.api_url = spec.api_url
     account.api_key = spec.api_key

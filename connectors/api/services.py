@@ -182,7 +182,7 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
             ac, brevo = connection.ac_account, connection.brevo_account
             ac.api_url, ac.api_key = ac_url, ac_key
             if data.plan:
-                ac.plan, ac.requests_per_second = data.plan, PLAN_RATES[data.plan]
+                ac.plan_change(data.plan)
             _save(ac, who)
             if brevo_key or brevo_url:
                 brevo.api_key = brevo_key or brevo.api_key

@@ -3,7 +3,7 @@
 The resources count their own requests with these (`Resource.estimate_requests`) and the run
 floor (connectors/sync/estimate.py) turns the counts into seconds at each budget:
 
-    AC seconds      = AC requests ÷ the AC account's requests per second
+    AC seconds      = AC requests ÷ min(the AC account's requests per second, its RateLimit-Limit)
     bucket seconds  = max(n ÷ the bucket's per-second rate, ⌊(n − 1) ÷ hourly budget⌋ × 3600)
     floor           = max(AC seconds, every Brevo bucket's seconds)
 

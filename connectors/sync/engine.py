@@ -14,6 +14,7 @@ worker re-reads only seconds of pages. See docs/runtime.md.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sys
@@ -195,6 +196,34 @@ def execute_slice(run_id: int, *, slice_seconds: float | None = None) -> str:
         # would pile up over the next slices: one full collection here keeps every slice's peak
         # the same.
         gc.collect()
+
+
+def run_inline(run_id: int) -> None:
+    """Run every slice of a run in this process (the CLIs' `--inline`) instead of in a worker.
+
+    Starting the run queued its first slice, and each slice queues its continuation. Here this
+    process runs them, so each is withdrawn before its slice starts: a job left waiting would
+    count as another tenant's work, shorten every slice to the fairness minimum (with a flush and
+    a read-back at each end), and be taken later by a worker for nothing.
+    """
+    tune_worker()
+    while True:
+        _withdraw_queued_slice(run_id)
+        if execute_slice(run_id) in ("finished", "noop"):
+            return
+
+
+def _withdraw_queued_slice(run_id: int) -> None:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    from connectors import queues
+
+    job_id = SyncRun.objects.filter(pk=run_id).values_list("job_id", flat=True).first()
+    if not job_id:
+        return
+    with contextlib.suppress(NoSuchJobError):  # already gone: nothing waits
+        Job.fetch(job_id, connection=queues.redis_connection()).delete()
 
 
 def _execute_locked(run_id: int, seconds: float, heartbeat: Heartbeat | None = None) -> str:

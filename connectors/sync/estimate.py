@@ -124,9 +124,12 @@ def floor_estimate(
     if mapping is None:
         mapping = mapping_services.mapping_snapshot(connection=connection)
     unknown: dict[str, str] = {}
-    if totals is None:
-        with ac_client_for(connection) as ac:
+    with ac_client_for(connection) as ac:
+        if totals is None:
             totals, unknown = record_totals(ac, record_probes(connection, mapping))
+        # A run is paced at the account's setting lowered to the `RateLimit-Limit` ActiveCampaign
+        # announces (what this process has seen, the totals' answers included), so its floor is too.
+        rate = float(ac.pace or 0.0)
     catalog = catalog_for(connection)
     volumes = Volumes(
         connection=connection,
@@ -134,7 +137,6 @@ def floor_estimate(
         totals=dict(totals),
         counts=dict(catalog.counts or {}) if catalog is not None else {},
     )
-    rate = float(connection.ac_account.requests_per_second)
     floor = Floor(totals=dict(totals), unknown=unknown, ac_rate=rate)
     for name in resolve_resources(connection.enabled_resources()):
         estimate = get_resource(name).estimate_requests(volumes)

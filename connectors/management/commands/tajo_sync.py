@@ -66,11 +66,9 @@ class Command(BaseCommand):
             f"Run #{run.pk} queued: {run.get_mode_display()}, resources {', '.join(run.resources)}"
         )
         if options["inline"]:
-            from connectors.sync.engine import execute_slice, tune_worker
+            from connectors.sync.engine import run_inline
 
-            tune_worker()
-            while execute_slice(run.pk) not in ("finished", "noop"):
-                pass
+            run_inline(run.pk)
         if not (options["wait"] or options["inline"]):
             return
         run = self._follow(run)

@@ -671,6 +671,7 @@ def send(
     def attempt() -> httpx.Response:
         if limiter is not None:
             limiter.acquire()
+        sent = time.monotonic()
         try:
             response = client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -685,6 +686,9 @@ def send(
             raise BadResponse(
                 f"{provider} sent a body that could not be decoded ({method} {url})", url=url
             ) from exc
+        # How late the request may have reached the provider: the limiter widens its margin.
+        if limiter is not None and hasattr(limiter, "note_latency"):
+            limiter.note_latency(time.monotonic() - sent)
         error = classify(response)
         if error is not None:
             if isinstance(error, RateLimited) and limiter is not None:

@@ -6,10 +6,17 @@ are checked and updated by one Lua script, timed by the Redis server's clock, so
 process on every host sees the same window; without one they live in this process.
 
 Why not the `limits` package: its moving window counts whole seconds only and stamps entries
-with each process's own clock. We need a small safety margin on every window (requests leave
-the client a few milliseconds before the provider counts them, and several processes race for
-the same slot) and one clock for all processes; a 30-line script gives both and tells the
-caller exactly how long to sleep.
+with each process's own clock. We need a safety margin on every window and one clock for all
+processes; a 30-line script gives both and tells the caller exactly how long to sleep.
+
+The margin: a slot is stamped when it is taken, but the provider counts the request when it
+arrives, and that can be later (a busy process, a busy server, the network). Two requests of
+one window that leave on time can then arrive less than a window apart, and ActiveCampaign
+answers such a request 429 with `Retry-After: 30`. The margin is therefore the base
+`margin` plus the slowest of the last `LATENCY_SAMPLES` requests' answer times (see
+`note_latency`; an answer cannot come back before its request arrived, so this bounds the
+lateness), capped at `MAX_MARGIN`. On a quick connection it stays a few hundredths of a second;
+after a stall it widens for the next few requests.
 
 Rates: `rate_per_second` may be fractional (0.5 = one request every 2 s); `per_hour` adds an
 hourly budget (Brevo's "100 per hour" bucket: `get_limiter(key, None, per_hour=100)`). Both may
@@ -31,7 +38,9 @@ import redis
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MARGIN = 0.05  # seconds added to every window: keeps us at ~95% of a 1/s-granular limit
+DEFAULT_MARGIN = 0.01  # seconds added to every window, before the latency part
+MAX_MARGIN = 0.5  # seconds: the most a slow answer widens the windows (half a 1-second window)
+LATENCY_SAMPLES = 20  # at most this many answers the latency part looks back over
 
 
 @dataclass(frozen=True)
@@ -77,12 +86,30 @@ class RateLimiter:
     ) -> None:
         self.key = key
         self.windows = tuple(windows)
-        self.margin = margin
+        self.base_margin = margin
         self._sleep = sleep
+        # A slot waits on the oldest request of its window, so only the lateness of the requests
+        # still in the smallest window matters: as many answers as it holds (5 for AC's 5/s).
+        samples = min(LATENCY_SAMPLES, *(w.limit for w in self.windows)) if self.windows else 1
+        self._latencies: collections.deque[float] = collections.deque(maxlen=samples)
+        self._latency_lock = threading.Lock()  # threads of one process note and read them
 
     @property
     def unlimited(self) -> bool:
         return not self.windows
+
+    @property
+    def margin(self) -> float:
+        """Seconds added to every window now: the base plus the slowest recent answer, capped."""
+        with self._latency_lock:
+            slowest = max(self._latencies, default=0.0)
+        return min(MAX_MARGIN, self.base_margin + slowest)
+
+    def note_latency(self, seconds: float) -> None:
+        """Record how long a request paced by this limiter took, from its slot to its answer."""
+        if seconds >= 0 and math.isfinite(seconds):
+            with self._latency_lock:
+                self._latencies.append(seconds)
 
     def try_acquire(self) -> float:
         """Take a slot if one is free now: 0.0 when taken, else the seconds until one frees up."""
@@ -159,9 +186,10 @@ class MemoryRateLimiter(RateLimiter):
 
     def _wait(self, now: float) -> float:
         wait = self._paused_until - now
+        margin = self.margin
         for window, hits in zip(self.windows, self._hits, strict=True):
             if len(hits) == window.limit:
-                wait = max(wait, hits[0] + window.seconds + self.margin - now)
+                wait = max(wait, hits[0] + window.seconds + margin - now)
         return wait
 
     def _pause(self, seconds: float) -> None:
@@ -243,15 +271,22 @@ class RedisRateLimiter(RateLimiter):
         self._peek_script = _script(redis_client, _PEEK_LUA)
         self._pause_script = _script(redis_client, _PAUSE_LUA)
         self._keys = [f"{key}:pause", *(f"{key}:w{i}" for i in range(len(self.windows)))]
-        self._args: list[int] = []
-        for window in self.windows:
-            self._args += [window.limit, round((window.seconds + self.margin) * 1_000_000)]
-        self._fallback = MemoryRateLimiter(key, windows, margin=self.margin)
+        self._fallback = MemoryRateLimiter(key, windows, margin=self.base_margin)
+        # One record of answer times for both, so the fallback starts with what was learnt.
+        self._fallback._latencies, self._fallback._latency_lock = self._latencies, self._latency_lock
         self._last_warning = 0.0
+
+    def _args(self) -> list[int]:
+        """Each window's limit and length in microseconds, with the margin of this moment."""
+        margin = self.margin
+        args: list[int] = []
+        for window in self.windows:
+            args += [window.limit, round((window.seconds + margin) * 1_000_000)]
+        return args
 
     def _try_acquire(self) -> float:
         try:
-            micros = int(self._acquire_script(keys=self._keys, args=self._args))
+            micros = int(self._acquire_script(keys=self._keys, args=self._args()))
         except redis.RedisError as exc:
             self._warn(exc)
             return self._fallback._try_acquire()
@@ -259,7 +294,7 @@ class RedisRateLimiter(RateLimiter):
 
     def _peek(self) -> float:
         try:
-            micros = int(self._peek_script(keys=self._keys, args=self._args))
+            micros = int(self._peek_script(keys=self._keys, args=self._args()))
         except redis.RedisError as exc:
             self._warn(exc)
             return self._fallback._peek()
@@ -421,6 +456,9 @@ class FollowingLimiter:
     def pause(self, seconds: float) -> None:
         self._current.pause(seconds)
 
+    def note_latency(self, seconds: float) -> None:
+        self._current.note_latency(seconds)
+
     def __repr__(self) -> str:
         return f"FollowingLimiter({self.key!r}, rate={self.rate!r}, announced={self.announced!r})"
 
@@ -442,6 +480,11 @@ class CombinedLimiter:
     def pause(self, seconds: float) -> None:
         for limiter in self.limiters:
             limiter.pause(seconds)  # type: ignore[attr-defined]
+
+    def note_latency(self, seconds: float) -> None:
+        for limiter in self.limiters:
+            if hasattr(limiter, "note_latency"):  # a plain limiter-like object need not learn
+                limiter.note_latency(seconds)
 
 
 _following: dict[tuple, FollowingLimiter] = {}

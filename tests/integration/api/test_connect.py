@@ -137,3 +137,22 @@ def test_private_urls_are_refused_unless_allowed(world, sandbox, settings) -> No
     response = world.operator.post(CONNECT.format(name="main"), _body(sandbox, test=False))
     assert response.status_code == 400
     assert error_of(response)["field"] == "apiUrl"
+
+
+def test_a_plan_change_keeps_the_accounts_own_rate(world, sandbox, redis_url) -> None:
+    """An account ActiveCampaign raised keeps its rate when the plan changes; a preset follows."""
+    world.operator.post(CONNECT.format(name="main"), _body(sandbox, plan="plus", test=False))
+    account = Connection.objects.get(tenant=world.tenant, name="main").ac_account
+    account.requests_per_second = 12.0
+    account.save()
+
+    response = world.operator.post(CONNECT.format(name="main"), _body(sandbox, plan="enterprise", test=False))
+
+    assert response.status_code == 200, response.content
+    account.refresh_from_db()
+    assert (account.plan, account.requests_per_second) == ("enterprise", 12.0)
+    account.requests_per_second = 5.0  # back at the plans' preset: a plan change keeps it there
+    account.save()
+    world.operator.post(CONNECT.format(name="main"), _body(sandbox, plan="lite", test=False))
+    account.refresh_from_db()
+    assert (account.plan, account.requests_per_second) == ("lite", 5.0)

@@ -57,6 +57,24 @@ def _line_of(text: str, fragment: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), start=1) if fragment in line)
 
 
+def test_a_plan_change_in_the_file_keeps_the_accounts_own_rate(sandbox, monkeypatch, tmp_path) -> None:
+    _keys(monkeypatch, sandbox)
+    config = tmp_path / "config.yaml"
+    config.write_text(_documentation_example(sandbox))
+    call_command(
+        "tajo_config", "import", str(config), "--tenant", "acme", "--create-tenant", "--create-missing"
+    )
+    account = Connection.objects.get(tenant__slug="acme", name="activecampaign").ac_account
+    account.requests_per_second = 12.0  # ActiveCampaign raised this account's limit
+    account.save()
+
+    config.write_text(config.read_text().replace("plan: lite", "plan: professional", 1))
+    call_command("tajo_config", "import", str(config), "--tenant", "acme")
+
+    account.refresh_from_db()
+    assert (account.plan, account.requests_per_second) == ("professional", 12.0)
+
+
 def test_documentation_example_imports_unchanged_with_create_missing(
     sandbox, monkeypatch, tmp_path, capsys
 ) -> None:

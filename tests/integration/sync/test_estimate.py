@@ -101,3 +101,21 @@ def test_floor_of_an_invalid_mapping_lists_problems(sandbox, redis_conn) -> None
     assert page.status_code == 200
     assert page.context["problems"] and page.context["floor"] is None
     assert 'id="tajo-floor-problems"' in page.content.decode()
+
+
+def test_floor_paces_at_the_limit_activecampaign_announces(redis_conn) -> None:
+    """An account set above the limit AC announces (RateLimit-Limit: 4) is floored at 4 a second."""
+    cache.clear()
+    with SandboxServer(SandboxConfig.fast(contacts=150, seed=9, ac_rate=4.0)) as limited:
+        connection = import_demo_connection(limited, tenant_slug="floor-announced")
+        connection.ac_account.requests_per_second = 10.0
+        connection.ac_account.save(update_fields=["requests_per_second"])
+
+        floor = floor_estimate(connection)
+
+    assert floor.ac_rate == 4.0
+    contacts = floor.resources["contacts"]
+    assert contacts["ac_seconds"] == contacts["ac_requests"] / 4.0
+    # Below the announced limit the account's own setting is the pace.
+    connection.ac_account.requests_per_second = 2.0
+    assert floor_estimate(connection, totals=floor.totals).ac_rate == 2.0

@@ -89,6 +89,32 @@ def test_tajo_sync_inline_prints_summary_and_exit_status(sandbox, redis_conn, sn
         call_command("tajo_sync", "nobody/x")
 
 
+def test_inline_slices_leave_no_job_waiting(sandbox, redis_conn, snapshot, settings, monkeypatch) -> None:
+    """Each inline slice runs with no queued job of its own run waiting (one would count as
+    another tenant's work and cut every slice to the fairness minimum), and none is left after."""
+    from connectors import queues
+    from connectors.sync import engine
+
+    settings.TAJO_SYNC_SLICE_RECORDS = 50
+    seen: list[int] = []
+    execute = engine.execute_slice
+
+    def watched(run_id: int, **kwargs):
+        seen.append(queues.jobs_waiting())
+        return execute(run_id, **kwargs)
+
+    monkeypatch.setattr(engine, "execute_slice", watched)
+    run = sync_run_start(connection=connection_for_sandbox(sandbox), resources=["contacts"])
+    assert queues.jobs_waiting() == 1  # the first slice, queued by the start
+
+    engine.run_inline(run.pk)
+
+    run.refresh_from_db()
+    assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+    assert len(seen) >= 2 and set(seen) == {0}, seen
+    assert queues.jobs_waiting() == 0
+
+
 def test_tajo_test_connection_checklist(sandbox, redis_conn, capsys) -> None:
     connection = connection_for_sandbox(sandbox)
     call_command("tajo_test_connection", str(connection.pk))

@@ -108,3 +108,27 @@ def test_hourly_budget_blocks_after_its_amount():
 def test_get_limiter_shares_one_instance_per_key_and_rate():
     assert get_limiter("tests:shared", 5) is get_limiter("tests:shared", 5)
     assert get_limiter("tests:shared", 5) is not get_limiter("tests:shared", 10)
+
+
+def test_a_slow_answer_widens_the_margin_while_its_request_is_in_the_window():
+    """A request that took long may have reached the provider late: the next slots of its window
+    wait longer, up to the cap; once it has left the window (5 newer answers), the margin shrinks."""
+    from connectors.providers.http.ratelimit import MAX_MARGIN
+
+    limiter = MemoryRateLimiter("tests:latency", [Window(5, 1.0)], margin=0.01)
+    assert limiter.margin == pytest.approx(0.01)
+    limiter.note_latency(0.004)
+    assert limiter.margin == pytest.approx(0.014)
+    limiter.note_latency(0.3)
+    assert limiter.margin == pytest.approx(0.31)
+    assert [limiter.try_acquire() for _ in range(5)] == [0.0] * 5
+    assert 1.25 < limiter.try_acquire() <= 1.31  # the window plus the widened margin
+    limiter.note_latency(5.0)
+    assert limiter.margin == MAX_MARGIN
+    for _ in range(4):
+        limiter.note_latency(0.002)
+    assert limiter.margin == MAX_MARGIN  # the slow one is still among the window's 5
+    limiter.note_latency(0.002)
+    assert limiter.margin == pytest.approx(0.012)
+    limiter.note_latency(float("nan"))  # unusable measures are ignored
+    assert limiter.margin == pytest.approx(0.012)
