@@ -18,7 +18,7 @@ from connectors.exceptions import ApiError
 from connectors.providers.activecampaign.pagination import parse_total
 from connectors.providers.brevo.client import GENERAL_BUDGETS
 from connectors.sync.base import Volumes
-from connectors.sync.contacts import contact_needs
+from connectors.sync.contact_plan import contact_needs
 from connectors.sync.cost import resource_floor
 from connectors.sync.custom_objects import schema_rules
 

@@ -24,7 +24,7 @@ from connectors.providers.activecampaign.pagination import envelope_rows, parse_
 from connectors.providers.activecampaign.schemas import Contact, ContactDetail, Deal
 from connectors.providers.http.client import requests_sent
 from connectors.sync.ac_contacts import contacts_by_id
-from connectors.sync.contacts import (
+from connectors.sync.contact_plan import (
     ContactPlan,
     build_source,
     contact_needs,
