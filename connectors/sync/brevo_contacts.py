@@ -35,7 +35,7 @@ import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,6 +139,12 @@ class ContactWriter:
     imports: list[SubmittedImport] = field(default_factory=list)  # submitted, not settled
     processes: list[dict[str, Any]] = field(default_factory=list)  # for the run page
     book: AttributeBook | None = None
+    # The `time.monotonic()` instant after which no request is started (a slice keeps its length;
+    # a function, as a slice may shorten itself meanwhile): what is left stays in `imports`,
+    # `held` and `fixes` for the caller to park. None: no limit.
+    until: Callable[[], float] | None = None
+    held: list[PendingContact] = field(default_factory=list)  # read back, waiting for their fixes
+    fixes: _Fixes = field(default_factory=lambda: _Fixes())  # what the imports could not do, not done yet
     _dropped: set[int] = field(default_factory=set)  # imports whose contacts lost values
 
     def write(self, items: list[PendingContact]) -> dict[str, WriteOutcome]:
@@ -146,6 +152,58 @@ class ContactWriter:
         self.submit(items)
         self.settle(wait=True)
         return self.outcomes
+
+    def _has_time(self) -> bool:
+        return time.monotonic() < self._until()
+
+    def _until(self) -> float:
+        return self.until() if self.until is not None else math.inf
+
+    # -- parking ------------------------------------------------------------------------------
+
+    def under_way(self) -> dict[str, Any]:
+        """What this writer holds unsettled, as plain data to park with the run (no client).
+
+        Instants become wall-clock times: the next slice may run in another process."""
+        wall = time.time() - time.monotonic()
+        imports = [
+            replace(
+                submitted,
+                at=submitted.at + wall,
+                polled_at=None if submitted.polled_at is None else submitted.polled_at + wall,
+            )
+            for submitted in self.imports
+        ]
+        return {
+            "imports": imports,
+            "held": self.held,
+            "outcomes": {item.source_id: self.outcomes[item.source_id] for item in self.held},
+            "fixes": self.fixes,
+            "processes": self.processes,
+            "dropped": self._dropped,
+        }
+
+    def resume(self, parked: dict[str, Any]) -> None:
+        """Take over what `under_way()` returned in an earlier slice."""
+        wall = time.time() - time.monotonic()
+        for submitted in parked["imports"]:
+            submitted.at -= wall
+            if submitted.polled_at is not None:
+                submitted.polled_at -= wall
+        self.imports = [*parked["imports"], *self.imports]
+        self.held = [*parked["held"], *self.held]
+        self.outcomes.update(parked["outcomes"])
+        self.fixes.merge(parked["fixes"])
+        self.processes = [*parked["processes"], *self.processes]
+        self._dropped |= set(parked["dropped"])
+
+    def forget(self, source_ids: set[str]) -> None:
+        """Drop contacts already recorded (by a slice that failed after recording them)."""
+        for submitted in self.imports:
+            submitted.items = [i for i in submitted.items if i.source_id not in source_ids]
+        self.imports = [i for i in self.imports if i.items]
+        self.held = [i for i in self.held if i.source_id not in source_ids]
+        self.fixes.drop(source_ids)
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -197,10 +255,12 @@ class ContactWriter:
         if changed != attributes:
             item.body = {**item.body, "attributes": changed}
 
-    def submit(self, items: list[PendingContact]) -> None:
-        """Start writing contacts: imports grouped by lists, read back later by `settle()`."""
+    def submit(self, items: list[PendingContact]) -> list[PendingContact]:
+        """Start writing contacts: imports grouped by lists, read back later by `settle()`.
+
+        Returns the contacts not sent because `until` came first, for the caller to keep."""
         if not items:
-            return
+            return []
         home = self._home()
         groups: dict[tuple[tuple[int, ...], bool], list[PendingContact]] = defaultdict(list)
         for item in items:
@@ -220,16 +280,25 @@ class ContactWriter:
                     )
                 continue
             groups[key] = group
+        unsent: list[PendingContact] = []
         for (lists, blacklisted), group in groups.items():
             for start in range(0, len(group), IMPORT_MAX_ROWS):
-                self._import(group[start : start + IMPORT_MAX_ROWS], lists, blacklisted)
+                unsent += self._import(group[start : start + IMPORT_MAX_ROWS], lists, blacklisted)
+        return unsent
 
-    def _import(self, group: list[PendingContact], lists: tuple[int, ...], blacklisted: bool) -> None:
+    def _import(
+        self, group: list[PendingContact], lists: tuple[int, ...], blacklisted: bool
+    ) -> list[PendingContact]:
+        """Import `group` (split under Brevo's body size); returns the rows `until` kept back."""
         rows = [{"email": item.email, "attributes": item.body.get("attributes") or {}} for item in group]
         offset = 0
+        unsent: list[PendingContact] = []
         for chunk in split_import_rows(rows):
             part = group[offset : offset + len(chunk)]
             offset += len(chunk)
+            if not self._has_time():
+                unsent += part
+                continue
             try:
                 receipt = self.brevo.import_contacts(
                     json_body=chunk,
@@ -242,7 +311,7 @@ class ContactWriter:
                     email_blacklist=blacklisted,
                 )
             except ValidationFailed as exc:
-                self._refused_import(part, lists, blacklisted, exc)
+                unsent += self._refused_import(part, lists, blacklisted, exc)
                 continue
             self.imports.append(
                 SubmittedImport(
@@ -258,84 +327,98 @@ class ContactWriter:
             self.processes.append(
                 {"process_id": receipt.process_id, "status": None, "reports": {}, "rows": len(part)}
             )
+        return unsent
 
     def _refused_import(
         self, part: list[PendingContact], lists: tuple[int, ...], blacklisted: bool, exc: ValidationFailed
-    ) -> None:
+    ) -> list[PendingContact]:
         """Brevo refused a whole import (400): halve it until the refused rows are alone, unless
         the refusal is about what every row shares (its lists), which no halving can fix."""
         if len(part) > 1 and "list" not in (exc.operator_message or "").lower():
             middle = len(part) // 2
-            self._import(part[:middle], lists, blacklisted)
-            self._import(part[middle:], lists, blacklisted)
-            return
+            return self._import(part[:middle], lists, blacklisted) + self._import(
+                part[middle:], lists, blacklisted
+            )
         item = part[0]
         self.outcomes[item.source_id] = WriteOutcome(
             "failed",
             f"Brevo refused the import of this contact: {exc.operator_message}",
             exc.code or "brevo_invalid",
         )
+        return []
 
     def pending(self) -> int:
-        """Contacts in imports not settled yet."""
-        return sum(len(i.items) for i in self.imports)
+        """Contacts sent and not settled yet: in imports, or waiting for their fixes."""
+        return sum(len(i.items) for i in self.imports) + len(self.held)
+
+    def waiting(self) -> list[PendingContact]:
+        """The contacts `pending()` counts."""
+        return [item for submitted in self.imports for item in submitted.items] + list(self.held)
 
     # -- reading back -------------------------------------------------------------------------
 
-    def settle(
-        self, *, wait: bool, min_age: float = IMPORT_POLL_DELAYS[0], until: float | None = None
-    ) -> list[PendingContact]:
+    def settle(self, *, wait: bool, min_age: float = IMPORT_POLL_DELAYS[0]) -> list[PendingContact]:
         """Read back submitted imports; returns the contacts settled (outcomes in `self.outcomes`).
 
         Imports younger than `min_age` seconds are left for later. With `wait`, the rest is
-        awaited with growing pauses; what Brevo has not finished by then is reported as written
-        but not verified (and is not remembered, so the next run sends and checks it again).
-        `until` (a `time.monotonic()` instant) ends the waiting early: a slice keeps its length.
+        awaited with growing pauses. When `until` comes first, what is left stays in `imports`,
+        `held` and `fixes` (a slice parks it for the next one). What Brevo has not finished
+        after the whole schedule is reported as written but not verified (and is not
+        remembered, so the next run sends and checks it again).
         """
-        settled: list[PendingContact] = []
+        now = time.monotonic()
+        settled = self._check([i for i in self.imports if now - i.at >= min_age])
+        if not wait:
+            return settled
         target = 0.0
-        for delay in (0.0, *IMPORT_POLL_DELAYS) if wait else (0.0,):
-            if not self.imports:
-                break
-            if delay:
-                target += delay
-                pause = target - (time.monotonic() - max(i.at for i in self.imports))
-                if until is not None and time.monotonic() + max(pause, 0.0) >= until:
-                    break
-                if pause > 0:
-                    self.sleep(pause)
-            now = time.monotonic()
-            due = [i for i in self.imports if delay or now - i.at >= min_age]
-            if not due:
+        for delay in IMPORT_POLL_DELAYS:
+            if not self.imports and not self.held:
+                return settled
+            if not self._has_time():
+                return settled
+            if not self.imports:  # only fixes left to make
+                settled += self._check([])
                 continue
-            settled.extend(self._check(due))
-        if wait:
-            for submitted in self.imports:
-                for item in submitted.items:
-                    self.outcomes[item.source_id] = WriteOutcome(
-                        "updated" if item.known else "created",
-                        f"sent in Brevo import {submitted.process_id}; Brevo had not finished it (or its "
-                        "hourly budget for status checks was used up), so the values are not verified: "
-                        "the next run sends and checks them again",
-                        confirmed=False,
-                        warnings=[
-                            *item.warnings,
-                            {
-                                "field": "*",
-                                "reason": f"not verified: Brevo import {submitted.process_id} unfinished",
-                            },
-                        ],
-                    )
-                settled.extend(submitted.items)
-            self.imports = []
+            target += delay
+            pause = target - (time.monotonic() - max(i.at for i in self.imports))
+            if pause <= 0:
+                continue  # that moment has passed: the last check covered it
+            if time.monotonic() + pause >= self._until():
+                return settled
+            self.sleep(pause)
+            settled += self._check(list(self.imports))
+        if not self._has_time():
+            return settled
+        for submitted in self.imports:
+            for item in submitted.items:
+                self.outcomes[item.source_id] = WriteOutcome(
+                    "updated" if item.known else "created",
+                    f"sent in Brevo import {submitted.process_id}; Brevo had not finished it (or its "
+                    "hourly budget for status checks was used up), so the values are not verified: "
+                    "the next run sends and checks them again",
+                    confirmed=False,
+                    warnings=[
+                        *item.warnings,
+                        {
+                            "field": "*",
+                            "reason": f"not verified: Brevo import {submitted.process_id} unfinished",
+                        },
+                    ],
+                )
+            settled.extend(submitted.items)
+        self.imports = []
         return settled
 
     def _check(self, due: list[SubmittedImport]) -> list[PendingContact]:
-        """Read back the contacts of `due` imports; ask a process only about rows not found."""
+        """Read back the contacts of `due` imports; ask a process only about rows not found.
+
+        Contacts found wait in `held` until the fixes they need (lists, blocklist) are made, then
+        are returned settled with the others Brevo gave an answer for."""
         settled: list[PendingContact] = []
-        fixes = _Fixes()
         emails = {item.email for submitted in due for item in submitted.items}
-        found = self._read_back(emails, since=min(_since(i) for i in due))
+        found = self._read_back(emails, since=min(_since(i) for i in due)) if emails else {}
+        if found is None:
+            due = []  # no time left to read them back: they wait for the next check
         for submitted in due:
             missing = []
             for item in submitted.items:
@@ -343,13 +426,15 @@ class ContactWriter:
                 if contact is None or not _touched(contact, submitted):
                     missing.append(item)
                     continue
-                self._evaluate(item, contact, submitted, fixes)
-                settled.append(item)
+                self._evaluate(item, contact, submitted)
             submitted.items = missing
-        self._missing(due, fixes, settled)
-        self._apply(fixes)
+        self._missing(due, settled)
+        self._apply()
         self._ask_about_drops(due)
         self.imports = [i for i in self.imports if i.items]
+        waiting = self.fixes.members()
+        settled += [item for item in self.held if item.source_id not in waiting]
+        self.held = [item for item in self.held if item.source_id in waiting]
         return settled
 
     def _fail_all(self, submitted: SubmittedImport, process: Process, settled: list[PendingContact]) -> None:
@@ -364,17 +449,22 @@ class ContactWriter:
         settled.extend(submitted.items)
         submitted.items = []
 
-    def _read_back(self, emails: set[str], *, since: datetime) -> dict[str, Contact]:
-        """What Brevo holds for these emails, among contacts modified since `since`."""
+    def _read_back(self, emails: set[str], *, since: datetime) -> dict[str, Contact] | None:
+        """What Brevo holds for these emails, among contacts modified since `since`; None when
+        `until` came before the whole answer."""
         found: dict[str, Contact] = {}
         if len(emails) <= BY_EMAIL_MAX:
             for email in emails:
+                if not self._has_time():
+                    return None
                 contact = self._by_email(email)
                 if contact is not None:
                     found[email] = contact
             return found
         offset = 0
         while True:
+            if not self._has_time():
+                return None
             page = self.brevo.list_contacts(
                 modified_since=since, limit=MAX_CONTACTS_PAGE, offset=offset, sort="asc"
             )
@@ -392,7 +482,7 @@ class ContactWriter:
         except (NotFoundError, ValidationFailed):
             return None
 
-    def _missing(self, due: list[SubmittedImport], fixes: _Fixes, settled: list[PendingContact]) -> None:
+    def _missing(self, due: list[SubmittedImport], settled: list[PendingContact]) -> None:
         """Rows the read-back did not find: ask the process (sparingly) what became of them."""
         for submitted in due:
             if not submitted.items:
@@ -406,7 +496,11 @@ class ContactWriter:
             # Completed: a contact the listing did not show may be one Brevo left untouched
             # (whether a no-op import bumps modifiedAt is not documented), or one it refused.
             lookups, rest = submitted.items[:LOOKUP_MAX], submitted.items[LOOKUP_MAX:]
+            unasked = []
             for item in lookups:
+                if not self._has_time():
+                    unasked.append(item)
+                    continue
                 contact = self._by_email(item.email)
                 if contact is None:
                     self.outcomes[item.source_id] = WriteOutcome(
@@ -415,9 +509,12 @@ class ContactWriter:
                         "(invalid or duplicate identifier; the import's reports on the run page list them)",
                         "brevo_import_rejected",
                     )
+                    settled.append(item)
                 else:
-                    self._evaluate(item, contact, submitted, fixes)
-                settled.append(item)
+                    self._evaluate(item, contact, submitted)
+            if unasked:
+                submitted.items = unasked + rest  # looked up at the next check
+                continue
             for item in rest:
                 self.outcomes[item.source_id] = WriteOutcome(
                     "updated" if item.known else "created",
@@ -434,6 +531,8 @@ class ContactWriter:
         more often than every half of the import's age (it shares the 100-per-hour bucket)."""
         if submitted.process is not None and submitted.process.finished:
             return submitted.process
+        if not self._has_time():
+            return None
         now = time.monotonic()
         if submitted.polled_at is not None and now - submitted.polled_at < max(1.0, (now - submitted.at) / 2):
             return submitted.process
@@ -467,16 +566,18 @@ class ContactWriter:
         """True when Brevo's hourly bucket has no slot soon, or few left this hour (CRM writes and
         order batches need them more): the read-back alone then decides."""
         limiter = self.brevo.bucket_limiter("other") if hasattr(self.brevo, "bucket_limiter") else None
-        if limiter is not None and limiter.peek() > POLL_MAX_WAIT:
+        left = min(POLL_MAX_WAIT, self._until() - time.monotonic())
+        if limiter is not None and limiter.peek() > left:
             return True
         budget = self.brevo.budget("other") if hasattr(self.brevo, "budget") else None
         return budget is not None and budget.remaining is not None and budget.remaining < POLL_RESERVE
 
     # -- comparing ----------------------------------------------------------------------------
 
-    def _evaluate(
-        self, item: PendingContact, contact: Contact, submitted: SubmittedImport, fixes: _Fixes
-    ) -> None:
+    def _evaluate(self, item: PendingContact, contact: Contact, submitted: SubmittedImport) -> None:
+        """Compare what Brevo holds with what was sent; the contact then waits in `held` for the
+        fixes it needs (none, often)."""
+        fixes = self.fixes
         since = _since(submitted)
         book = self._attributes() if item.body.get("attributes") else None
         warnings = list(item.warnings)
@@ -513,33 +614,26 @@ class ContactWriter:
             outcome = "unchanged"
         message = "Brevo already held these values" if outcome == "unchanged" and not warnings else ""
         self.outcomes[item.source_id] = WriteOutcome(outcome, message, warnings=warnings)
+        self.held.append(item)
 
-    def _apply(self, fixes: _Fixes) -> None:
-        """What the imports could not do: list changes (150 per call) and the blocklist flag."""
+    def _apply(self) -> None:
+        """What the imports could not do: list changes (150 per call) and the blocklist flag.
+
+        Each call made is taken off `fixes`; what `until` leaves is made at a later check."""
+        fixes = self.fixes
         for action, table in (("add", fixes.add), ("remove", fixes.remove)):
-            for list_id, members in table.items():
-                by_email = {m.email: m for m in members}
-                emails = sorted(by_email)
-                try:
-                    if action == "add":
-                        report = self.brevo.add_contacts_to_list(list_id, emails=emails)
-                    else:
-                        report = self.brevo.remove_contacts_from_list(list_id, emails=emails)
-                except ApiError as exc:
-                    if exc.retryable:
-                        raise
-                    for member in members:
-                        self._warn(
-                            member, f"list {list_id}", f"could not be {action}ed: {exc.operator_message}"
-                        )
-                    continue
-                failed = {str(x).lower() for x in report.failure}
-                for email in failed & set(by_email):
-                    verb = "added to" if action == "add" else "removed from"
-                    self._warn(
-                        by_email[email], f"list {list_id}", f"Brevo did not let the contact be {verb} it"
-                    )
-        for item, contact_id in fixes.block:
+            for list_id in list(table):
+                while table[list_id]:
+                    if not self._has_time():
+                        return
+                    members = table[list_id][:LIST_MEMBERSHIP_CHUNK]
+                    self._change_list(action, list_id, members)
+                    del table[list_id][: len(members)]
+                del table[list_id]
+        while fixes.block:
+            if not self._has_time():
+                return
+            item, contact_id = fixes.block[0]
             try:
                 self.brevo.update_contact(
                     contact_id, {"emailBlacklisted": True}, identifier_type="contact_id"
@@ -550,6 +644,26 @@ class ContactWriter:
                 self._warn(
                     item, "emailBlacklisted", f"Brevo refused the blocklist flag: {exc.operator_message}"
                 )
+            fixes.block.pop(0)
+
+    def _change_list(self, action: str, list_id: int, members: list[PendingContact]) -> None:
+        by_email = {m.email: m for m in members}
+        emails = sorted(by_email)
+        try:
+            if action == "add":
+                report = self.brevo.add_contacts_to_list(list_id, emails=emails)
+            else:
+                report = self.brevo.remove_contacts_from_list(list_id, emails=emails)
+        except ApiError as exc:
+            if exc.retryable:
+                raise
+            for member in members:
+                self._warn(member, f"list {list_id}", f"could not be {action}ed: {exc.operator_message}")
+            return
+        failed = {str(x).lower() for x in report.failure}
+        for email in failed & set(by_email):
+            verb = "added to" if action == "add" else "removed from"
+            self._warn(by_email[email], f"list {list_id}", f"Brevo did not let the contact be {verb} it")
 
     def _warn(self, item: PendingContact, name: str, reason: str) -> None:
         outcome = self.outcomes.get(item.source_id)
@@ -562,6 +676,25 @@ class _Fixes:
     add: dict[int, list[PendingContact]] = field(default_factory=lambda: defaultdict(list))
     remove: dict[int, list[PendingContact]] = field(default_factory=lambda: defaultdict(list))
     block: list[tuple[PendingContact, int]] = field(default_factory=list)
+
+    def members(self) -> set[str]:
+        """Source ids of the contacts a fix still waits for."""
+        waiting = {m.source_id for table in (self.add, self.remove) for ms in table.values() for m in ms}
+        return waiting | {item.source_id for item, _ in self.block}
+
+    def merge(self, other: _Fixes) -> None:
+        for mine, theirs in ((self.add, other.add), (self.remove, other.remove)):
+            for list_id, members in theirs.items():
+                mine[list_id].extend(members)
+        self.block.extend(other.block)
+
+    def drop(self, source_ids: set[str]) -> None:
+        for table in (self.add, self.remove):
+            for list_id in list(table):
+                table[list_id] = [m for m in table[list_id] if m.source_id not in source_ids]
+                if not table[list_id]:
+                    del table[list_id]
+        self.block = [(item, cid) for item, cid in self.block if item.source_id not in source_ids]
 
 
 def _since(submitted: SubmittedImport) -> datetime:
@@ -702,5 +835,8 @@ def sync_list_for(connection: Any, brevo: BrevoClient) -> int | None:
 
 
 def slice_writer(ctx: Any) -> ContactWriter:
-    """A writer for one slice of a run (it holds the imports in flight)."""
-    return ContactWriter(ctx.brevo, home_list=lambda: sync_list_for(ctx.connection, ctx.brevo))
+    """A writer for one slice of a run (it holds the imports in flight), starting no request
+    after the slice's hard stop."""
+    return ContactWriter(
+        ctx.brevo, home_list=lambda: sync_list_for(ctx.connection, ctx.brevo), until=lambda: ctx.hard_stop
+    )

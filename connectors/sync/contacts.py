@@ -79,12 +79,58 @@ class ContactsResource(Resource):
         return RequestEstimate(ac=ac, brevo=writes)
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
-        try:
-            return self._run_slice(ctx, state)
-        finally:
-            # The slice's position is committed after this returns: create what it read first.
-            self._flush_new(ctx, final=True)
-            self._flush_deferred(ctx)
+        self._resume_writes(ctx, state)
+        result = self._run_slice(ctx, state)
+        # The slice's position is committed after this returns: settle what it wrote first, as far
+        # as its hard stop allows. What is still under way is parked with that position, and the
+        # resource is not done before the next slice has settled it.
+        self._flush_new(ctx, final=True)
+        self._flush_deferred(ctx)
+        if self._park_writes(ctx, result.state):
+            return SliceResult(result.state, done=False, total=result.total)
+        return result
+
+    def _park_writes(self, ctx: SyncContext, state: dict[str, Any]) -> bool:
+        """Park the writes under way (`connectors.sync.carry`) and name them in `state`; False
+        when there are none."""
+        state.pop("writes", None)
+        writer = self._writer
+        if not (self._new or self._deferred or (writer is not None and writer.pending())):
+            return False
+        state["writes"] = carry.park_writes(
+            ctx.run.pk,
+            {
+                "new": self._new,
+                "meta": self._new_meta,
+                "merge_into": self._merge_into,
+                "deferred": self._deferred,
+                "seen_phones": self._seen_phones,
+                "writer": writer.under_way() if writer is not None else None,
+            },
+        )
+        return True
+
+    def _resume_writes(self, ctx: SyncContext, state: dict[str, Any]) -> None:
+        """Take over the writes the last slice parked, and settle what Brevo has finished."""
+        parked = carry.take_writes(ctx.run.pk, state.pop("writes", None))
+        if parked is None:
+            return
+        writer = self._slice_writer(ctx)
+        if parked["writer"] is not None:
+            writer.resume(parked["writer"])
+        # A slice that failed after the parking may have recorded some of them already.
+        ids = [item.source_id for item in [*parked["new"], *writer.waiting()]]
+        ids += [str(source.ac_id) for source, _ in parked["deferred"]]
+        recorded = self._recorded_in_run(ctx, ids)
+        writer.forget(recorded)
+        self._new = [item for item in parked["new"] if item.source_id not in recorded]
+        self._deferred = [(s, force) for s, force in parked["deferred"] if str(s.ac_id) not in recorded]
+        self._new_meta = parked["meta"]
+        self._merge_into = parked["merge_into"]
+        self._seen_phones = parked["seen_phones"]
+        # Their addresses are in flight: a later contact of one of them waits (see _write_sources).
+        self._slice_emails = {item.email for item in [*self._new, *writer.waiting()]}
+        self._flush_new(ctx, final=False)
 
     def _run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         if ctx.mode == RunMode.RETRY:
@@ -268,10 +314,13 @@ class ContactsResource(Resource):
                     ctx.checkpoint is not None
                     and time.monotonic() - timing["checkpointed"] >= ctx.checkpoint_every
                 ):
-                    # Commit what is settled now, so that a killed worker re-reads only seconds of pages.
-                    state["last_id"] = self._settled_up_to(last_id)
+                    # Commit the position with the writes under way parked, so that a killed worker
+                    # re-reads only seconds of pages and nothing it had sent.
+                    state["last_id"] = last_id
                     state["recorded_to"] = max(last_id, recorded_to)
+                    self._park_writes(ctx, state)
                     ctx.checkpoint(self.name, state)
+                    carry.prune(ctx.run.pk, carry.WRITES, keep=state.get("writes"))
                     timing["checkpointed"] = time.monotonic()
 
         stopped_early = False
@@ -285,10 +334,10 @@ class ContactsResource(Resource):
                     scores.setdefault(sv.contact_id, {})[sv.score_id] = sv.value
             ctx.recorder.record_invalid(self.name, page.invalid)
             included = included_associations(page, needs) if sideload else None
-            done_before = self._recorded_in_run(ctx, page, recorded_to)
+            done_before = self._recorded_in_run(ctx, [c.id for c in page.items if c.id <= recorded_to])
             for contact in page.items:
                 extra.discard(contact.id)
-                if contact.id in done_before:
+                if str(contact.id) in done_before:
                     continue
                 # A page whose sideloads did not come back is read contact by contact.
                 assoc = included.get(contact.id) if included is not None else None
@@ -319,29 +368,18 @@ class ContactsResource(Resource):
             return False
         return read_all or not pages.stopped
 
-    def _settled_up_to(self, last_id: int) -> int:
-        """The highest contact id below which every contact read has its outcome recorded.
-
-        New contacts wait for their import's confirmation before they are recorded; a position
-        committed past them would lose them if the worker died before that.
-        """
-        waiting = [item.source_id for item in self._new]
-        if self._writer is not None:
-            waiting += [item.source_id for submitted in self._writer.imports for item in submitted.items]
-        ids = [int(source_id) for source_id in waiting if source_id.isdigit()]
-        return min(last_id, min(ids) - 1) if ids else last_id
-
-    def _recorded_in_run(self, ctx: SyncContext, page: Any, recorded_to: int) -> set[int]:
-        """Contacts of a page read again after a worker died that this run already recorded."""
-        ids = [contact.id for contact in page.items if contact.id <= recorded_to]
-        if not ids:
+    def _recorded_in_run(self, ctx: SyncContext, ids: Iterable[int | str]) -> set[str]:
+        """Those of `ids` this run already recorded (contacts read or parked again after a
+        worker died or a slice failed)."""
+        wanted = [str(i) for i in ids]
+        if not wanted:
             return set()
         from connectors.models import SyncRecord
 
         found = SyncRecord.objects.filter(
-            run_id=ctx.run.pk, resource=self.name, source_id__in=[str(i) for i in ids]
+            run_id=ctx.run.pk, resource=self.name, source_id__in=wanted
         ).values_list("source_id", flat=True)
-        return {int(source_id) for source_id in found}
+        return set(found)
 
     def _extra(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
         """Contacts whose deals changed although the contact itself did not."""
@@ -584,16 +622,16 @@ class ContactsResource(Resource):
 
     def _flush_new(self, ctx: SyncContext, *, final: bool) -> None:
         """Import the gathered contacts; record those Brevo's read-back settled (all, if `final`)."""
-        if not self._new and (self._writer is None or not self._writer.imports):
+        if not self._new and (self._writer is None or not self._writer.pending()):
             return
         writer = self._slice_writer(ctx)
         submitted = self._new
-        self._new = []
-        writer.submit(submitted)
+        # What the slice's hard stop left unsent stays here (and is parked at the slice's end).
+        self._new = writer.submit(submitted)
+        unsent = {item.source_id for item in self._new}
         # Contacts refused before any import (no list to import into) are settled at once.
-        settled = [item for item in submitted if item.source_id in writer.outcomes]
-        until = ctx.hard_stop if ctx.hard_stop != float("inf") else None
-        settled += writer.settle(wait=final, min_age=SETTLE_AFTER, until=until)
+        settled = [i for i in submitted if i.source_id in writer.outcomes and i.source_id not in unsent]
+        settled += writer.settle(wait=final, min_age=SETTLE_AFTER)
         self._record_written(ctx, writer, settled, self._new_meta)
         ctx.recorder.note_imports(writer.processes)
         for item in settled:
@@ -637,8 +675,14 @@ class ContactsResource(Resource):
         return True
 
     def _flush_deferred(self, ctx: SyncContext) -> None:
-        """Write the contacts held back for an address already written in this slice."""
-        while self._deferred:
+        """Write the contacts held back for an address already written in this slice, once nothing
+        is in flight any more (in time: else they are parked with the rest)."""
+        while (
+            self._deferred
+            and not self._new
+            and not (self._writer is not None and self._writer.pending())
+            and time.monotonic() < ctx.hard_stop
+        ):
             held, self._deferred = self._deferred, []
             self._slice_emails = set()
             for force in (False, True):
