@@ -207,6 +207,12 @@ class ContactWriter:
 
     # -- sending ------------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Find (or create) the connection's list of all synced contacts, which every submit
+        needs, while a slice still has time rather than at its deadline. Remembered on the
+        connection: after the first run this costs nothing."""
+        self._home()
+
     def _home(self) -> int | None:
         if callable(self.home_list):
             self.home_list = self.home_list()
@@ -261,7 +267,15 @@ class ContactWriter:
         Returns the contacts not sent because `until` came first, for the caller to keep."""
         if not items:
             return []
+        if not self._has_time():
+            return list(items)
         home = self._home()
+        if not self._has_time():
+            return list(items)
+        if any(item.body.get("attributes") for item in items):
+            self._attributes()  # read now, so that the time it took is seen before an import starts
+        if not self._has_time():
+            return list(items)
         groups: dict[tuple[tuple[int, ...], bool], list[PendingContact]] = defaultdict(list)
         for item in items:
             self._prepare(item)

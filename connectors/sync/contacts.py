@@ -249,6 +249,8 @@ class ContactsResource(Resource):
         the slice holds at its deadline (contacts taken off a page, pages read ahead) is parked
         for the next slice (`connectors.sync.carry`), never dropped or read again.
         """
+        if not ctx.dry_run:
+            self._slice_writer(ctx).prepare()
         last_id = int(state.get("last_id") or 0)
         extra = set(state.get("extra_ids") or [])
         sideload = bool(state.get("sideload")) and not detail
@@ -363,7 +365,10 @@ class ContactsResource(Resource):
         state["seconds_per_contact"] = round(timing["per_contact"], 6)
         if stopped_early:
             if unit or carried or pages.unused:
-                state["carry"] = carry.park(ctx.run.pk, unit, carried + pages.unused, read_to=read_to)
+                held_pages = carried + pages.unused
+                # The next slice reads on after the last page parked, not after the last one used.
+                read_to = max([read_to, *(p.last_id for p in held_pages if p.last_id is not None)])
+                state["carry"] = carry.park(ctx.run.pk, unit, held_pages, read_to=read_to)
                 state["carry"]["ended"] = read_all or pages.exhausted
             return False
         return read_all or not pages.stopped

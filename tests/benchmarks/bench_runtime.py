@@ -29,7 +29,8 @@ from pathlib import Path
 from tests.benchmarks.bench_sync import ROOT, Sandbox, _manage, fresh_db, start_sandbox
 from tests.benchmarks.report import PATH, heading, write_section
 
-DB = "bench_runtime"
+# A database of its own (dropped and created again): name another with BENCH_DB.
+DB = os.environ.get("BENCH_DB", "bench_runtime")
 LOG = Path(os.environ.get("BENCH_WORKER_LOG", "/tmp/tajo-bench-worker.log"))
 
 SEED = """
@@ -248,6 +249,7 @@ def _backfill(contacts: int, *, kills: int) -> dict:
         env = fresh()
         seed_tenant(env, sandbox, "bench", rate=5.0, budget="unpaced")
         before = ac_requests(sandbox)
+        mark = log_size()
         worker = start_worker(env)
         run_id = start_run(env, "bench")
         latencies, progress_latencies = [], []
@@ -293,6 +295,7 @@ def _backfill(contacts: int, *, kills: int) -> dict:
             "duplicated": check["records"] - check["distinct"],
             "resume_s": latencies,
             "progress_s": progress_latencies,
+            "longest_slice_s": max(slice_lengths(mark), default=None),
         }
     finally:
         if worker is not None:
@@ -483,7 +486,8 @@ def write_report(results: dict[str, dict]) -> None:
             f"**{k['extra_ac_requests']} extra**, "
             f"about {k['reread_s_per_kill']} s of reading per kill (target ≈ 5 s). Lost records "
             f"**{x['lost']}**, duplicated **{x['duplicated']}**; Brevo holds {x['brevo_contacts']:,} "
-            f"contacts against {c['brevo_contacts']:,} after the unkilled run. Run {x['run_s']} s against "
+            f"contacts against {c['brevo_contacts']:,} after the unkilled run. Longest slice "
+            f"{x['longest_slice_s']} s (unkilled: {c['longest_slice_s']} s). Run {x['run_s']} s against "
             f"{c['run_s']} s.",
         ]
     if f := results.get("fairness"):

@@ -3,6 +3,10 @@ read-back's per-contact truth, and the bad cases each becoming an outcome with i
 
 from __future__ import annotations
 
+import math
+import pickle
+import time
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -173,3 +177,25 @@ def test_one_or_two_contacts_are_read_back_by_email(setup) -> None:
     assert outcomes["1"].outcome == "created"
     assert calls.count("GET /contacts/p1%40example.org?identifierType=email_id") == 1
     assert calls.count("GET /contacts") == 2  # attributes + that one contact
+
+
+def test_a_writer_out_of_time_sends_nothing_more_and_hands_what_is_under_way_on(setup) -> None:
+    _, client, calls = setup
+    stop = {"at": math.inf}
+    first = ContactWriter(client, home_list=53, sleep=lambda s: None, until=lambda: stop["at"])
+    sent, kept = [item(n, lists=(50, 51)) for n in range(4)], [item(n) for n in range(4, 8)]
+    assert first.submit(sent) == []
+    stop["at"] = time.monotonic()  # the slice's hard stop has come
+    requests = len(calls.calls)
+    assert first.submit(kept) == kept
+    assert first.settle(wait=True) == []  # neither confirmed nor reported written unverified
+    assert len(calls.calls) == requests and first.outcomes == {} and first.pending() == 4
+
+    # The next slice (another process, maybe) takes over what was parked.
+    second = writer(client)
+    second.resume(pickle.loads(pickle.dumps(first.under_way())))
+    assert second.submit(kept) == []
+    settled = second.settle(wait=True)
+    assert sorted(int(i.source_id) for i in settled) == list(range(8))
+    assert {(o.outcome, o.confirmed) for o in second.outcomes.values()} == {("created", True)}
+    assert calls.count("POST /contacts/import") == 2
