@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
@@ -33,17 +34,26 @@ class ReadAhead(Generic[T]):
     whether `more` ended the read before `items` ran out.
 
     If the caller breaks off anyway (a slice at its deadline), the thread stops before its next
-    read and its request in flight is waited for, so nothing uses the caller's client once
-    iteration has ended; what was read and not yet handed over is kept in `unused`, in order,
-    for the caller to carry on with: a read is never thrown away.
+    read and its request in flight is waited for, up to `in_flight_wait` seconds; what was read
+    and not yet handed over is kept in `unused`, in order, for the caller to carry on with: a
+    read is never thrown away. A read still under way after that wait (one sleeping out a
+    provider's long Retry-After) is abandoned: its item, if it ever comes, is dropped (the
+    caller reads it again from its position after the last item in `unused`), and a slice
+    keeps its length.
     """
 
     def __init__(
-        self, items: Iterator[T], *, depth: int = 2, more: Callable[[T], bool] | None = None
+        self,
+        items: Iterator[T],
+        *,
+        depth: int = 2,
+        more: Callable[[T], bool] | None = None,
+        in_flight_wait: float = 3.0,
     ) -> None:
         self._items = items
         self._depth = max(1, depth)
         self._more = more or (lambda _item: True)
+        self._in_flight_wait = in_flight_wait
         self.stopped = False
         self.exhausted = False  # `items` ran out: nothing more to read after what was handed over
         self.unused: list[T] = []
@@ -51,12 +61,21 @@ class ReadAhead(Generic[T]):
     def __iter__(self) -> Iterator[T]:
         ready: queue.Queue = queue.Queue(maxsize=self._depth)
         quit_ = threading.Event()
+        abandoned = threading.Event()
+
+        def hand(item: object) -> bool:
+            # Blocks while the queue is full (the caller sets the pace), unless abandoned.
+            while not abandoned.is_set():
+                with contextlib.suppress(queue.Full):
+                    ready.put(item, timeout=0.05)
+                    return True
+            return False
 
         def produce() -> None:
             try:
                 for item in self._items:
-                    ready.put(item)  # also when told to quit meanwhile: the caller keeps it in `unused`
-                    if quit_.is_set():
+                    # Also when told to quit meanwhile: the caller keeps it in `unused`.
+                    if not hand(item) or quit_.is_set():
                         return
                     if not self._more(item):
                         self.stopped = True
@@ -65,9 +84,9 @@ class ReadAhead(Generic[T]):
                         return
                 else:
                     self.exhausted = True
-                ready.put(_END)
+                hand(_END)
             except BaseException as exc:  # handed to the caller, raised there
-                ready.put(_Failure(exc))
+                hand(_Failure(exc))
 
         worker = threading.Thread(target=produce, name="tajo-read-ahead", daemon=True)
         worker.start()
@@ -81,10 +100,12 @@ class ReadAhead(Generic[T]):
                 yield item
         finally:
             quit_.set()
-            while worker.is_alive():  # unblock a producer waiting on a full queue
+            give_up = time.monotonic() + self._in_flight_wait
+            while worker.is_alive() and time.monotonic() < give_up:  # unblock a producer on a full queue
                 with contextlib.suppress(queue.Empty):
                     self._keep(ready.get(timeout=0.05))
-            worker.join()
+            abandoned.set()
+            worker.join(timeout=0.5)  # a put under way lands before the queue is emptied below
             while True:
                 try:
                     self._keep(ready.get_nowait())

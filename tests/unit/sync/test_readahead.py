@@ -96,3 +96,25 @@ def test_nothing_is_kept_after_a_full_read() -> None:
     reader = ReadAhead(_pages(10), depth=3)
     assert list(reader) == list(range(10))
     assert reader.unused == [] and reader.exhausted
+
+
+def test_a_read_stuck_in_a_long_wait_is_abandoned_and_its_item_dropped() -> None:
+    release = threading.Event()
+
+    def pages():
+        yield 0
+        yield 1
+        release.wait(timeout=30)  # a provider's long Retry-After, slept out inside the read
+        yield 2
+
+    reader = ReadAhead(pages(), depth=3, in_flight_wait=0.3)
+    items = iter(reader)
+    assert next(items) == 0
+    time.sleep(0.05)  # item 1 is queued, item 2 is being read
+    started = time.monotonic()
+    items.close()
+    assert time.monotonic() - started < 2.0, "breaking off waited for the stuck read"
+    assert reader.unused == [1]  # what was read is kept; the read that never ended is not
+    release.set()
+    time.sleep(0.2)
+    assert reader.unused == [1]
