@@ -30,11 +30,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import re
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,7 +45,8 @@ from connectors.providers.brevo.client import (
     BrevoClient,
     split_import_rows,
 )
-from connectors.providers.brevo.schemas import Attribute, Contact, Process
+from connectors.providers.brevo.schemas import Contact, Process
+from connectors.sync.brevo_attributes import REPORTED_ATTRIBUTES, AttributeBook, same_value, why_dropped
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +60,6 @@ LOOKUP_MAX = 200  # missing rows of a completed import looked up one by one, at 
 CLOCK_MARGIN = timedelta(seconds=2)  # without Brevo's Date header: our clock, read after the answer
 CREATED_SPREAD = timedelta(milliseconds=500)  # createdAt to modifiedAt of a contact an import created
 KNOWN_CREATED_SPREAD = timedelta(milliseconds=20)  # the same, for a contact Tajo wrote before
-PHONE_ATTRIBUTES = ("SMS", "WHATSAPP", "LANDLINE_NUMBER")
-REPORTED_ATTRIBUTES = frozenset({*PHONE_ATTRIBUTES, "EXT_ID"})  # the import's duplicate_* reports
-_DIGITS = re.compile(r"\D+")
 
 
 @dataclass
@@ -93,38 +90,6 @@ class SubmittedImport:
     process: Process | None = None  # the last answer of GET /processes/{id}, when asked
     polled_at: float | None = None
     brevo_clock: bool = True  # accepted_at came from Brevo's Date header
-
-
-class AttributeBook:
-    """Brevo's contact attributes by name: to send category options as Brevo knows them and to
-    say why a value was not kept."""
-
-    def __init__(self, attributes: Iterable[Attribute]) -> None:
-        self.by_name = {a.name.upper(): a for a in attributes}
-
-    def kind(self, name: str) -> str | None:
-        attr = self.by_name.get(name.upper())
-        if attr is None:
-            return None
-        return attr.type or attr.category
-
-    def category_option(self, name: str, value: Any) -> tuple[bool, Any]:
-        """(matched, value to send) for a category attribute; the value itself otherwise."""
-        attr = self.by_name.get(name.upper())
-        if attr is None or not attr.enumeration or self.kind(name) != "category":
-            return True, value
-        text = str(value).strip()
-        for option in attr.enumeration:
-            if text in (option.option, option.label) or (
-                isinstance(value, int | float) and not isinstance(value, bool) and option.option == str(value)
-            ):
-                real = option.option
-                return True, int(real) if real.isdigit() and option.value_str in (None, "") else real
-        return False, value
-
-    def options(self, name: str) -> list[str]:
-        attr = self.by_name.get(name.upper())
-        return [o.label or o.option for o in attr.enumeration] if attr else []
 
 
 _BOOKS: weakref.WeakKeyDictionary[Any, AttributeBook] = weakref.WeakKeyDictionary()
@@ -597,8 +562,8 @@ class ContactWriter:
         warnings = list(item.warnings)
         for name, sent in (item.body.get("attributes") or {}).items():
             got = contact.attributes.get(name.upper())
-            if not _same(name, sent, got, book):
-                warnings.append({"field": name, "reason": _why_dropped(name, sent, got, book)})
+            if not same_value(name, sent, got, book):
+                warnings.append({"field": name, "reason": why_dropped(name, sent, got, book)})
         if any(w["field"].upper() in REPORTED_ATTRIBUTES for w in warnings[len(item.warnings) :]):
             # A dropped identifier shows up in the import's duplicate reports: link them.
             self._dropped.add(submitted.process_id)
@@ -756,58 +721,6 @@ def _cost(
             for list_id in set(item.body.get("listIds") or ()) - set(lists):
                 extra[list_id] += 1
     return imports + sum(math.ceil(n / LIST_MEMBERSHIP_CHUNK) for n in extra.values())
-
-
-def _digits(value: Any) -> str:
-    return _DIGITS.sub("", str(value or "")).lstrip("0")
-
-
-def _same(name: str, sent: Any, got: Any, book: AttributeBook | None) -> bool:
-    """Whether Brevo's stored value is what was sent, in Brevo's own representation."""
-    if sent is None:
-        return True
-    if got is None:
-        return False
-    upper = name.upper()
-    if upper in PHONE_ATTRIBUTES:
-        return _digits(sent) == _digits(got)
-    if isinstance(sent, bool) or isinstance(got, bool):
-        return str(sent).lower() == str(got).lower()
-    if isinstance(sent, list):
-        values = got if isinstance(got, list) else [v.strip() for v in str(got).split(",")]
-        return {str(v) for v in sent} == {str(v) for v in values}
-    if isinstance(sent, int | float):
-        try:
-            return math.isclose(float(sent), float(got), rel_tol=1e-9, abs_tol=1e-9)
-        except (TypeError, ValueError):
-            return False
-    kind = book.kind(upper) if book else None
-    if kind == "date":
-        return str(got)[:10] == str(sent)[:10]
-    if kind == "category" and book is not None:
-        _, real = book.category_option(upper, got)
-        _, wanted = book.category_option(upper, sent)
-        return str(real) == str(wanted)
-    return str(got) == str(sent)
-
-
-def _why_dropped(name: str, sent: Any, got: Any, book: AttributeBook | None) -> str:
-    upper = name.upper()
-    kind = book.kind(upper) if book else None
-    if book is not None and book.by_name and kind is None:
-        return (
-            f"Brevo has no attribute {upper} (an import ignores unknown attributes): "
-            "create it or fix the mapping"
-        )
-    if upper in PHONE_ATTRIBUTES and got is None:
-        return (
-            f"Brevo did not keep the phone number {sent}: it found it invalid, or another Brevo contact "
-            "already has it (one contact per number)"
-        )
-    if got is None:
-        described = f" ({kind})" if kind else ""
-        return f"Brevo did not keep {sent!r}: it does not fit attribute {upper}{described}"
-    return f"Brevo holds {got!r} instead of {sent!r}"
 
 
 SYNC_LIST_NAME = "Tajo: all synced contacts"
