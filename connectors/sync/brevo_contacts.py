@@ -761,9 +761,14 @@ def sync_list_for(connection: Any, brevo: BrevoClient) -> int | None:
     return int(list_id)
 
 
-def slice_writer(ctx: Any) -> ContactWriter:
-    """A writer for one slice of a run (it holds the imports in flight), starting no request
-    after the slice's hard stop."""
+def slice_writer(ctx: Any, *, parks: bool = False) -> ContactWriter:
+    """A writer for one slice of a run (it holds the imports in flight).
+
+    `parks`: the caller parks what is under way at the slice's hard stop (the contacts resource),
+    so the writer starts no request after it. Without, `write()` settles everything it is given.
+    """
     return ContactWriter(
-        ctx.brevo, home_list=lambda: sync_list_for(ctx.connection, ctx.brevo), until=lambda: ctx.hard_stop
+        ctx.brevo,
+        home_list=lambda: sync_list_for(ctx.connection, ctx.brevo),
+        until=(lambda: ctx.hard_stop) if parks else None,
     )

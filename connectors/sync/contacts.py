@@ -622,7 +622,7 @@ class ContactsResource(Resource):
 
     def _slice_writer(self, ctx: SyncContext) -> ContactWriter:
         if self._writer is None:
-            self._writer = slice_writer(ctx)
+            self._writer = slice_writer(ctx, parks=True)
         return self._writer
 
     def _flush_new(self, ctx: SyncContext, *, final: bool) -> None:
