@@ -657,11 +657,11 @@ DOCUMENTED_DEFAULTS: tuple[tuple[str, str], ...] = (
 def mapping_documented_defaults_apply(*, connection: Connection) -> list[str]:
     """Map what the documentation's table maps by default onto attributes Brevo already has.
 
-    Scores (`score`, `rating`: see yaml_config.choose_contact_score), the primary deal's value,
+    Scores (`score`, `rating`: see tajo_config.keys.choose_contact_score), the primary deal's value,
     stage and owner, and every custom field onto the attribute named like its perstag. An
     attribute some row already fills is left alone. Returns "SOURCE → ATTRIBUTE" lines.
     """
-    from mappings.yaml_config import choose_contact_score
+    from tajo_config.keys import choose_contact_score
 
     index = catalog_index_for(connection)
     if index is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from connectors.models import Connection
-from mappings.yaml_config import config_import
+from tajo_config import config_import
 
 DEMO_YAML = Path(__file__).resolve().parents[1] / "docs" / "examples" / "demo.yaml"
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from mappings.exceptions import ConfigError
-from mappings.yaml_config import MAX_DEPTH, env_readable, parse_documents
+from tajo_config.parse import MAX_DEPTH, env_readable, parse_documents
 
 SERVER_ENV = {
     "AC_API_KEY": "ac-key-from-env-123456",

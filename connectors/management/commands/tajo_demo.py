@@ -245,7 +245,7 @@ class Command(BaseCommand):
 
     def _seed(self, sandbox: SandboxProcess) -> str:
         """Users and the demo tenant; its connection and mapping come from docs/examples/demo.yaml."""
-        from mappings.yaml_config import config_import
+        from tajo_config import config_import
         from tenants.models import Membership, Role, Tenant
 
         password = secrets.token_urlsafe(9)

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mappings.exceptions import ConfigError
-from mappings.yaml_config import config_export, config_import
+from tajo_config import config_export, config_import
 from tenants.models import Tenant
 
 EXIT_INVALID = 1

@@ -16,7 +16,7 @@ from connectors.models import Connection, Outcome, RunStatus, SyncRecord
 from connectors.services import sync_run_start
 from mappings.exceptions import ConfigError
 from mappings.models import CustomFieldMapping, EventMapping, ListMapping, ScoreMapping, StandardFieldMapping
-from mappings.yaml_config import config_import
+from tajo_config import config_import
 from tests.factories import BrevoAccountFactory, TenantFactory
 from tests.sandbox_helpers import drive
 
@@ -311,7 +311,7 @@ def test_list_structure_and_tag_segments_replicate_without_mapping_each(sandbox)
 
 
 def test_replicating_too_many_is_one_error(sandbox, monkeypatch) -> None:
-    monkeypatch.setattr("mappings.yaml_config.REPLICATE_MAX", 2)
+    monkeypatch.setattr("tajo_config.resolve.REPLICATE_MAX", 2)
     text = (
         "connectors:\n  activecampaign:\n"
         '    api_url: "https://yourcompany.api-us1.com"\n    api_key: "${AC_API_KEY}"\n'

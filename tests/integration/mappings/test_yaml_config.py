@@ -26,7 +26,7 @@ from mappings.models import (
     TagMapping,
 )
 from mappings.services import mapping_snapshot
-from mappings.yaml_config import config_export, config_import
+from tajo_config import config_export, config_import
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db

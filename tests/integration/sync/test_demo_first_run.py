@@ -9,9 +9,9 @@ import pytest
 
 from connectors.models import Connection, Outcome, RunStatus, SyncRecord, SyncRun
 from connectors.selectors import OUTCOMES, not_configured
-from mappings.yaml_config import config_import
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
+from tajo_config import config_import
 from tests.sandbox_helpers import drive
 
 pytestmark = pytest.mark.django_db(transaction=True)

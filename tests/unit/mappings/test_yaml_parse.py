@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mappings.exceptions import ConfigError
-from mappings.yaml_config import dotted, parse_documents, read_spec
+from tajo_config.parse import dotted, parse_documents
+from tajo_config.schema import read_spec
 
 ENV = {"AC_API_KEY": "ac-secret-1234", "BREVO_API_KEY": "xkeysib-secret-5678"}
 
@@ -73,7 +74,7 @@ def test_error_names_file_line_and_dotted_key() -> None:
 
 
 def test_dotted_quotes_odd_keys_and_shows_list_positions() -> None:
-    from mappings.yaml_config import _Index
+    from tajo_config.parse import _Index
 
     assert dotted(("a", "b c", 12, _Index(0), 'q"x')) == 'a."b c".12[0]."q\\"x"'
 

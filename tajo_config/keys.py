@@ -1,0 +1,199 @@
+"""The vocabulary of a configuration file: its sections, the keys it accepts and what they mean.
+
+Shared by the schema, the resolver and the export so that import and export spell keys alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mappings.catalog import Entry
+from mappings.compat import (
+    STANDARD_SOURCE_TYPES,
+)
+from mappings.models import (
+    AutomationMapping,
+    CustomFieldMapping,
+    CustomObjectFieldMapping,
+    EventMapping,
+    ListMapping,
+    MappingRule,
+    OwnerMapping,
+    ScoreMapping,
+    StageMapping,
+    StandardFieldMapping,
+    TagMapping,
+)
+from tajo_config.parse import Path_
+
+DEFAULT_NAME = "activecampaign"
+PENDING_LIST = -1  # a Brevo list the import will create
+AC_PATH: Path_ = ("connectors", "activecampaign")
+BREVO_PATH: Path_ = ("connectors", "brevo")
+
+SYNC_FIELDS = {
+    "contacts": "sync_contacts",
+    "deals": "sync_deals",
+    "automations": "sync_automations",
+    "events": "sync_events",
+    "ecommerce": "sync_ecommerce",
+    "custom_objects": "sync_custom_objects",
+    "lists": "sync_lists",
+}
+OPTION_FIELDS = {
+    "includeTags": "include_tags",
+    "includeCustomFields": "include_custom_fields",
+    "includeScores": "include_scores",
+    "includeListMemberships": "include_list_memberships",
+    "dealsAsCrmObjects": "deals_as_crm_objects",
+}
+# `verbose` is the documentation's Debug Mode spelling: it logs like `debug: true`.
+LOG_LEVELS = ("verbose", "debug", "info", "warning", "error")
+# Sections the documentation prints on their own, outside `connectors.activecampaign`.
+TOP_LEVEL_SECTIONS = ("field_mapping",)
+
+# field_mapping keys naming standard contact columns and the contact's primary deal (the
+# documentation's `firstName`/`deals.value` and the older `first_name`/`deal_value`), matched
+# ignoring case. The primary deal is the contact's most recently changed open deal, else its
+# latest deal (connectors.sync.staging.primary_deal).
+STANDARD_KEYS = {
+    "email": "email",
+    "first_name": "first_name",
+    "firstName": "first_name",
+    "last_name": "last_name",
+    "lastName": "last_name",
+    "phone": "phone",
+    "orgname": "orgname",
+    "cdate": "cdate",
+    "udate": "udate",
+}
+for _part in ("value", "currency", "stage", "pipeline", "owner", "status"):
+    STANDARD_KEYS[f"deal_{_part}"] = f"deal.{_part}"
+    STANDARD_KEYS[f"deals.{_part}"] = f"deal.{_part}"
+for _source in STANDARD_SOURCE_TYPES:
+    STANDARD_KEYS.setdefault(_source, _source)  # "deal.value" works too
+_STANDARD_BY_LOWER = {key.lower(): source for key, source in STANDARD_KEYS.items()}
+# `list_mapping: {"*": same}` / `tag_mapping: {"*": same}`: replicate AC's structure (see replicate).
+REPLICATE_KEY = "*"
+REPLICATE_VALUES = ("same", "same-name")
+REPLICATE_MAX = 50
+# `score`: the contact's score; `rating`: its engagement rating (see choose_contact_score).
+SCORE_KEYS = ("score", "rating")
+FIELD_VALUES_PREFIX = "fieldvalues."
+FIELD_VALUES_DISPLAY = "fieldValues."
+# The spellings the connector documentation uses, offered when a key is not recognised.
+DOCUMENTED_KEYS = (
+    "email",
+    "firstName",
+    "lastName",
+    "phone",
+    "score",
+    "rating",
+    "deals.value",
+    "deals.stage",
+    "deals.owner",
+    "deals.pipeline",
+    "deals.status",
+    "deals.currency",
+    "orgname",
+    "cdate",
+    "udate",
+)
+
+
+def standard_key(key: Any) -> str | None:
+    """The standard source a field_mapping key names (any documented spelling, any case), else None."""
+    if not isinstance(key, str):
+        return None
+    return _STANDARD_BY_LOWER.get(key.strip().lower())
+
+
+def choose_contact_score(key: str, scores: list[Entry]) -> Entry | None:
+    """Which AC contact score `score` or `rating` means.
+
+    AC's v3 API has no contact "rating" value (only `rating_tstamp`, reference §3.2), so the
+    engagement rating is read from the contact score whose name contains "engagement" (scores
+    are defined by `GET /scores` and valued by `scoreValues`, reference §7). `score` is the
+    contact score whose name contains "lead", else one named "score", else, when the account
+    has several, the first by id that is not the engagement score.
+    """
+    ordered = sorted(scores, key=lambda e: (int(e.external_id) if e.external_id.isdigit() else 0, e.label))
+    engagement = [e for e in ordered if "engagement" in e.label.lower()]
+    if key == "rating":
+        return engagement[0] if engagement else None
+    for test in (lambda e: "lead" in e.label.lower(), lambda e: e.label.strip().lower() == "score"):
+        hits = [e for e in ordered if test(e)]
+        if hits:
+            return hits[0]
+    others = [e for e in ordered if e not in engagement]
+    return (others or ordered or [None])[0]
+
+
+# Export writes the documentation's spellings.
+EXPORT_STANDARD_KEY = {
+    "email": "email",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "phone": "phone",
+    "orgname": "orgname",
+    "cdate": "cdate",
+    "udate": "udate",
+    "deal.value": "deals.value",
+    "deal.currency": "deals.currency",
+    "deal.stage": "deals.stage",
+    "deal.pipeline": "deals.pipeline",
+    "deal.owner": "deals.owner",
+    "deal.status": "deals.status",
+}
+
+MAPPING_SECTIONS = (
+    "list_mapping",
+    "field_mapping",
+    "tag_mapping",
+    "stage_mapping",
+    "owner_mapping",
+    "automation_mapping",
+    "event_mapping",
+    "score_mapping",
+    "custom_object_mapping",
+)
+# Which models a section replaces.
+SECTION_MODELS: dict[str, tuple[type[MappingRule], ...]] = {
+    "list_mapping": (ListMapping,),
+    "field_mapping": (StandardFieldMapping, CustomFieldMapping),
+    "tag_mapping": (TagMapping,),
+    "stage_mapping": (StageMapping,),
+    "owner_mapping": (OwnerMapping,),
+    "automation_mapping": (AutomationMapping,),
+    "event_mapping": (EventMapping,),
+    "score_mapping": (ScoreMapping,),
+    "custom_object_mapping": (CustomObjectFieldMapping,),
+}
+SECTION_MODELS_ORDER: tuple[type[MappingRule], ...] = tuple(
+    model for section in MAPPING_SECTIONS for model in SECTION_MODELS[section]
+)
+# Columns that identify a row (same key: update in place, keeping its history).
+NATURAL_KEYS: dict[type[MappingRule], tuple[str, ...]] = {
+    StandardFieldMapping: ("source", "attribute"),
+    CustomFieldMapping: ("ac_field_id", "attribute"),
+    ScoreMapping: ("ac_score_id", "attribute"),
+    CustomObjectFieldMapping: ("ac_schema_id", "ac_field_key", "attribute"),
+    ListMapping: ("ac_list_id", "brevo_list_id"),
+    TagMapping: ("ac_tag_id", "brevo_list_id", "attribute"),
+    StageMapping: ("ac_stage_id",),
+    OwnerMapping: ("ac_user_id",),
+    AutomationMapping: ("ac_automation_id",),
+    EventMapping: ("ac_event_name",),
+}
+VALUE_FIELDS: dict[type[MappingRule], tuple[str, ...]] = {
+    StandardFieldMapping: ("transform",),
+    CustomFieldMapping: ("transform",),
+    ScoreMapping: ("transform",),
+    CustomObjectFieldMapping: ("transform",),
+    ListMapping: (),
+    TagMapping: ("value", "value_when_absent", "unlink_when_absent"),
+    StageMapping: ("ac_pipeline_id", "brevo_pipeline_id", "brevo_stage_id"),
+    OwnerMapping: ("brevo_owner",),
+    AutomationMapping: ("brevo_event_entered", "brevo_event_completed"),
+    EventMapping: ("brevo_event_name",),
+}
