@@ -47,7 +47,15 @@ from tajo_config.keys import (
     standard_key,
 )
 from tajo_config.parse import Path_, _Index
-from tajo_config.schema import Spec, _Checker, _kind
+from tajo_config.schema import (
+    AttributeItem,
+    AutomationTarget,
+    Spec,
+    StageTarget,
+    TagTarget,
+    _kind,
+    read_item,
+)
 
 
 @dataclass
@@ -156,9 +164,7 @@ class _Resolver:
             if isinstance(item, str) and item.strip():
                 attribute, transform = item.strip().upper(), None
             elif isinstance(item, dict):
-                _Checker(self.spec.doc, self.errors).mapping(
-                    item, item_path, ("attribute", "transform"), ("attribute",)
-                )
+                read_item(AttributeItem, item, item_path, self.spec.doc, self.errors)
                 attribute = item.get("attribute")
                 if not isinstance(attribute, str) or not attribute.strip():
                     if "attribute" in item:
@@ -382,11 +388,7 @@ class _Resolver:
                 item_path = (*path, _Index(position)) if isinstance(value, list) else path
                 row = TagMapping(ac_tag_id=int(entry.external_id), value="true")
                 if isinstance(target, dict):
-                    data = _Checker(self.spec.doc, self.errors).mapping(
-                        target,
-                        item_path,
-                        ("list", "attribute", "value", "value_when_absent", "unlink_when_absent"),
-                    )
+                    data = read_item(TagTarget, target, item_path, self.spec.doc, self.errors)
                     if "list" in data and data["list"] is not None:
                         row.brevo_list_id = self.brevo_list(data["list"], (*item_path, "list"), row)
                         if row.brevo_list_id is None:
@@ -403,8 +405,7 @@ class _Resolver:
                         row.value = _scalar_text(data["value"])
                     if data.get("value_when_absent") is not None:
                         row.value_when_absent = _scalar_text(data["value_when_absent"])
-                    flag = _Checker(self.spec.doc, self.errors).boolean(data, "unlink_when_absent", item_path)
-                    row.unlink_when_absent = bool(flag)
+                    row.unlink_when_absent = bool(data.get("unlink_when_absent"))
                 else:
                     row.brevo_list_id = self.brevo_list(target, item_path, row)
                     if row.brevo_list_id is None:
@@ -425,9 +426,7 @@ class _Resolver:
                     continue
                 target = {"pipeline": pipeline_name, "stage": stage_name}
             else:
-                target = _Checker(self.spec.doc, self.errors).mapping(
-                    value, path, ("pipeline", "stage"), ("pipeline", "stage")
-                )
+                target = read_item(StageTarget, value, path, self.spec.doc, self.errors)
                 if "pipeline" not in target or "stage" not in target:
                     continue
             pipeline = self.brevo_named("pipeline", target["pipeline"], (*path, "pipeline"))
@@ -511,9 +510,7 @@ class _Resolver:
             if isinstance(value, str):
                 entered, completed = value.strip(), ""
             else:
-                data = _Checker(self.spec.doc, self.errors).mapping(
-                    value, path, ("entered", "completed"), ("entered",)
-                )
+                data = read_item(AutomationTarget, value, path, self.spec.doc, self.errors)
                 if not isinstance(data.get("entered"), str):
                     continue
                 entered = data["entered"].strip()

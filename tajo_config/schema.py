@@ -1,19 +1,25 @@
-"""The structure of a configuration file, checked key by key into a `Spec` per connection."""
+"""The structure of a configuration file: pydantic models of its blocks, read into a `Spec` each.
+
+The models say which keys each block takes and what type each value has; `read_spec` turns
+pydantic's errors into the file's own `FILE:LINE: dotted.key: message` lines. A file with
+errors is still read as far as it can be (the wrong values dropped, the rest kept), so that its
+mapping sections are resolved too and every problem comes in one round.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
+import phonenumbers
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic_core import PydanticCustomError
 
-from connectors.models import (
-    BREVO_DEFAULT_API_URL,
-    PLAN_RATES,
-)
+from connectors.models import BREVO_DEFAULT_API_URL, PLAN_RATES
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url
 from tajo_config.keys import (
     AC_PATH,
@@ -25,9 +31,341 @@ from tajo_config.keys import (
     SYNC_FIELDS,
     TOP_LEVEL_SECTIONS,
 )
-from tajo_config.parse import Document, Path_
+from tajo_config.parse import Document, Path_, _by_line
 
 _SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
+# Errors carry their final wording in this pydantic error type.
+_MESSAGE = "tajo_config"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 30 else value[:29] + "…"
+        return f"text ('{shown}')"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    return PydanticCustomError(_MESSAGE, "{message}", {"message": message})
+
+
+# ---------------------------------------------------------------------------- value types
+# Each runs before pydantic's own validation and raises with the file's wording. A key that is
+# absent keeps the field's default without running them; an explicit `null` runs them.
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _refuse(f"expected true or false, got {_kind(value)}")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    """Text, stripped; `null` means "not given"."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _refuse(f"expected text, got {_kind(value)}")
+    return value.strip()
+
+
+def _required_text(value: Any) -> str:
+    """Text that may be left out but not given as `null` (credentials)."""
+    if not isinstance(value, str) or not value.strip():
+        raise _refuse(f"expected text, got {_kind(value)}")
+    return value.strip()
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        text = _text(value)
+        if text is not None and text.lower() not in choices:
+            raise _refuse(f"'{text}' is not one of {', '.join(choices)}")
+        return None if text is None else text.lower()
+
+    return check
+
+
+def _block(value: Any) -> Any:
+    """A nested block: `null` reads as empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _refuse(f"expected a mapping of keys, got {_kind(value)}")
+    return value
+
+
+def _name(value: Any) -> str | None:
+    name = _text(value)
+    if name is not None and (not _SLUG_RE.fullmatch(name) or len(name) > 60):
+        raise _refuse(f"'{name}' is not a valid name (letters, digits, - and _; at most 60)")
+    return name
+
+
+def _country(value: Any) -> str | None:
+    country = _text(value)
+    if country is not None and country.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise _refuse(f"'{country}' is not an ISO two-letter country code")
+    return None if country is None else country.upper()
+
+
+def _url(normalize: Callable[..., str]) -> Callable[[Any, ValidationInfo], str]:
+    def check(value: Any, info: ValidationInfo) -> str:
+        text = _required_text(value)
+        allow_private = (info.context or {}).get("allow_private", False)
+        try:
+            return normalize(text, allow_private=allow_private)
+        except DjangoValidationError as exc:
+            raise _refuse(" ".join(exc.messages)) from exc
+
+    return check
+
+
+Flag = Annotated[bool | None, BeforeValidator(_flag)]
+Text = Annotated[str | None, BeforeValidator(_text)]
+Credential = Annotated[str | None, BeforeValidator(_required_text)]
+Section = Annotated[dict[Any, Any] | None, BeforeValidator(_block)]
+
+
+class _Block(BaseModel):
+    """A block of the file: unknown keys are errors, values keep the file's spelling of keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The keys the block takes, in the documentation's order (for "expected one of")."""
+        return tuple(info.alias or name for name, info in cls.model_fields.items())
+
+
+class OptionsBlock(_Block):
+    """`sync.options`: what a contact carries along."""
+
+    include_tags: Flag = Field(None, alias="includeTags")
+    include_custom_fields: Flag = Field(None, alias="includeCustomFields")
+    include_scores: Flag = Field(None, alias="includeScores")
+    include_list_memberships: Flag = Field(None, alias="includeListMemberships")
+    deals_as_crm_objects: Flag = Field(None, alias="dealsAsCrmObjects")
+    default_phone_country: Annotated[str | None, BeforeValidator(_country)] = Field(
+        None, alias="defaultPhoneCountry"
+    )
+
+
+class SyncBlock(_Block):
+    """`sync`: which resources a run syncs."""
+
+    sync_contacts: Flag = Field(None, alias="contacts")
+    sync_deals: Flag = Field(None, alias="deals")
+    sync_automations: Flag = Field(None, alias="automations")
+    sync_events: Flag = Field(None, alias="events")
+    sync_ecommerce: Flag = Field(None, alias="ecommerce")
+    sync_custom_objects: Flag = Field(None, alias="custom_objects")
+    sync_lists: Flag = Field(None, alias="lists")
+    options: Annotated[OptionsBlock, BeforeValidator(_block)] = OptionsBlock()
+
+
+class ActiveCampaignBlock(_Block):
+    """`connectors.activecampaign`: one connection, its mappings and its debug settings."""
+
+    enabled: Flag = None
+    name: Annotated[str | None, BeforeValidator(_name)] = None
+    api_url: Annotated[str | None, BeforeValidator(_url(normalize_ac_api_url))] = None
+    api_key: Credential = None
+    plan: Annotated[str | None, BeforeValidator(_choice(tuple(PLAN_RATES)))] = None
+    sync: Annotated[SyncBlock, BeforeValidator(_block)] = SyncBlock()
+    list_mapping: Section = None
+    field_mapping: Section = None
+    tag_mapping: Section = None
+    stage_mapping: Section = None
+    owner_mapping: Section = None
+    automation_mapping: Section = None
+    event_mapping: Section = None
+    score_mapping: Section = None
+    custom_object_mapping: Section = None
+    debug: Flag = None
+    log_level: Annotated[str | None, BeforeValidator(_choice(LOG_LEVELS))] = None
+    log_webhooks: Flag = None
+
+
+class BrevoBlock(_Block):
+    """`connectors.brevo`: the Brevo account the connection writes to."""
+
+    api_key: Annotated[str, BeforeValidator(_required_text)]
+    api_url: Annotated[str | None, BeforeValidator(_url(normalize_brevo_api_url))] = None
+
+
+class ConnectorsBlock(_Block):
+    activecampaign: Annotated[ActiveCampaignBlock, BeforeValidator(_block)]
+    brevo: Annotated[BrevoBlock | None, BeforeValidator(_block)] = None
+
+
+class ConfigFile(_Block):
+    """One document of a configuration file."""
+
+    connectors: Annotated[ConnectorsBlock, BeforeValidator(_block)]
+
+    BLOCKS: ClassVar[dict[Path_, type[_Block]]] = {}
+
+
+ConfigFile.BLOCKS = {
+    (): ConfigFile,
+    ("connectors",): ConnectorsBlock,
+    AC_PATH: ActiveCampaignBlock,
+    BREVO_PATH: BrevoBlock,
+    (*AC_PATH, "sync"): SyncBlock,
+    (*AC_PATH, "sync", "options"): OptionsBlock,
+}
+# The block fields that stand for the Connection fields of the same name.
+_SYNC_MODEL_FIELDS = tuple(SYNC_FIELDS.values())
+_OPTION_MODEL_FIELDS = (*OPTION_FIELDS.values(), "default_phone_country")
+_CREDENTIALS = {
+    (*AC_PATH, "api_url"),
+    (*AC_PATH, "api_key"),
+    (*BREVO_PATH, "api_key"),
+    (*BREVO_PATH, "api_url"),
+}
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def _message(error: Any, blocks: dict[Path_, type[_Block]]) -> tuple[Path_, str]:
+    """Where a pydantic error points in the file, and what to say there."""
+    loc: Path_ = tuple(error["loc"])
+    kind = error["type"]
+    if kind == _MESSAGE:
+        return loc, error["ctx"]["message"]
+    if kind == "missing":
+        return loc[:-1], f"missing required key '{loc[-1]}'"
+    if kind in ("extra_forbidden", "invalid_key"):
+        block = blocks.get(loc[:-1])
+        allowed = ", ".join(block.keys()) if block is not None else ""
+        return loc, f"unknown key '{loc[-1]}' (expected one of: {allowed})"
+    return loc, f"{error['msg']}, got {_kind(error.get('input'))}"  # not expected: a safety net
+
+
+def _without(data: Any, loc: Path_, *, empty: bool = False) -> Any:
+    """`data` with the value at `loc` removed (or emptied), copying only the dicts on the way."""
+    if not loc or not isinstance(data, dict):
+        return data
+    head, rest = loc[0], loc[1:]
+    if head not in data:
+        return data
+    copy = dict(data)
+    if rest:
+        copy[head] = _without(data[head], rest, empty=empty)
+    elif empty:
+        copy[head] = {}
+    else:
+        del copy[head]
+    return copy
+
+
+def validate_leniently(
+    model: type[_Block], data: Any, *, context: dict[str, Any] | None = None, blocks: dict | None = None
+) -> tuple[_Block | None, list[tuple[Path_, str]]]:
+    """Validate `data`, dropping what is wrong until the rest validates; every error is returned.
+
+    A wrong value is dropped as if the key were absent (a wrong connection block reads as
+    empty). None when what remains names no connection (no `connectors.activecampaign`), or a
+    required key is missing from a block that cannot go without it.
+    """
+    blocks = blocks if blocks is not None else {(): model}
+    found: list[tuple[Path_, str]] = []
+    seen: set[tuple[Path_, str]] = set()
+    for _ in range(8):  # each round drops at least one value; files this deep do not exist
+        try:
+            return model.model_validate(data, context=context), found
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+        # The checks a reader sees first come first: unknown keys, then missing ones, then values.
+        errors.sort(key=lambda e: {"extra_forbidden": 0, "invalid_key": 0, "missing": 1}.get(e["type"], 2))
+        for error in errors:
+            where = _message(error, blocks)
+            if where not in seen:
+                seen.add(where)
+                found.append(where)
+        for error in errors:
+            loc = tuple(error["loc"])
+            if error["type"] == "missing":
+                if loc[:-1] not in blocks or len(loc) <= 2:
+                    return None, found  # no connection is named
+                data = _without(data, loc[:-1])
+            elif loc == AC_PATH:
+                data = _without(data, loc, empty=True)
+            elif model is ConfigFile and loc in ((), ("connectors",)):
+                return None, found  # not a mapping: nothing names a connection
+            else:
+                data = _without(data, loc)
+    return None, found
+
+
+# ---------------------------------------------------------------------------- nested items
+
+
+class AttributeItem(_Block):
+    """`{attribute, transform}` in a field, score or custom object mapping."""
+
+    attribute: Any
+    transform: Any = None
+
+
+class TagTarget(_Block):
+    """What one AC tag becomes: a Brevo list, an attribute value, or both."""
+
+    list: Any = None
+    attribute: Any = None
+    value: Any = None
+    value_when_absent: Any = None
+    unlink_when_absent: Flag = None
+
+
+class StageTarget(_Block):
+    """`{pipeline, stage}`: a Brevo pipeline stage."""
+
+    pipeline: Any
+    stage: Any
+
+
+class AutomationTarget(_Block):
+    """`{entered, completed}`: the Brevo events for an automation."""
+
+    entered: Any
+    completed: Any = None
+
+
+def read_item(model: type[_Block], value: Any, path: Path_, doc: Document, errors: list[str]) -> dict:
+    """One nested mapping of a section checked against `model`: the keys it gives that hold.
+
+    Every problem is added to `errors` with its line; the caller decides what a missing key
+    means for the row.
+    """
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        errors.append(doc.error(path, f"expected a mapping of keys, got {_kind(value)}"))
+        return {}
+    checked, problems = validate_leniently(model, value)
+    for where, message in problems:
+        errors.append(doc.error((*path, *where), message))
+    if checked is not None:
+        return {key: getattr(checked, key) for key in checked.model_fields_set}
+    allowed = model.keys()
+    bad = {where[0] for where, _ in problems if where}
+    return {key: val for key, val in value.items() if key in allowed and key not in bad}
+
+
+# ---------------------------------------------------------------------------- the spec
 
 
 @dataclass
@@ -59,93 +397,7 @@ class Spec:
         return (*AC_PATH, *parts)
 
 
-class _Checker:
-    """Key/type checks of one document; collects errors instead of stopping at the first."""
-
-    def __init__(self, doc: Document, errors: list[str]) -> None:
-        self.doc = doc
-        self.errors = errors
-
-    def fail(self, path: Path_, message: str) -> None:
-        self.errors.append(self.doc.error(path, message))
-
-    def mapping(self, value: Any, path: Path_, allowed: Iterable[str], required: Iterable[str] = ()) -> dict:
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            self.fail(path, f"expected a mapping of keys, got {_kind(value)}")
-            return {}
-        allowed = tuple(allowed)
-        for key in value:
-            if key not in allowed:
-                self.fail((*path, key), f"unknown key '{key}' (expected one of: {', '.join(allowed)})")
-        for key in required:
-            if key not in value:
-                self.fail(path, f"missing required key '{key}'")
-        return {key: val for key, val in value.items() if key in allowed}
-
-    def boolean(self, data: dict, key: str, path: Path_) -> bool | None:
-        if key not in data:
-            return None
-        value = data[key]
-        if not isinstance(value, bool):
-            self.fail((*path, key), f"expected true or false, got {_kind(value)}")
-            return None
-        return value
-
-    def text(self, data: dict, key: str, path: Path_, *, required: bool = False) -> str | None:
-        if key not in data:
-            return None
-        value = data[key]
-        if not isinstance(value, str) or not value.strip():
-            if required or value is not None:
-                self.fail((*path, key), f"expected text, got {_kind(value)}")
-            return None
-        return value.strip()
-
-    def choice(self, data: dict, key: str, path: Path_, choices: Iterable[str]) -> str | None:
-        value = self.text(data, key, path)
-        if value is None:
-            return None
-        choices = tuple(choices)
-        if value.lower() not in choices:
-            self.fail((*path, key), f"'{value}' is not one of {', '.join(choices)}")
-            return None
-        return value.lower()
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        shown = value if len(value) <= 30 else value[:29] + "…"
-        return f"text ('{shown}')"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-AC_KEYS = (
-    "enabled",
-    "name",
-    "api_url",
-    "api_key",
-    "plan",
-    "sync",
-    *MAPPING_SECTIONS,
-    "debug",
-    "log_level",
-    "log_webhooks",
-)
-
-
-def _hoist_top_level_sections(doc: Document, root: dict, check: _Checker) -> dict:
+def _hoist_top_level_sections(doc: Document, root: dict, errors: list[str]) -> dict:
     """A top-level `field_mapping:` (as the documentation prints it) read as the connection's.
 
     Its keys keep their lines under the path they belong to, so errors name the real place.
@@ -163,10 +415,12 @@ def _hoist_top_level_sections(doc: Document, root: dict, check: _Checker) -> dic
     block = dict(ac or {})
     for key in loose:
         if key in block:
-            check.fail(
-                (key,),
-                f"'{key}' is given twice: here and under connectors.activecampaign; keep one "
-                f"(it belongs under connectors.activecampaign)",
+            errors.append(
+                doc.error(
+                    (key,),
+                    f"'{key}' is given twice: here and under connectors.activecampaign; keep one "
+                    f"(it belongs under connectors.activecampaign)",
+                )
             )
             continue
         block[key] = merged.pop(key)
@@ -183,116 +437,66 @@ def read_spec(doc: Document, errors: list[str], *, documents: int = 1) -> Spec |
     """Check one document's keys and types; None when it names no connection at all.
 
     A spec with errors is still returned (marked `broken`) so that its mappings are resolved
-    too and every problem of the file is reported at once; it is never applied.
+    too and every problem of the file is reported at once; it is never applied. Its errors are
+    added to `errors` in file order.
     """
-    check = _Checker(doc, errors)
-    before = len(errors)
+    found: list[str] = []
     raw = doc.data
     if isinstance(raw, dict) and documents > 1:
         for key in TOP_LEVEL_SECTIONS:
             if key in raw:
-                check.fail(
-                    (key,),
-                    f"'{key}' belongs under connectors.activecampaign (a file with several "
-                    f"connections cannot say which one a top-level '{key}' is for)",
+                found.append(
+                    doc.error(
+                        (key,),
+                        f"'{key}' belongs under connectors.activecampaign (a file with several "
+                        f"connections cannot say which one a top-level '{key}' is for)",
+                    )
                 )
         raw = {k: v for k, v in raw.items() if k not in TOP_LEVEL_SECTIONS}
     elif isinstance(raw, dict):
-        raw = _hoist_top_level_sections(doc, raw, check)
-    root = check.mapping(raw, (), ("connectors",), required=("connectors",))
-    connectors = check.mapping(
-        root.get("connectors"),
-        ("connectors",),
-        ("activecampaign", "brevo"),
-        required=("activecampaign",),
+        raw = _hoist_top_level_sections(doc, raw, found)
+    checked, problems = validate_leniently(
+        ConfigFile,
+        raw,
+        context={"allow_private": settings.TAJO_ALLOW_PRIVATE_URLS},
+        blocks=ConfigFile.BLOCKS,
     )
-    if "activecampaign" not in connectors:
+    found.extend(doc.error(where, message) for where, message in problems)
+    errors.extend(_by_line(found))
+    if checked is None:
         return None
-    ac = check.mapping(connectors.get("activecampaign"), AC_PATH, AC_KEYS)
-    gives_brevo = "brevo" in connectors
-    brevo = (
-        check.mapping(connectors.get("brevo"), BREVO_PATH, ("api_key", "api_url"), required=("api_key",))
-        if gives_brevo
-        else {}
-    )
+    assert isinstance(checked, ConfigFile)
+    ac = checked.connectors.activecampaign
+    brevo = checked.connectors.brevo
+    given = raw["connectors"]["activecampaign"] or {}
+    gives_brevo = "brevo" in raw["connectors"]
 
     values: dict[str, Any] = {}
-    for key, model_field in (("enabled", "enabled"), ("debug", "debug"), ("log_webhooks", "log_webhooks")):
-        flag = check.boolean(ac, key, AC_PATH)
-        if flag is not None:
-            values[model_field] = flag
-    if (level := check.choice(ac, "log_level", AC_PATH, LOG_LEVELS)) is not None:
-        values["log_level"] = level
-    name = check.text(ac, "name", AC_PATH) or DEFAULT_NAME
-    if not _SLUG_RE.fullmatch(name) or len(name) > 60:
-        check.fail((*AC_PATH, "name"), f"'{name}' is not a valid name (letters, digits, - and _; at most 60)")
-    plan = check.choice(ac, "plan", AC_PATH, PLAN_RATES)
-    credential_errors = len(errors)
-    api_url = check.text(ac, "api_url", AC_PATH, required=True)
-    api_key = check.text(ac, "api_key", AC_PATH, required=True)
-    brevo_key = check.text(brevo, "api_key", BREVO_PATH, required=True) if gives_brevo else None
-    brevo_url = (check.text(brevo, "api_url", BREVO_PATH) or BREVO_DEFAULT_API_URL) if gives_brevo else None
-    allow_private = settings.TAJO_ALLOW_PRIVATE_URLS
-    if api_url:
-        try:
-            api_url = normalize_ac_api_url(api_url, allow_private=allow_private)
-        except ValidationError as exc:
-            check.fail((*AC_PATH, "api_url"), " ".join(exc.messages))
-    if "api_url" in brevo and brevo_url:
-        try:
-            brevo_url = normalize_brevo_api_url(brevo_url, allow_private=allow_private)
-        except ValidationError as exc:
-            check.fail((*BREVO_PATH, "api_url"), " ".join(exc.messages))
-    unusable_credentials = len(errors) > credential_errors or (gives_brevo and not brevo_key)
-
-    sync_path = (*AC_PATH, "sync")
-    sync = check.mapping(ac.get("sync"), sync_path, (*SYNC_FIELDS, "options"))
-    for key, model_field in SYNC_FIELDS.items():
-        flag = check.boolean(sync, key, sync_path)
-        if flag is not None:
-            values[model_field] = flag
-    options_path = (*sync_path, "options")
-    options = check.mapping(sync.get("options"), options_path, (*OPTION_FIELDS, "defaultPhoneCountry"))
-    for key, model_field in OPTION_FIELDS.items():
-        flag = check.boolean(options, key, options_path)
-        if flag is not None:
-            values[model_field] = flag
-    if (country := check.text(options, "defaultPhoneCountry", options_path)) is not None:
-        import phonenumbers
-
-        if country.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            check.fail(
-                (*options_path, "defaultPhoneCountry"), f"'{country}' is not an ISO two-letter country code"
-            )
-        else:
-            values["default_phone_country"] = country.upper()
-
-    sections: dict[str, dict] = {}
-    for section in MAPPING_SECTIONS:
-        if section not in ac:
-            continue
-        value = ac[section]
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            check.fail((*AC_PATH, section), f"expected a mapping of keys, got {_kind(value)}")
-            continue
-        sections[section] = value
+    for model_field in ("enabled", "debug", "log_webhooks", "log_level"):
+        if getattr(ac, model_field) is not None:
+            values[model_field] = getattr(ac, model_field)
+    for block, model_fields in ((ac.sync, _SYNC_MODEL_FIELDS), (ac.sync.options, _OPTION_MODEL_FIELDS)):
+        for model_field in model_fields:
+            if getattr(block, model_field) is not None:
+                values[model_field] = getattr(block, model_field)
+    sections = {
+        section: getattr(ac, section) or {}
+        for section in MAPPING_SECTIONS
+        if section in ac.model_fields_set and getattr(ac, section) is not None
+    }
+    wrong = {where for where, _ in problems}
     return Spec(
         doc=doc,
-        name=name,
+        name=ac.name or DEFAULT_NAME,
         values=values,
-        api_url=api_url,
-        api_key=api_key,
-        plan=plan,
-        brevo_api_key=brevo_key,
-        brevo_api_url=brevo_url,
+        api_url=ac.api_url,
+        api_key=ac.api_key,
+        plan=ac.plan,
+        brevo_api_key=brevo.api_key if brevo else None,
+        brevo_api_url=(brevo.api_url or BREVO_DEFAULT_API_URL) if brevo else None,
         sections=sections,
-        broken=len(errors) > before,
-        gives_ac="api_url" in ac or "api_key" in ac,
+        broken=bool(found),
+        gives_ac=isinstance(given, dict) and ("api_url" in given or "api_key" in given),
         gives_brevo=gives_brevo,
-        unusable_credentials=unusable_credentials,
+        unusable_credentials=bool(wrong & _CREDENTIALS) or (gives_brevo and brevo is None),
     )
-
-
-# ============================================================================ resolution

@@ -102,15 +102,16 @@ def test_wrong_types_are_each_reported() -> None:
         "log_level: INFO", "log_level: loud"
     )
     spec, errors = _spec(text)
-    # Still read (so that its mappings are checked too and every error comes at once), never applied.
+    # Still read (so that its mappings are checked too and every error comes at once), never applied;
+    # the errors come in file order.
     assert spec.broken
     assert errors == [
         "config.yaml:3: connectors.activecampaign.enabled: expected true or false, got text ('maybe')",
-        "config.yaml:14: connectors.activecampaign.log_level: 'loud' is not one of "
-        "verbose, debug, info, warning, error",
         "config.yaml:7: connectors.activecampaign.sync.contacts: expected true or false, got a number (3)",
         "config.yaml:8: connectors.activecampaign.sync.options.includeTags: "
         "expected true or false, got text ('no')",
+        "config.yaml:14: connectors.activecampaign.log_level: 'loud' is not one of "
+        "verbose, debug, info, warning, error",
     ]
 
 
@@ -193,3 +194,36 @@ def test_empty_file_is_an_error() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_documents("# nothing here\n", "empty.yaml")
     assert "empty.yaml:1:" in caught.value.errors[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "connectors:\n  activecampaign: [1, 2]\n",
+            ["config.yaml:2: connectors.activecampaign: expected a mapping of keys, got a list"],
+        ),
+        (
+            "connectors:\n  activecampaign:\n    sync:\n      options: 3\n",
+            [
+                "config.yaml:4: connectors.activecampaign.sync.options: expected a mapping of keys, got a number (3)"
+            ],
+        ),
+        (
+            "colour: red\nconnectors:\n  activecampaign:\n    name: 'two words'\n    api_key: null\n",
+            [
+                "config.yaml:1: colour: unknown key 'colour' (expected one of: connectors)",
+                "config.yaml:4: connectors.activecampaign.name: 'two words' is not a valid name "
+                "(letters, digits, - and _; at most 60)",
+                "config.yaml:5: connectors.activecampaign.api_key: expected text, got nothing (null)",
+            ],
+        ),
+        (
+            "connectors:\n  brevo:\n    api_key: k\n",
+            ["config.yaml:1: connectors: missing required key 'activecampaign'"],
+        ),
+    ],
+)
+def test_the_schema_reports_each_problem_where_it_is(text: str, expected: list[str]) -> None:
+    _, errors = _spec(text)
+    assert errors == expected
