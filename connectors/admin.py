@@ -36,9 +36,10 @@ from connectors.records_admin import (
     record_search,
 )
 from connectors.selectors import COUNTER_KEYS
+from connectors.services import connection_save
 from connectors.webhooks.admin import ConnectionWebhooksMixin
 from mappings.admin import ConnectionMappingsMixin, discover_catalog
-from tenants.admin import TenantScopedAdmin, WithoutAuditHistory
+from tenants.admin import TenantScopedAdmin, WithoutAuditHistory, ensure_tenant_writable
 
 # The admin is the whole product: no public site behind "View site" (it led to a 404).
 admin.site.site_url = None
@@ -170,6 +171,11 @@ class ConnectionAdmin(
         ),
     ]
     readonly_fields = ["webhook_panel"]  # from ConnectionWebhooksMixin
+
+    def save_model(self, request: HttpRequest, obj: Connection, form: Any, change: bool) -> None:
+        # The form has set the fields; the save itself is the service the API and YAML import use.
+        ensure_tenant_writable(request, obj)
+        connection_save(connection=obj, user=request.user, reason="admin form")
 
     def get_urls(self) -> list:
         # The list's actions as buttons on the connection page too: same services, same messages.

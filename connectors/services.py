@@ -6,9 +6,10 @@ Admin actions, management commands, the HTTP API and jobs gather input and call 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,6 +31,10 @@ from connectors.exceptions import (
 )
 from connectors.models import (
     ACTIVE_STATUSES,
+    PLAN_RATES,
+    AcPlan,
+    ActiveCampaignAccount,
+    BrevoAccount,
     Connection,
     Outcome,
     RunMode,
@@ -491,3 +496,93 @@ def event_forward(
         trigger=trigger,
         hint={"forward": {"event": event, "event_data": event_data, "email": email}},
     )
+
+
+# ----------------------------------------------------------------------------- accounts, connections
+# The API's connect, the YAML import and the admin create and change accounts and connections
+# through these two, so that naming, plan rates and the audit history follow one set of rules.
+
+Account = TypeVar("Account", ActiveCampaignAccount, BrevoAccount)
+
+
+def _audited_save(instance: Any, *, user: Any, reason: str) -> None:
+    # The audit history shows who made a change and through what (API token, file, admin form).
+    if reason:
+        instance._change_reason = reason
+    if getattr(user, "is_authenticated", False):
+        instance._history_user = user
+    instance.save()
+
+
+def account_free_name(model: type[Account], tenant_id: int, base: str) -> str:
+    """`base`, or `base (2)`, `base (3)`... whichever the tenant has no account of `model` named yet."""
+    base = base[:190]
+    taken = set(
+        model.objects.filter(tenant_id=tenant_id, name__startswith=base).values_list("name", flat=True)
+    )
+    name, number = base, 2
+    while name in taken:
+        name = f"{base} ({number})"
+        number += 1
+    return name
+
+
+def account_upsert(
+    *,
+    model: type[Account],
+    tenant_id: int,
+    api_url: str | None = None,
+    api_key: str | None = None,
+    account: Account | None = None,
+    name: str = "",
+    plan: str | None = None,
+    user: Any = None,
+    reason: str = "",
+) -> Account:
+    """Create an account of `model` (ActiveCampaign or Brevo), or change `account`; saved only if changed.
+
+    A new account is named `name` (made unique within the tenant). `plan` (ActiveCampaign only)
+    sets the plan; a new account gets the plan's request rate ("lite" without one), an existing
+    one keeps a rate set by hand (`ActiveCampaignAccount.plan_change`). Values left as None stay
+    as they are; the caller has checked them (URL normalised, key validated).
+    """
+    if account is None:
+        account = model(tenant_id=tenant_id, name=account_free_name(model, tenant_id, name or model.__name__))
+        if isinstance(account, ActiveCampaignAccount):
+            plan = plan or AcPlan.LITE
+    dirty = account.pk is None
+    for field, value in (("api_url", api_url), ("api_key", api_key)):
+        if value is not None and getattr(account, field) != value:
+            setattr(account, field, value)
+            dirty = True
+    if isinstance(account, ActiveCampaignAccount) and plan and account.pk is None:
+        account.plan, account.requests_per_second = plan, PLAN_RATES[plan]
+    elif isinstance(account, ActiveCampaignAccount) and plan and plan != account.plan:
+        account.plan_change(plan)  # keeps a rate set for this account by hand
+        dirty = True
+    if dirty:
+        _audited_save(account, user=user, reason=reason)
+    return account
+
+
+def connection_save(
+    *,
+    connection: Connection,
+    values: Mapping[str, Any] | None = None,
+    user: Any = None,
+    reason: str = "",
+) -> Connection:
+    """Set `values` (Connection field -> value) on the connection and save it with its audit entry.
+
+    Field names are checked against the model, so a caller's table that names a field the
+    model lacks fails here, loudly, instead of setting an attribute nothing reads.
+    """
+    for field, value in (values or {}).items():
+        if field not in _CONNECTION_FIELDS:
+            raise ValueError(f"Connection has no field '{field}'")
+        setattr(connection, field, value)
+    _audited_save(connection, user=user, reason=reason)
+    return connection
+
+
+_CONNECTION_FIELDS = frozenset(field.name for field in Connection._meta.concrete_fields)

@@ -790,3 +790,99 @@ def catalog_item_add(*, connection: Connection, entry: Entry) -> CatalogItem:
             catalog.counts = counts
             catalog.save(update_fields=["counts"])
     return item
+
+
+# ----------------------------------------------------------------------------- replacing rows
+# Columns that identify a row (same key: update in place, keeping its history).
+NATURAL_KEYS: dict[type[MappingRule], tuple[str, ...]] = {
+    StandardFieldMapping: ("source", "attribute"),
+    CustomFieldMapping: ("ac_field_id", "attribute"),
+    ScoreMapping: ("ac_score_id", "attribute"),
+    CustomObjectFieldMapping: ("ac_schema_id", "ac_field_key", "attribute"),
+    ListMapping: ("ac_list_id", "brevo_list_id"),
+    TagMapping: ("ac_tag_id", "brevo_list_id", "attribute"),
+    StageMapping: ("ac_stage_id",),
+    OwnerMapping: ("ac_user_id",),
+    AutomationMapping: ("ac_automation_id",),
+    EventMapping: ("ac_event_name",),
+}
+VALUE_FIELDS: dict[type[MappingRule], tuple[str, ...]] = {
+    StandardFieldMapping: ("transform",),
+    CustomFieldMapping: ("transform",),
+    ScoreMapping: ("transform",),
+    CustomObjectFieldMapping: ("transform",),
+    ListMapping: (),
+    TagMapping: ("value", "value_when_absent", "unlink_when_absent"),
+    StageMapping: ("ac_pipeline_id", "brevo_pipeline_id", "brevo_stage_id"),
+    OwnerMapping: ("brevo_owner",),
+    AutomationMapping: ("brevo_event_entered", "brevo_event_completed"),
+    EventMapping: ("brevo_event_name",),
+}
+
+
+@dataclass
+class RowCounts:
+    """What `mapping_rows_sync` did."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+def mapping_rows_sync(
+    *,
+    model: type[MappingRule],
+    connection: Connection,
+    wanted: list[MappingRule],
+    reason: str,
+    user: Any = None,
+    delete_others: bool = True,
+) -> RowCounts:
+    """Make the connection's rows of `model` equal `wanted`, keeping rows (and history) that match.
+
+    A wanted row with the natural key of an existing one updates it in place; the others are
+    created; with `delete_others`, existing rows no wanted row matches are deleted.
+    """
+    counts = RowCounts()
+    key_fields = NATURAL_KEYS[model]
+    value_fields = VALUE_FIELDS[model]
+    existing: dict[tuple, MappingRule] = {}
+    for row in model.objects.filter(connection=connection).order_by("id"):
+        existing.setdefault(_row_key(row, key_fields), row)
+    keep: set[int] = set()
+    for row in wanted:
+        current = existing.get(_row_key(row, key_fields))
+        if current is not None and current.pk not in keep:
+            keep.add(current.pk)
+            changed = [name for name in value_fields if getattr(current, name) != getattr(row, name)]
+            if changed:
+                for name in changed:
+                    setattr(current, name, getattr(row, name))
+                _audit(current, reason, user).save()
+                counts.updated += 1
+            continue
+        row.tenant = connection.tenant
+        row.connection = connection
+        _audit(row, reason, user).save()
+        keep.add(row.pk)
+        counts.created += 1
+    if delete_others:
+        for row in model.objects.filter(connection=connection).exclude(pk__in=keep):
+            _audit(row, reason, user).delete()
+            counts.deleted += 1
+    return counts
+
+
+def _audit(row: MappingRule, reason: str, user: Any) -> MappingRule:
+    row._change_reason = reason
+    if user is not None:
+        row._history_user = user
+    return row
+
+
+def _row_key(row: MappingRule, fields: tuple[str, ...]) -> tuple:
+    values = []
+    for name in fields:
+        value = getattr(row, name)
+        values.append(value.strip().upper() if name == "attribute" and isinstance(value, str) else value)
+    return tuple(values)

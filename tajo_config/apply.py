@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,14 +21,14 @@ from connectors.models import (
     BrevoAccount,
     Connection,
 )
+from connectors.services import account_upsert, connection_save
 from connectors.validators import normalize_brevo_api_url
 from mappings.catalog import BREVO, Entry
 from mappings.exceptions import ConfigError, DiscoveryFailed
 from mappings.models import (
-    MappingRule,
     ScoreMapping,
 )
-from tajo_config.keys import AC_PATH, BREVO_PATH, NATURAL_KEYS, SECTION_MODELS, VALUE_FIELDS
+from tajo_config.keys import AC_PATH, BREVO_PATH, SECTION_MODELS
 from tajo_config.parse import _by_line, parse_documents
 from tajo_config.resolve import Plan, _Resolver
 from tajo_config.schema import Spec, read_spec
@@ -314,7 +315,7 @@ def _create_in_brevo(plan: Plan) -> None:
 
 
 def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, user: Any) -> None:
-    from mappings.services import Discovery, catalog_store
+    from mappings.services import Discovery, catalog_store, mapping_rows_sync
 
     spec = plan.spec
     connection = (
@@ -322,140 +323,65 @@ def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, use
         .select_related("ac_account", "brevo_account")
         .first()
     )
-    ac_account = _ac_account(tenant, spec, connection, reason)
-    brevo_account = _brevo_account(tenant, spec, connection, reason)
-    if connection is None:
-        connection = Connection(
-            tenant=tenant, name=spec.name, ac_account=ac_account, brevo_account=brevo_account
+    # A file naming an account Tajo already has (same URL; for Brevo the same key too) reuses it.
+    ac_account = (
+        connection.ac_account
+        if connection is not None
+        else ActiveCampaignAccount.objects.filter(tenant=tenant, api_url=spec.api_url).first()
+    )
+    brevo_account = (
+        connection.brevo_account
+        if connection is not None
+        else next(
+            (
+                account
+                for account in BrevoAccount.objects.filter(tenant=tenant, api_url=spec.brevo_api_url)
+                if account.api_key == spec.brevo_api_key
+            ),
+            None,
         )
-    connection.ac_account = ac_account
-    connection.brevo_account = brevo_account
-    for name, value in spec.values.items():
-        setattr(connection, name, value)
-    _save(connection, reason, user)
+    )
+    values: dict[str, Any] = {
+        "ac_account": account_upsert(
+            model=ActiveCampaignAccount,
+            tenant_id=tenant.pk,
+            account=ac_account,
+            name=urlsplit(spec.api_url).netloc or spec.api_url,
+            api_url=spec.api_url,
+            api_key=spec.api_key,
+            plan=spec.plan,
+            reason=reason,
+        ),
+        "brevo_account": account_upsert(
+            model=BrevoAccount,
+            tenant_id=tenant.pk,
+            account=brevo_account,
+            name="Brevo",
+            api_url=spec.brevo_api_url,
+            api_key=spec.brevo_api_key,
+            reason=reason,
+        ),
+        **spec.values,
+    }
+    if connection is None:
+        connection = Connection(tenant=tenant, name=spec.name)
+    connection_save(connection=connection, values=values, user=user, reason=reason)
     catalog_store(
         connection=connection, discovery=Discovery(entries=plan.entries, errors=plan.discovery_errors)
     )
-    for section in spec.sections:
-        for model in SECTION_MODELS[section]:
-            _sync_rows(model, connection, plan.rows.get(model, []), report, reason, user)
+    replaced = [model for section in spec.sections for model in SECTION_MODELS[section]]
     if "score_mapping" not in spec.sections and plan.rows.get(ScoreMapping):
         # `score`/`rating` in field_mapping add to the score mappings; only score_mapping replaces them.
-        _sync_rows(
-            ScoreMapping, connection, plan.rows[ScoreMapping], report, reason, user, delete_others=False
+        replaced.append(ScoreMapping)
+    for model in replaced:
+        counts = mapping_rows_sync(
+            model=model,
+            connection=connection,
+            wanted=plan.rows.get(model, []),
+            reason=reason,
+            user=user,
+            delete_others=model is not ScoreMapping or "score_mapping" in spec.sections,
         )
-
-
-def _save(instance: Any, reason: str, user: Any) -> None:
-    instance._change_reason = reason
-    if user is not None:
-        instance._history_user = user
-    instance.save()
-
-
-def _ac_account(
-    tenant: Tenant, spec: Spec, connection: Connection | None, reason: str
-) -> ActiveCampaignAccount:
-    accounts = ActiveCampaignAccount.objects.filter(tenant=tenant)
-    account = (
-        connection.ac_account if connection is not None else accounts.filter(api_url=spec.api_url).first()
-    )
-    if account is None:
-        account = ActiveCampaignAccount(tenant=tenant, name=_free_name(accounts, _host(spec.api_url)))
-        account.plan = spec.plan or "lite"
-        account.requests_per_second = PLAN_RATES[account.plan]
-    dirty = account.pk is None or account.api_url != spec.api_url or account.api_key != spec.api_key
-    if spec.plan and spec.plan != account.plan:
-        account.plan_change(spec.plan)
-        dirty = True
-    account.api_url = spec.api_url
-    account.api_key = spec.api_key
-    if dirty:
-        _save(account, reason, None)
-    return account
-
-
-def _brevo_account(tenant: Tenant, spec: Spec, connection: Connection | None, reason: str) -> BrevoAccount:
-    accounts = BrevoAccount.objects.filter(tenant=tenant)
-    account = connection.brevo_account if connection is not None else None
-    if account is None:
-        account = next(
-            (a for a in accounts.filter(api_url=spec.brevo_api_url) if a.api_key == spec.brevo_api_key), None
-        )
-    if account is None:
-        account = BrevoAccount(tenant=tenant, name=_free_name(accounts, "Brevo"))
-    if account.pk is None or account.api_url != spec.brevo_api_url or account.api_key != spec.brevo_api_key:
-        account.api_url = spec.brevo_api_url
-        account.api_key = spec.brevo_api_key
-        _save(account, reason, None)
-    return account
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc or url
-
-
-def _free_name(accounts: Any, base: str) -> str:
-    taken = set(accounts.values_list("name", flat=True))
-    name, counter = base[:200], 2
-    while name in taken:
-        name = f"{base[:190]} ({counter})"
-        counter += 1
-    return name
-
-
-def _sync_rows(
-    model: type[MappingRule],
-    connection: Connection,
-    wanted: list[MappingRule],
-    report: ImportReport,
-    reason: str,
-    user: Any,
-    *,
-    delete_others: bool = True,
-) -> None:
-    """Make the connection's rows of `model` equal `wanted`, keeping rows (and history) that match."""
-    key_fields = NATURAL_KEYS[model]
-    value_fields = VALUE_FIELDS[model]
-    existing: dict[tuple, MappingRule] = {}
-    for row in model.objects.filter(connection=connection).order_by("id"):
-        existing.setdefault(_row_key(row, key_fields), row)
-    keep: set[int] = set()
-    for row in wanted:
-        key = _row_key(row, key_fields)
-        current = existing.get(key)
-        if current is not None and current.pk not in keep:
-            keep.add(current.pk)
-            changed = [name for name in value_fields if getattr(current, name) != getattr(row, name)]
-            if changed:
-                for name in changed:
-                    setattr(current, name, getattr(row, name))
-                _save(current, reason, user)
-                report.rows_updated += 1
-            continue
-        row.tenant = connection.tenant
-        row.connection = connection
-        _save(row, reason, user)
-        keep.add(row.pk)
-        report.rows_created += 1
-    if not delete_others:
-        return
-    for row in model.objects.filter(connection=connection).exclude(pk__in=keep):
-        row._change_reason = reason
-        if user is not None:
-            row._history_user = user
-        row.delete()
-        report.rows_deleted += 1
-
-
-def _row_key(row: MappingRule, fields: tuple[str, ...]) -> tuple:
-    values = []
-    for name in fields:
-        value = getattr(row, name)
-        values.append(value.strip().upper() if name == "attribute" and isinstance(value, str) else value)
-    return tuple(values)
-
-
-# ============================================================================ export
+        report.rows_created += counts.created
+        report.rows_updated += counts.updated
+        report.rows_deleted += counts.deleted

@@ -172,28 +172,3 @@ SECTION_MODELS: dict[str, tuple[type[MappingRule], ...]] = {
 SECTION_MODELS_ORDER: tuple[type[MappingRule], ...] = tuple(
     model for section in MAPPING_SECTIONS for model in SECTION_MODELS[section]
 )
-# Columns that identify a row (same key: update in place, keeping its history).
-NATURAL_KEYS: dict[type[MappingRule], tuple[str, ...]] = {
-    StandardFieldMapping: ("source", "attribute"),
-    CustomFieldMapping: ("ac_field_id", "attribute"),
-    ScoreMapping: ("ac_score_id", "attribute"),
-    CustomObjectFieldMapping: ("ac_schema_id", "ac_field_key", "attribute"),
-    ListMapping: ("ac_list_id", "brevo_list_id"),
-    TagMapping: ("ac_tag_id", "brevo_list_id", "attribute"),
-    StageMapping: ("ac_stage_id",),
-    OwnerMapping: ("ac_user_id",),
-    AutomationMapping: ("ac_automation_id",),
-    EventMapping: ("ac_event_name",),
-}
-VALUE_FIELDS: dict[type[MappingRule], tuple[str, ...]] = {
-    StandardFieldMapping: ("transform",),
-    CustomFieldMapping: ("transform",),
-    ScoreMapping: ("transform",),
-    CustomObjectFieldMapping: ("transform",),
-    ListMapping: (),
-    TagMapping: ("value", "value_when_absent", "unlink_when_absent"),
-    StageMapping: ("ac_pipeline_id", "brevo_pipeline_id", "brevo_stage_id"),
-    OwnerMapping: ("brevo_owner",),
-    AutomationMapping: ("brevo_event_entered", "brevo_event_completed"),
-    EventMapping: ("brevo_event_name",),
-}

@@ -31,7 +31,6 @@ from connectors.exceptions import (
     RequestInProgress,
 )
 from connectors.models import (
-    PLAN_RATES,
     ActiveCampaignAccount,
     BrevoAccount,
     Connection,
@@ -40,11 +39,14 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
-from connectors.services import event_forward, sync_run_start
+from connectors.services import account_upsert, connection_save, event_forward, sync_run_start
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url, validate_api_key
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
+
+# What the audit history says about changes made by `connect` (the token's creator is the user).
+CONNECT_REASON = "API connect"
 
 # API field name -> Connection field, for the documentation's options and the YAML sync switches.
 OPTION_FIELDS = {
@@ -149,52 +151,43 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
             # brevoApiKey; without one, the tenant's only Brevo account serves.
             accounts = list(BrevoAccount.objects.filter(tenant_id=token.tenant_id)[:2])
             existing_brevo = accounts[0] if len(accounts) == 1 else None
+        if created and brevo_key is None and existing_brevo is None:
+            raise ApiProblem(
+                400,
+                "missing_field",
+                "'brevoApiKey' is required to create a connection (give it in the body, or as the "
+                "SDK client's brevoApiKey, or add one Brevo account to the tenant first).",
+                field="brevoApiKey",
+            )
+        ac = account_upsert(
+            model=ActiveCampaignAccount,
+            tenant_id=token.tenant_id,
+            account=None if created else connection.ac_account,
+            name=name,
+            api_url=ac_url,
+            api_key=ac_key,
+            plan=data.plan,
+            user=who,
+            reason=CONNECT_REASON,
+        )
+        brevo = existing_brevo or account_upsert(
+            model=BrevoAccount,
+            tenant_id=token.tenant_id,
+            account=None if created else connection.brevo_account,
+            name=name,
+            api_url=brevo_url,
+            api_key=brevo_key,
+            user=who,
+            reason=CONNECT_REASON,
+        )
         if created:
-            if brevo_key is None and existing_brevo is None:
-                raise ApiProblem(
-                    400,
-                    "missing_field",
-                    "'brevoApiKey' is required to create a connection (give it in the body, or as the "
-                    "SDK client's brevoApiKey, or add one Brevo account to the tenant first).",
-                    field="brevoApiKey",
-                )
-            plan = data.plan or "lite"
-            ac = ActiveCampaignAccount(
-                tenant_id=token.tenant_id,
-                name=_free_name(ActiveCampaignAccount, token.tenant_id, name),
-                api_url=ac_url,
-                api_key=ac_key,
-                plan=plan,
-                requests_per_second=PLAN_RATES[plan],
-            )
-            brevo = existing_brevo or BrevoAccount(
-                tenant_id=token.tenant_id,
-                name=_free_name(BrevoAccount, token.tenant_id, name),
-                api_key=brevo_key,
-                **({"api_url": brevo_url} if brevo_url else {}),
-            )
             connection = Connection(tenant_id=token.tenant_id, name=name)
-            _save(ac, who)
-            if existing_brevo is None:
-                _save(brevo, who)
-            connection.ac_account, connection.brevo_account = ac, brevo
-        else:
-            ac, brevo = connection.ac_account, connection.brevo_account
-            ac.api_url, ac.api_key = ac_url, ac_key
-            if data.plan:
-                ac.plan_change(data.plan)
-            _save(ac, who)
-            if brevo_key or brevo_url:
-                brevo.api_key = brevo_key or brevo.api_key
-                brevo.api_url = brevo_url or brevo.api_url
-                _save(brevo, who)
+        values: dict[str, Any] = {"ac_account": ac, "brevo_account": brevo}
         if data.enabled is not None:
-            connection.enabled = data.enabled
-        for key, value in options.items():
-            setattr(connection, OPTION_FIELDS[key], value)
-        for key, value in switches.items():
-            setattr(connection, SWITCH_FIELDS[key], value)
-        _save(connection, who)
+            values["enabled"] = data.enabled
+        values.update({OPTION_FIELDS[key]: value for key, value in options.items()})
+        values.update({SWITCH_FIELDS[key]: value for key, value in switches.items()})
+        connection_save(connection=connection, values=values, user=who, reason=CONNECT_REASON)
     return connection, created
 
 
@@ -225,13 +218,6 @@ def connection_discover(*, connection: Connection, created: bool) -> dict[str, A
     }
 
 
-def _save(instance: Any, user: Any) -> None:
-    # The audit history shows who made a change; through the API that is the token's creator.
-    if user is not None:
-        instance._history_user = user
-    instance.save()
-
-
 def _country(value: str) -> str:
     import phonenumbers
 
@@ -244,18 +230,6 @@ def _country(value: str) -> str:
             field="options.defaultPhoneCountry",
         )
     return code
-
-
-def _free_name(model: type, tenant_id: int, base: str) -> str:
-    taken = set(
-        model.objects.filter(tenant_id=tenant_id, name__startswith=base).values_list("name", flat=True)
-    )
-    if base not in taken:
-        return base
-    number = 2
-    while f"{base} ({number})" in taken:
-        number += 1
-    return f"{base} ({number})"
 
 
 # ----------------------------------------------------------------------------- sync

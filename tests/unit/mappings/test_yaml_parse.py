@@ -206,7 +206,8 @@ def test_empty_file_is_an_error() -> None:
         (
             "connectors:\n  activecampaign:\n    sync:\n      options: 3\n",
             [
-                "config.yaml:4: connectors.activecampaign.sync.options: expected a mapping of keys, got a number (3)"
+                "config.yaml:4: connectors.activecampaign.sync.options: "
+                "expected a mapping of keys, got a number (3)"
             ],
         ),
         (
