@@ -107,8 +107,9 @@ def config_import(
     user: Any = None,
 ) -> ImportReport:
     """Import a YAML configuration for one tenant. Raises ConfigError listing every problem."""
-    documents = parse_documents(text, filename, env=env)
     errors: list[str] = []
+    # An unset `${VAR}` is one error among the others, not a reason to stop before them.
+    documents = parse_documents(text, filename, env=env, env_errors=errors)
     tenant = Tenant.objects.filter(slug=tenant_slug).first()
     if tenant is None and not create_tenant:
         raise ConfigError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -65,6 +65,9 @@ class Document:
     data: Any
     lines: dict[Path_, int]
     start_line: int
+    # Values whose `${VAR}` could not be read: they keep their text and already have their error,
+    # so later phases say nothing more about them (and never use them as credentials).
+    unresolved: set[Path_] = field(default_factory=set)
 
     def line(self, path: Path_) -> int:
         probe = tuple(path)
@@ -76,6 +79,15 @@ class Document:
 
     def error(self, path: Path_, message: str) -> str:
         return f"{self.filename}:{self.line(path)}: {dotted(path) or '(document)'}: {message}"
+
+    def is_unresolved(self, path: Path_) -> bool:
+        """Whether the value at `path` (or around it) kept an unread `${VAR}`."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.unresolved:
+                return True
+            probe = probe[:-1]
+        return False
 
 
 # A configuration file is a few kilobytes; these bounds only stop files built to exhaust the
@@ -133,11 +145,19 @@ def _check_shape(text: str, filename: str) -> None:
         return  # parse_documents reports the syntax error with its line
 
 
-def parse_documents(text: str, filename: str, *, env: Mapping[str, str] | None = None) -> list[Document]:
+def parse_documents(
+    text: str,
+    filename: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    env_errors: list[str] | None = None,
+) -> list[Document]:
     """Parse a YAML stream into documents with line numbers; `${VAR}` is read from `env`.
 
-    Only variables `env_readable` allows are read. Files over the size, depth or alias
-    bounds are refused with one line.
+    Only variables `env_readable` allows are read. A variable that cannot be read is an error
+    raised here, or, given `env_errors`, added to it so that the caller reports it together
+    with the file's other problems (the value keeps its text, see `Document.unresolved`).
+    Files over the size, depth or alias bounds are refused with one line.
     """
     env = os.environ if env is None else env
     _check_shape(text, filename)
@@ -156,7 +176,9 @@ def parse_documents(text: str, filename: str, *, env: Mapping[str, str] | None =
             lines: dict[Path_, int] = {}
             data = _build(node, (), lines, loader, errors, filename, budget)
             document = Document(filename, data, lines, node.start_mark.line + 1)
-            document.data = _interpolate(document, document.data, (), env, errors)
+            document.data = _interpolate(
+                document, document.data, (), env, errors if env_errors is None else env_errors
+            )
             documents.append(document)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -242,8 +264,13 @@ def _interpolate(document: Document, value: Any, path: Path_, env: Mapping[str, 
     if not isinstance(value, str) or "${" not in value:
         return value
 
+    unread: list[str] = []
+
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name in env and env_readable(name):
+            return env[name]
+        unread.append(name)
         if not env_readable(name):
             errors.append(
                 document.error(
@@ -254,12 +281,11 @@ def _interpolate(document: Document, value: Any, path: Path_, env: Mapping[str, 
                 )
             )
             return ""
-        if name not in env:
-            errors.append(document.error(path, f"environment variable {name} is not set"))
-            return ""
-        return env[name]
+        errors.append(document.error(path, f"environment variable {name} is not set"))
+        return ""
 
-    return _ENV_RE.sub(replace, value)
-
-
-# ============================================================================ structure
+    result = _ENV_RE.sub(replace, value)
+    if unread:
+        document.unresolved.add(path)
+        return value  # the text as written: nothing of the environment, nothing half-filled
+    return result

@@ -93,7 +93,8 @@ class _Resolver:
         self.checker = MappingChecker(self.index)
 
     def fail(self, path: Path_, message: str) -> None:
-        self.errors.append(self.spec.doc.error(path, message))
+        if not self.spec.doc.is_unresolved(path):  # its unread `${VAR}` is the error there
+            self.errors.append(self.spec.doc.error(path, message))
 
     # ------------------------------------------------------------------ generic lookups
 

@@ -461,7 +461,7 @@ def read_spec(doc: Document, errors: list[str], *, documents: int = 1) -> Spec |
         context={"allow_private": settings.TAJO_ALLOW_PRIVATE_URLS},
         blocks=ConfigFile.BLOCKS,
     )
-    found.extend(doc.error(where, message) for where, message in problems)
+    found.extend(doc.error(where, message) for where, message in problems if not doc.is_unresolved(where))
     errors.extend(_by_line(found))
     if checked is None:
         return None
@@ -495,8 +495,8 @@ def read_spec(doc: Document, errors: list[str], *, documents: int = 1) -> Spec |
         brevo_api_key=brevo.api_key if brevo else None,
         brevo_api_url=(brevo.api_url or BREVO_DEFAULT_API_URL) if brevo else None,
         sections=sections,
-        broken=bool(found),
+        broken=bool(found or doc.unresolved),
         gives_ac=isinstance(given, dict) and ("api_url" in given or "api_key" in given),
         gives_brevo=gives_brevo,
-        unusable_credentials=bool(wrong & _CREDENTIALS) or (gives_brevo and brevo is None),
+        unusable_credentials=bool((wrong | doc.unresolved) & _CREDENTIALS) or (gives_brevo and brevo is None),
     )

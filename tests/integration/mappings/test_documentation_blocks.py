@@ -233,6 +233,27 @@ def test_every_error_comes_at_once_with_its_line_and_the_accepted_spelling(sandb
     assert "accepted: email, firstName, lastName, phone" in errors[3]
 
 
+def test_an_unset_variable_is_reported_with_the_files_other_errors(sandbox) -> None:
+    _import(BASIC, sandbox, create_tenant=True)
+    text = BASIC.replace('"Main List": 50', '"Main List": "${TAJO_CONFIG_MAIN_LIST}"') + FIELDS.replace(
+        "firstName:", "firstNme:"
+    )
+    with pytest.raises(ConfigError) as caught:
+        _import(text, sandbox, create_missing=True)
+    lines = text.splitlines()
+
+    def at(fragment: str) -> str:
+        return f"activecampaign.yaml:{next(n for n, line in enumerate(lines, 1) if fragment in line)}:"
+
+    errors = caught.value.errors
+    assert len(errors) == 2, errors
+    assert errors[0] == (
+        f'{at("Main List")} connectors.activecampaign.list_mapping."Main List": '
+        "environment variable TAJO_CONFIG_MAIN_LIST is not set"
+    )
+    assert errors[1].startswith(f"{at('firstNme')} connectors.activecampaign.field_mapping.firstNme: ")
+
+
 def test_todays_spellings_keep_working(sandbox) -> None:
     _import(BASIC, sandbox, create_tenant=True)
     text = (

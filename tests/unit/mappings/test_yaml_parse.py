@@ -228,3 +228,31 @@ def test_empty_file_is_an_error() -> None:
 def test_the_schema_reports_each_problem_where_it_is(text: str, expected: list[str]) -> None:
     _, errors = _spec(text)
     assert errors == expected
+
+
+def test_an_unset_variable_comes_with_the_other_errors_and_is_never_a_credential() -> None:
+    text = GOOD.replace("enabled: true", "enabled: maybe").replace(
+        '"https://acme.api-us1.com"', '"${AC_API_URL}"'
+    )
+    env_errors: list[str] = []
+    documents = parse_documents(text, "config.yaml", env=ENV, env_errors=env_errors)
+    errors: list[str] = []
+    spec = read_spec(documents[0], errors)
+    assert env_errors == [
+        "config.yaml:4: connectors.activecampaign.api_url: environment variable AC_API_URL is not set"
+    ]
+    # Nothing more about the unread URL; the file's other problem in the same round.
+    assert errors == [
+        "config.yaml:3: connectors.activecampaign.enabled: expected true or false, got text ('maybe')"
+    ]
+    assert spec.broken and spec.unusable_credentials
+    assert spec.api_url is None or "${" in spec.api_url
+
+
+def test_without_a_list_for_them_unset_variables_still_stop_the_parse() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_documents(GOOD, "config.yaml", env={})
+    assert caught.value.errors == [
+        "config.yaml:5: connectors.activecampaign.api_key: environment variable AC_API_KEY is not set",
+        "config.yaml:16: connectors.brevo.api_key: environment variable BREVO_API_KEY is not set",
+    ]
