@@ -123,13 +123,40 @@ def test_connection(modeladmin, request, queryset) -> None:
         modeladmin.message_user(request, format_html("{}:<ul>{}</ul>", connection, lines), level)
 
 
+@admin.action(description="Replicate AC lists and tags as Brevo lists", permissions=["change"])
+def replicate_structure(modeladmin, request, queryset) -> None:
+    from connectors.exceptions import ApiError
+    from mappings.services import mapping_structure_replicate
+
+    for connection in queryset:
+        try:
+            lines = mapping_structure_replicate(connection=connection, user=request.user, reason="admin")
+        except (ValueError, ApiError) as exc:
+            problem = exc.operator_message if isinstance(exc, ApiError) else str(exc)
+            modeladmin.message_user(request, f"{connection}: {problem}", messages.ERROR)
+            continue
+        if not lines:
+            modeladmin.message_user(request, f"{connection}: every AC list and tag is mapped already")
+            continue
+        items = format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+        modeladmin.message_user(request, format_html("{}:<ul>{}</ul>", connection, items), messages.SUCCESS)
+
+
 @admin.register(Connection)
 class ConnectionAdmin(
     ConnectionPreviewMixin, ConnectionWebhooksMixin, ConnectionMappingsMixin, TenantScopedAdmin
 ):
     form = ConnectionForm
     change_form_template = "admin/connectors/connection/change_form.html"
-    actions = [test_connection, run_full, run_incremental, run_dry, preview_dry_run, discover_catalog]
+    actions = [
+        test_connection,
+        run_full,
+        run_incremental,
+        run_dry,
+        preview_dry_run,
+        discover_catalog,
+        replicate_structure,
+    ]
     list_display = ["__str__", "enabled", "ac_account", "brevo_account", "created_at"]
     list_filter = ["enabled"]
     search_fields = ["name", "tenant__slug"]

@@ -792,6 +792,101 @@ def catalog_item_add(*, connection: Connection, entry: Entry) -> CatalogItem:
     return item
 
 
+# ----------------------------------------------------------------------------- replicating lists and tags
+# Creating a Brevo list spends Brevo's hourly budget for "other" endpoints (about 100 an hour),
+# so a replication that would create more than this many lists is refused.
+REPLICATE_MAX = 50
+REPLICATE_FOLDER = "ActiveCampaign"  # where new lists go when the Brevo account has no folder
+
+
+def replication_items(
+    index: CatalogIndex, kind: str, *, skip: Callable[[Entry], bool] = lambda entry: False
+) -> tuple[dict[int, str], int]:
+    """The AC lists (or tags) to replicate as Brevo lists of the same name, and how many Brevo lacks.
+
+    Returns ({AC id: name}, number of names with no Brevo list yet). Tags are AC's segments:
+    each becomes a Brevo list of its name, to segment on in Brevo.
+    """
+    items = [e for e in index.items(AC, kind) if e.external_id.isdigit() and not skip(e)]
+    existing = {e.label.strip().lower() for e in index.items(BREVO, "list")}
+    missing = {e.label.strip().lower() for e in items if e.label.strip().lower() not in existing}
+    return {int(e.external_id): e.label.strip() for e in items}, len(missing)
+
+
+def brevo_list_folder(index: CatalogIndex) -> int | None:
+    """The Brevo folder new lists go to: the account's first folder (None: there is none yet)."""
+    folders = [e for e in index.items(BREVO, "folder") if e.external_id.isdigit()]
+    return min((int(e.external_id) for e in folders), default=None)
+
+
+def mapping_structure_replicate(
+    *, connection: Connection, kinds: Iterable[str] = ("list", "tag"), user: Any = None, reason: str = ""
+) -> list[str]:
+    """Map every AC list and tag not mapped yet onto the Brevo list of its name, creating missing lists.
+
+    Works from the connection's catalog (discover first); replicates the structure as it is
+    now (a list added later needs another replication). Returns one line per new mapping.
+    Raises ValueError, with what to do, when there is no catalog or too many lists to create.
+    """
+    from connectors.services import brevo_client_for
+
+    index = catalog_index_for(connection)
+    if index is None:
+        raise ValueError("discover the connection's catalog first: replication maps what discovery found")
+    mapped = {
+        "list": set(ListMapping.objects.filter(connection=connection).values_list("ac_list_id", flat=True)),
+        "tag": set(
+            TagMapping.objects.filter(connection=connection, brevo_list_id__isnull=False).values_list(
+                "ac_tag_id", flat=True
+            )
+        ),
+    }
+    wanted: list[tuple[str, int, str]] = []
+    to_create = 0
+    for kind in kinds:
+        items, missing = replication_items(
+            index, kind, skip=lambda e, k=kind: int(e.external_id) in mapped[k]
+        )
+        wanted.extend((kind, ac_id, name) for ac_id, name in items.items())
+        to_create += missing
+    if to_create > REPLICATE_MAX:
+        raise ValueError(
+            f"replicating would create {to_create} Brevo lists (at most {REPLICATE_MAX}: each costs a "
+            "request of Brevo's hourly budget); map the lists and tags you need by name instead"
+        )
+    lists = {e.label.strip().lower(): int(e.external_id) for e in index.items(BREVO, "list")}
+    lines: list[str] = []
+    created: set[str] = set()
+    with brevo_client_for(connection) as brevo:
+        folder = brevo_list_folder(index)
+        for kind, ac_id, name in wanted:
+            key = name.lower()
+            if key not in lists:
+                if folder is None:
+                    folder = brevo.create_folder(REPLICATE_FOLDER)
+                    catalog_item_add(
+                        connection=connection,
+                        entry=Entry(BREVO, "folder", str(folder), label=REPLICATE_FOLDER),
+                    )
+                lists[key] = brevo.create_list(name, folder)
+                created.add(key)
+                catalog_item_add(
+                    connection=connection,
+                    entry=Entry(BREVO, "list", str(lists[key]), label=name, extra={"folder_id": folder}),
+                )
+            row: MappingRule = (
+                ListMapping(ac_list_id=ac_id, brevo_list_id=lists[key])
+                if kind == "list"
+                else TagMapping(ac_tag_id=ac_id, brevo_list_id=lists[key], value="true")
+            )
+            row.tenant_id = connection.tenant_id
+            row.connection = connection
+            _audit(row, reason or "replicated from ActiveCampaign", user).save()
+            what = "created" if key in created else "existing"
+            lines.append(f"AC {kind} '{name}' → Brevo list '{name}' (#{lists[key]}, {what})")
+    return lines
+
+
 # ----------------------------------------------------------------------------- replacing rows
 # Columns that identify a row (same key: update in place, keeping its history).
 NATURAL_KEYS: dict[type[MappingRule], tuple[str, ...]] = {

@@ -28,6 +28,7 @@ from mappings.exceptions import ConfigError, DiscoveryFailed
 from mappings.models import (
     ScoreMapping,
 )
+from mappings.services import REPLICATE_FOLDER, brevo_list_folder
 from tajo_config.keys import AC_PATH, BREVO_PATH, SECTION_MODELS
 from tajo_config.parse import _by_line, parse_documents
 from tajo_config.resolve import Plan, _Resolver
@@ -284,15 +285,10 @@ def _create_in_brevo(plan: Plan) -> None:
             plan.entries.append(entry)
             plan.index.add(entry)
         if plan.new_lists:
-            folders = sorted(
-                plan.index.items(BREVO, "folder"),
-                key=lambda e: int(e.external_id) if e.external_id.isdigit() else 0,
-            )
-            if folders:
-                folder_id = int(folders[0].external_id)
-            else:
-                folder_id = client.create_folder("ActiveCampaign")
-                entry = Entry(BREVO, "folder", str(folder_id), label="ActiveCampaign")
+            folder_id = brevo_list_folder(plan.index)
+            if folder_id is None:
+                folder_id = client.create_folder(REPLICATE_FOLDER)
+                entry = Entry(BREVO, "folder", str(folder_id), label=REPLICATE_FOLDER)
                 plan.entries.append(entry)
                 plan.index.add(entry)
             for name, rows in plan.new_lists.items():

@@ -30,6 +30,7 @@ from mappings.models import (
     StandardFieldMapping,
     TagMapping,
 )
+from mappings.services import REPLICATE_MAX, replication_items
 from mappings.transforms import Transform
 from mappings.validation import MappingChecker
 from tajo_config.keys import (
@@ -38,7 +39,6 @@ from tajo_config.keys import (
     FIELD_VALUES_PREFIX,
     PENDING_LIST,
     REPLICATE_KEY,
-    REPLICATE_MAX,
     REPLICATE_VALUES,
     SCORE_KEYS,
     SECTION_MODELS_ORDER,
@@ -335,17 +335,17 @@ class _Resolver:
             )
             return {}
         named = {str(key).strip().lower() for key in section if key != REPLICATE_KEY}
-        items = [e for e in self.index.items(AC, kind) if e.label.strip().lower() not in named]
-        existing = {e.label.strip().lower() for e in self.index.items(BREVO, "list")}
-        missing = [e for e in items if e.label.strip().lower() not in existing]
-        if len(missing) > REPLICATE_MAX:
+        items, missing = replication_items(
+            self.index, kind, skip=lambda entry: entry.label.strip().lower() in named
+        )
+        if missing > REPLICATE_MAX:
             self.fail(
                 path,
-                f"replicating would create {len(missing)} Brevo lists (at most {REPLICATE_MAX}: each costs a "
+                f"replicating would create {missing} Brevo lists (at most {REPLICATE_MAX}: each costs a "
                 f"request of Brevo's hourly budget); map the {kind}s you need by name instead",
             )
             return {}
-        return {int(e.external_id): e.label.strip() for e in items if e.external_id.isdigit()}
+        return items
 
     def list_mapping(self, section: dict) -> None:
         base = self.spec.path("list_mapping")

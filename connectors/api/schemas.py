@@ -149,6 +149,11 @@ class ConnectIn(ApiIn):
     sync: SyncSwitches | None = None
     options: ConnectOptions | None = None
     test: bool = Field(True, description="Run the connection test and return its checklist.")
+    replicate: list[Literal["lists", "tags"]] = Field(
+        default_factory=list,
+        description="After discovery, map every ActiveCampaign list and/or tag not mapped yet onto the "
+        "Brevo list of its name (created when missing); listed in discovery.mapped.",
+    )
 
 
 class CheckOut(ApiOut):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -191,14 +192,22 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
     return connection, created
 
 
-def connection_discover(*, connection: Connection, created: bool) -> dict[str, Any]:
+def connection_discover(
+    *, connection: Connection, created: bool, replicate: Iterable[str] = ()
+) -> dict[str, Any]:
     """Read both catalogs after a passing connect, so that `sync` works with nothing else.
 
-    A new connection also gets the documentation's default field mappings. A discovery that
-    fails says why in the answer; the connection stays as stored.
+    A new connection also gets the documentation's default field mappings; `replicate`
+    ("lists", "tags") maps AC's lists and tags onto Brevo lists of their names. A discovery
+    that fails says why in the answer; the connection stays as stored.
     """
     from mappings.exceptions import DiscoveryFailed
-    from mappings.services import catalog_discover, mapping_defaults_apply, mapping_documented_defaults_apply
+    from mappings.services import (
+        catalog_discover,
+        mapping_defaults_apply,
+        mapping_documented_defaults_apply,
+        mapping_structure_replicate,
+    )
 
     try:
         catalog = catalog_discover(connection=connection)
@@ -210,12 +219,14 @@ def connection_discover(*, connection: Connection, created: bool) -> dict[str, A
         mapping_defaults_apply(connection=connection)
         mapped = mapping_documented_defaults_apply(connection=connection)
     # Kinds a plan does not offer (custom objects, say) are listed in errors; the sync still works.
-    return {
-        "ok": True,
-        "counts": dict(catalog.counts or {}),
-        "errors": dict(catalog.errors or {}),
-        "mapped": mapped,
-    }
+    errors = dict(catalog.errors or {})
+    kinds = [{"lists": "list", "tags": "tag"}[name] for name in dict.fromkeys(replicate)]
+    if kinds:
+        try:
+            mapped += mapping_structure_replicate(connection=connection, kinds=kinds, reason=CONNECT_REASON)
+        except (ValueError, ApiError) as exc:
+            errors["replicate"] = exc.operator_message if isinstance(exc, ApiError) else str(exc)
+    return {"ok": True, "counts": dict(catalog.counts or {}), "errors": errors, "mapped": mapped}
 
 
 def _country(value: str) -> str:

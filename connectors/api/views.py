@@ -91,7 +91,11 @@ def connect(request: HttpRequest, connector: Connector, payload: ConnectIn) -> S
     connection, created = services.connection_connect(token=token, name=connector, data=payload)
     checks = connection_test(connection=connection) if payload.test else []
     connected = all(c.ok for c in checks) if payload.test else None
-    discovery = services.connection_discover(connection=connection, created=created) if connected else None
+    discovery = (
+        services.connection_discover(connection=connection, created=created, replicate=payload.replicate)
+        if connected
+        else None
+    )
     body = ConnectOut(
         created=created,
         connected=connected,

@@ -156,3 +156,37 @@ def test_a_plan_change_keeps_the_accounts_own_rate(world, sandbox, redis_url) ->
     world.operator.post(CONNECT.format(name="main"), _body(sandbox, plan="lite", test=False))
     account.refresh_from_db()
     assert (account.plan, account.requests_per_second) == ("lite", 5.0)
+
+
+def test_connect_can_replicate_lists_and_tags_as_brevo_lists(world, sandbox, redis_url) -> None:
+    from mappings.models import CatalogItem, ListMapping, TagMapping
+
+    response = world.operator.post(CONNECT.format(name="mirror"), _body(sandbox, replicate=["lists", "tags"]))
+    assert response.status_code == 201, response.content
+    discovery = response.json()["discovery"]
+    assert discovery["ok"] is True and "replicate" not in discovery["errors"], discovery
+    connection = Connection.objects.get(tenant=world.tenant, name="mirror")
+    brevo = {int(k): v["name"].lower() for k, v in sandbox.brevo._lists.items()}
+    catalog = CatalogItem.objects.filter(catalog__connection=connection, side="ac")
+    ac_lists = {
+        int(i): name.lower() for i, name in catalog.filter(kind="list").values_list("external_id", "label")
+    }
+    ac_tags = {
+        int(i): name.lower() for i, name in catalog.filter(kind="tag").values_list("external_id", "label")
+    }
+    lists = dict(ListMapping.objects.filter(connection=connection).values_list("ac_list_id", "brevo_list_id"))
+    tags = dict(TagMapping.objects.filter(connection=connection).values_list("ac_tag_id", "brevo_list_id"))
+    assert {ac: brevo[target] for ac, target in lists.items()} == ac_lists
+    assert {ac: brevo[target] for ac, target in tags.items()} == ac_tags
+    assert any(line.startswith("AC tag ") for line in discovery["mapped"])
+
+    # Again: everything is mapped, nothing new.
+    again = world.operator.post(CONNECT.format(name="mirror"), _body(sandbox, replicate=["tags"]))
+    assert again.status_code == 200
+    assert TagMapping.objects.filter(connection=connection).count() == len(ac_tags)
+
+
+def test_replicate_takes_only_lists_and_tags(world, sandbox) -> None:
+    response = world.operator.post(CONNECT.format(name="mirror"), _body(sandbox, replicate=["deals"]))
+    assert response.status_code == 400
+    assert "replicate" in str(error_of(response))
