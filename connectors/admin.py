@@ -183,6 +183,7 @@ class ConnectionAdmin(
                 "fields": [
                     "include_custom_fields",
                     "include_tags",
+                    "tags_attribute",
                     "include_list_memberships",
                     "include_scores",
                     "deals_as_crm_objects",

@@ -147,3 +147,14 @@ class ConnectionForm(forms.ModelForm):
                 f"'{value}' is not an ISO 3166 two-letter country code (for example DE, FR, US)."
             )
         return value
+
+    def clean_tags_attribute(self) -> str:
+        from mappings.compat import NEW_ATTRIBUTE_RE
+
+        value = (self.cleaned_data.get("tags_attribute") or "").strip().upper()
+        if value and not NEW_ATTRIBUTE_RE.fullmatch(value):
+            raise forms.ValidationError(
+                f"'{value}' is not a Brevo attribute name (capital letters, digits and _, starting with a "
+                "letter, at most 50 characters); leave it empty for none."
+            )
+        return value

@@ -166,6 +166,15 @@ class Connection(TenantOwned):
         help_text="Also create Brevo CRM deals (paced at Brevo's hourly CRM budget). "
         "Deal value, stage and owner always reach Brevo as contact attributes.",
     )
+    tags_attribute = models.CharField(
+        "Tags attribute",
+        max_length=50,
+        blank=True,
+        default="TAGS",
+        help_text="Brevo multiple-choice attribute that holds each contact's ActiveCampaign tag names, to "
+        "segment on in Brevo (created at discovery, new tags added as options). Empty: tags reach Brevo "
+        "only through tag mappings.",
+    )
     default_phone_country = models.CharField(
         max_length=2,
         default="US",

@@ -59,6 +59,7 @@ from mappings.transforms import (
     TagRule,
     Transform,
 )
+from mappings.transforms.values import MULTI_OPTION_MAX_CHARS
 from mappings.validation import MappingChecker, Problem, parse_tag_value
 
 logger = logging.getLogger(__name__)
@@ -414,7 +415,66 @@ def catalog_discover(*, connection: Connection) -> Catalog:
     ac, brevo = build_clients(connection)
     with ac, brevo:
         discovery = discover(ac, brevo)
-    return catalog_store(connection=connection, discovery=discovery)
+    catalog = catalog_store(connection=connection, discovery=discovery)
+    if connection.tags_attribute:
+        try:
+            if tags_attribute_ensure(connection=connection):
+                catalog.refresh_from_db()  # the attribute or its options were added to it
+        except (ApiError, ValueError) as exc:
+            # The catalog is stored either way; the tags attribute says what is wrong with it.
+            problem = exc.operator_message if isinstance(exc, ApiError) else str(exc)
+            catalog.errors = {**(catalog.errors or {}), "brevo.tags_attribute": problem}
+            catalog.save(update_fields=["errors"])
+    return catalog
+
+
+def tags_attribute_ensure(*, connection: Connection) -> str:
+    """Make the connection's tags attribute a Brevo multiple-choice attribute with every AC tag as an option.
+
+    Creates the attribute when Brevo lacks it (and the account has tags); adds the tags that
+    are not options yet (Brevo keeps a value only if it is an option). Returns what it did, ""
+    when nothing was needed. Raises ValueError when an attribute of that name has another type.
+    """
+    from connectors.services import brevo_client_for
+
+    name = connection.tags_attribute.strip().upper()
+    index = catalog_index_for(connection)
+    if not name or index is None:
+        return ""
+    tags = sorted(
+        {e.label.strip()[:MULTI_OPTION_MAX_CHARS] for e in index.items(AC, "tag") if e.label.strip()}
+    )
+    if not tags:
+        return ""
+    entry = index.get(BREVO, "attribute", name)
+    if entry is None or not entry.present:
+        brevo_attribute_create(
+            connection=connection, name=name, attribute_type="multiple-choice", options=tags
+        )
+        return f"created Brevo attribute {name} (multiple-choice) with {len(tags)} tags as options"
+    if brevo_type(entry.data_type) != "multiple-choice":
+        raise ValueError(
+            f"Brevo attribute {name} is {entry.data_type or 'not writable'}, not multiple-choice, so contact "
+            "tags are not written to it; choose another Tags attribute or leave it empty"
+        )
+    have = set(entry.extra.get("options") or [])
+    new = [tag for tag in tags if tag not in have]
+    if not new:
+        return ""
+    with brevo_client_for(connection) as brevo:
+        brevo.add_attribute_options(name, new)
+    catalog_item_add(
+        connection=connection,
+        entry=Entry(
+            BREVO,
+            "attribute",
+            name,
+            label=entry.label,
+            data_type=entry.data_type,
+            extra={**entry.extra, "options": [*(entry.extra.get("options") or []), *new]},
+        ),
+    )
+    return f"added {len(new)} tags as options of Brevo attribute {name}"
 
 
 # ============================================================================ validation
@@ -554,8 +614,14 @@ def build_mapping_set(
             events.append(
                 EventRule(ac_event_name=rule.ac_event_name, brevo_event_name=rule.brevo_event_name.strip())
             )
+    tags_attribute = connection.tags_attribute.strip().upper() if connection.include_tags else ""
+    if tags_attribute and _attribute_type(index, tags_attribute) != "multiple-choice":
+        tags_attribute = ""  # not in Brevo (yet): writing it would be refused; discovery creates it
+    if tags_attribute in {rule.attribute for rule in fields} | {rule.attribute for rule in tags}:
+        tags_attribute = ""  # a mapping row fills it: the row the operator made wins
     return MappingSet(
         default_country=connection.default_phone_country or None,
+        tags_attribute=tags_attribute or None,
         fields=tuple(fields),
         lists=tuple(lists),
         tags=tuple(tags),
@@ -614,6 +680,7 @@ def mapping_labels(index: CatalogIndex) -> MappingLabels:
             if entry.external_id.isdigit() and entry.label
         },
         automation_names=table("automation"),
+        tag_names=table("tag"),
     )
 
 

@@ -47,6 +47,7 @@ class ImportReport:
     rows_updated: int = 0
     rows_deleted: int = 0
     dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         verb = "would import" if self.dry_run else "imported"
@@ -60,7 +61,7 @@ class ImportReport:
                 f"mappings: {self.rows_created} added, {self.rows_updated} changed, "
                 f"{self.rows_deleted} removed"
             )
-        return out
+        return out + self.notes
 
 
 Discoverer = Callable[[Spec, "Connection | None"], Any]
@@ -176,9 +177,30 @@ def config_import(
     with transaction.atomic():
         if tenant is None:
             tenant = Tenant.objects.create(slug=tenant_slug, name=tenant_slug)
-        for plan in plans:
+        connections = [
             _apply(plan, tenant, report, reason=f"tajo_config import {Path(filename).name}", user=user)
+            for plan in plans
+        ]
+    for connection in connections:
+        report.notes.extend(_tags_attribute(connection))
     return report
+
+
+def _tags_attribute(connection: Connection) -> list[str]:
+    """The connection's tags attribute made ready in Brevo (HTTP, so after the transaction).
+
+    The import is stored by then, so a problem is a note of the report, not an error.
+    """
+    from mappings.services import tags_attribute_ensure
+
+    if not connection.tags_attribute:
+        return []
+    try:
+        done = tags_attribute_ensure(connection=connection)
+    except (ApiError, ValueError) as exc:
+        problem = exc.operator_message if isinstance(exc, ApiError) else str(exc)
+        return [f"{connection}: tags attribute {connection.tags_attribute}: {problem}"]
+    return [f"{connection}: {done}"] if done else []
 
 
 def _complete_credentials(
@@ -311,7 +333,7 @@ def _create_in_brevo(plan: Plan) -> None:
         raise ConfigError(_by_line(errors))
 
 
-def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, user: Any) -> None:
+def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, user: Any) -> Connection:
     from mappings.services import Discovery, catalog_store, mapping_rows_sync
 
     spec = plan.spec
@@ -382,3 +404,4 @@ def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, use
         report.rows_created += counts.created
         report.rows_updated += counts.updated
         report.rows_deleted += counts.deleted
+    return connection

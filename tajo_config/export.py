@@ -86,6 +86,7 @@ def _export_connection(connection: Connection) -> dict:
             "options": {
                 **{key: getattr(connection, model_field) for key, model_field in OPTION_FIELDS.items()},
                 "defaultPhoneCountry": connection.default_phone_country,
+                "tagsAttribute": connection.tags_attribute or False,
             },
         },
     }

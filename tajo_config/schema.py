@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from connectors.models import BREVO_DEFAULT_API_URL, PLAN_RATES
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url
+from mappings.compat import NEW_ATTRIBUTE_RE
 from tajo_config.keys import (
     AC_PATH,
     BREVO_PATH,
@@ -119,6 +120,19 @@ def _country(value: Any) -> str | None:
     return None if country is None else country.upper()
 
 
+def _tags_attribute(value: Any) -> str | None:
+    """A Brevo attribute name, or `false` for none (tags then reach Brevo only through tag_mapping)."""
+    if value is False:
+        return ""
+    name = _text(value)
+    if name is not None and not NEW_ATTRIBUTE_RE.fullmatch(name.upper()):
+        raise _refuse(
+            f"'{name}' is not a Brevo attribute name (capital letters, digits and _, starting with a "
+            "letter, at most 50 characters), or false for none"
+        )
+    return None if name is None else name.upper()
+
+
 def _url(normalize: Callable[..., str]) -> Callable[[Any, ValidationInfo], str]:
     def check(value: Any, info: ValidationInfo) -> str:
         text = _required_text(value)
@@ -158,6 +172,9 @@ class OptionsBlock(_Block):
     deals_as_crm_objects: Flag = Field(None, alias="dealsAsCrmObjects")
     default_phone_country: Annotated[str | None, BeforeValidator(_country)] = Field(
         None, alias="defaultPhoneCountry"
+    )
+    tags_attribute: Annotated[str | None, BeforeValidator(_tags_attribute)] = Field(
+        None, alias="tagsAttribute"
     )
 
 
@@ -227,7 +244,7 @@ ConfigFile.BLOCKS = {
 }
 # The block fields that stand for the Connection fields of the same name.
 _SYNC_MODEL_FIELDS = tuple(SYNC_FIELDS.values())
-_OPTION_MODEL_FIELDS = (*OPTION_FIELDS.values(), "default_phone_country")
+_OPTION_MODEL_FIELDS = (*OPTION_FIELDS.values(), "default_phone_country", "tags_attribute")
 _CREDENTIALS = {
     (*AC_PATH, "api_url"),
     (*AC_PATH, "api_key"),

@@ -69,6 +69,8 @@ KeyText = _text(500)
 EventName = _text(255)
 EmailText = _text(320)
 CountryCode = _text(2, min_length=2, pattern=r"^[A-Za-z]{2}$")
+# A Brevo attribute name (any case: stored in capitals), or "" for none.
+AttributeName = _text(50, min_length=0, pattern=r"^(?:[A-Za-z][A-Za-z0-9_]*)?$")
 
 
 ResourceName = Literal[tuple(RESOURCE_MODULES)]  # type: ignore[valid-type]
@@ -103,6 +105,11 @@ class SyncOptions(ApiIn):
 class ConnectOptions(SyncOptions):
     deals_as_crm_objects: bool | None = None
     default_phone_country: CountryCode | None = None
+    tags_attribute: AttributeName | None = Field(
+        None,
+        description="Brevo multiple-choice attribute holding each contact's tag names (new connections: "
+        'TAGS); "" for none.',
+    )
 
 
 class SyncSwitches(ApiIn):

@@ -57,6 +57,7 @@ OPTION_FIELDS = {
     "include_list_memberships": "include_list_memberships",
     "deals_as_crm_objects": "deals_as_crm_objects",
     "default_phone_country": "default_phone_country",
+    "tags_attribute": "tags_attribute",
 }
 SWITCH_FIELDS = {
     "contacts": "sync_contacts",
@@ -135,6 +136,8 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
     options = data.options.model_dump(exclude_none=True) if data.options else {}
     if "default_phone_country" in options:
         options["default_phone_country"] = _country(options["default_phone_country"])
+    if "tags_attribute" in options:
+        options["tags_attribute"] = options["tags_attribute"].upper()
     switches = data.sync.model_dump(exclude_none=True) if data.sync else {}
     who = token.created_by
 

@@ -37,7 +37,7 @@ def contact_needs(connection: Connection, mapping: MappingSet) -> dict[str, Any]
         "field_ids": sorted({r.ac_field_id for r in fields if r.source == "field" and r.ac_field_id})
         if connection.include_custom_fields
         else [],
-        "tags": bool(mapping.tags) and connection.include_tags,
+        "tags": bool(mapping.tags or mapping.tags_attribute) and connection.include_tags,
         "lists": bool(mapping.lists) and connection.include_list_memberships,
         "deals": any(r.source.startswith("deal.") for r in fields),
         "scores": connection.include_scores and any(r.source == "score" for r in fields),

@@ -82,6 +82,7 @@ class CompiledMapping:
         "stages",
         "tag_attributes",
         "tag_lists",
+        "tags_attribute",
     )
 
     def __init__(self, mapping: MappingSet) -> None:
@@ -99,6 +100,7 @@ class CompiledMapping:
         self.tag_attributes = tuple(
             (t.ac_tag_id, t.attribute, t.value, t.value_when_absent) for t in mapping.tags if t.attribute
         )
+        self.tags_attribute = mapping.tags_attribute
         self.stages = {rule.ac_stage_id: rule for rule in mapping.stages}
         self.owners = {rule.ac_user_id: rule.brevo_owner for rule in mapping.owners}
         self.automations = {rule.ac_automation_id: rule for rule in mapping.automations}

@@ -12,7 +12,7 @@ from mappings.consent import decide_lists
 from mappings.records import SourceContact
 from mappings.transforms.compiled import CompiledMapping
 from mappings.transforms.results import BrevoContactPayload, ContactResult, FieldError
-from mappings.transforms.values import ValueRejected, quote
+from mappings.transforms.values import MULTI_OPTION_MAX_CHARS, ValueRejected, quote
 
 _LOCAL_PART_RE = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
@@ -98,6 +98,12 @@ def transform_contact(contact: SourceContact, mapping: CompiledMapping) -> Conta
     tags = contact.tags
     if mapping.tag_attributes:
         _apply_tag_attributes(mapping.tag_attributes, tags, attributes)
+    if mapping.tags_attribute:
+        # Every tag the contact has now, so a removed tag leaves the attribute too.
+        names = mapping.labels.tag_names
+        attributes[mapping.tags_attribute] = sorted(
+            {names[t][:MULTI_OPTION_MAX_CHARS] for t in tags if t in names}
+        )
 
     tag_adds = [list_id for tag_id, list_id, _ in mapping.tag_lists if tag_id in tags]
     tag_removes = [list_id for tag_id, list_id, unlink in mapping.tag_lists if unlink and tag_id not in tags]
@@ -158,4 +164,3 @@ def _apply_tag_attributes(
     for tag_id, attribute, _value, absent in rules:
         if absent is not None and tag_id not in tags and attribute not in set_by_tag:
             attributes.setdefault(attribute, absent)
-

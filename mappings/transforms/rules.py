@@ -59,6 +59,7 @@ DEAL_SOURCES = ("deal.value", "deal.stage", "deal.owner", "deal.pipeline", "deal
 # Deal sources that are ids with a readable label: text gives the label, number the id.
 _LABELLED_DEAL_SOURCES = frozenset({"deal.stage", "deal.owner", "deal.pipeline", "deal.status"})
 
+
 def _attribute_name(value: str) -> str:
     name = value.strip().upper()
     if not _ATTRIBUTE_RE.fullmatch(name):
@@ -257,6 +258,7 @@ class MappingLabels(BaseModel):
     pipeline_titles: dict[int, str] = Field(default_factory=dict)
     owner_names: dict[int, str] = Field(default_factory=dict)
     automation_names: dict[int, str] = Field(default_factory=dict)
+    tag_names: dict[int, str] = Field(default_factory=dict)
 
 
 class MappingSet(BaseModel):
@@ -265,6 +267,8 @@ class MappingSet(BaseModel):
     model_config = _FROZEN
 
     default_country: str | None = None  # ISO 3166 alpha-2, for phones without a country code
+    # A Brevo multiple-choice attribute that gets the names of the contact's tags (segmentation).
+    tags_attribute: str | None = None
     fields: tuple[FieldRule, ...] = ()
     lists: tuple[ListRule, ...] = ()
     tags: tuple[TagRule, ...] = ()
@@ -328,4 +332,3 @@ def mapping_problems(mapping: MappingSet) -> list[str]:
         if events.setdefault(event.ac_event_name, event.brevo_event_name) != event.brevo_event_name:
             problems.append(f"AC event {event.ac_event_name!r} is mapped to two different Brevo events")
     return problems
-

@@ -498,6 +498,16 @@ class BrevoClient:
             idempotent=True,
         )
 
+    def add_attribute_options(self, name: str, options: Sequence[str]) -> None:
+        """`PUT /contacts/attributes/normal/{NAME}` with `multiCategoryOptions`: adds options to a
+        multiple-choice attribute (204); options it has already stay."""
+        self._request(
+            "PUT",
+            f"/contacts/attributes/normal/{_path_segment(name.upper())}",
+            json={"multiCategoryOptions": list(options)},
+            idempotent=True,
+        )
+
     # ------------------------------------------------------------ folders and lists
 
     def list_folders(self, *, limit: int = 50, offset: int = 0) -> FolderPage:

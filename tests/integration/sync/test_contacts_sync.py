@@ -197,3 +197,41 @@ def test_a_page_without_its_sideloads_is_read_contact_by_contact(sandbox, redis_
     detail_reads = _requests(after, "/api/3/contacts/") - _requests(before, "/api/3/contacts/")
     assert 100 <= detail_reads <= 2 * 100
     assert _sent_by_contact(run) == _sent_by_contact(reference)
+
+
+def test_tags_land_in_the_tags_attribute_for_segmentation(sandbox, redis_conn) -> None:
+    from mappings.services import catalog_discover, mapping_snapshot
+
+    connection = connection_for_sandbox(sandbox)
+    assert connection.tags_attribute == "TAGS"  # a new connection's default
+    catalog = catalog_discover(connection=connection)
+    attribute = next(a for name, a in sandbox.brevo._attributes.items() if name == "TAGS")
+    assert attribute["type"] == "multiple-choice" and "vip" in attribute["multiCategoryOptions"]
+    assert "brevo.tags_attribute" not in (catalog.errors or {})
+
+    run = SyncRun.objects.create(
+        tenant=connection.tenant,
+        connection=connection,
+        resources=["contacts"],
+        mapping_snapshot=mapping_snapshot(connection=connection).model_dump(mode="json"),
+    )
+    run = drive(run)
+    assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), run.error
+    ac = sandbox.ac
+    with ac.lock:
+        tagged: dict[str, set[str]] = {}
+        seen: set[str] = set()
+        for cid in ac.contact_ids():
+            email = ((ac.get_contact(cid) or {}).get("email") or "").strip().lower()
+            if email in seen:
+                tagged.pop(email, None)  # case-variant duplicates are merged: compare single ones only
+                continue
+            seen.add(email)
+            tags = {ac.tags[r["tag"]]["tag"] for r in ac._children(cid, "contactTags") if r["tag"] in ac.tags}
+            if email and tags:
+                tagged[email] = tags
+    brevo = {c["email"]: c["attributes"] for c in sandbox.brevo._contacts.values()}
+    checked = [email for email in tagged if email in brevo]
+    assert len(checked) > 20
+    for email in checked:
+        assert sorted(brevo[email].get("TAGS", [])) == sorted(tagged[email]), email

@@ -282,6 +282,18 @@ class TestDealAttributes:
 
 
 class TestTagsAndLists:
+    def test_the_tags_attribute_holds_the_names_of_the_contacts_tags_now(self):
+        labels = MappingLabels(tag_names={5: "vip", 6: "Newsletter", 7: "x" * 250})
+        mapping = compiled(tags_attribute="TAGS", labels=labels)
+        tagged = transform_contact(contact(tags=frozenset({6, 5, 7, 99})), mapping).payload
+        assert tagged.attributes == {"TAGS": ["Newsletter", "vip", "x" * 200]}  # unknown id 99 left out
+        # No tags left: the attribute is emptied, so a removed tag leaves Brevo too.
+        assert transform_contact(contact(), mapping).payload.attributes == {"TAGS": []}
+
+    def test_without_a_tags_attribute_tags_write_no_attribute(self):
+        mapping = compiled(labels=MappingLabels(tag_names={5: "vip"}))
+        assert transform_contact(contact(tags=frozenset({5})), mapping).payload.attributes == {}
+
     def test_tag_attribute_present_and_absent(self):
         mapping = compiled(tags=(TagRule(ac_tag_id=5, attribute="VIP", value=True, value_when_absent=False),))
         assert transform_contact(contact(tags=frozenset({5})), mapping).payload.attributes == {"VIP": True}
