@@ -409,9 +409,19 @@ def catalog_store(*, connection: Connection, discovery: Discovery) -> Catalog:
 
 
 def catalog_discover(*, connection: Connection) -> Catalog:
-    """Discover both accounts of a connection and store the result as its catalog."""
+    """Discover both accounts of a connection and store the result as its catalog.
+
+    The first discovery of a connection also applies the documentation's default mappings
+    (see `mapping_documented_defaults_apply`).
+    """
+    return catalog_discover_with_defaults(connection=connection)[0]
+
+
+def catalog_discover_with_defaults(*, connection: Connection) -> tuple[Catalog, list[str]]:
+    """`catalog_discover`, also returning the default mappings its first discovery added."""
     from connectors.services import build_clients
 
+    first = not Catalog.objects.filter(connection=connection).exists()
     ac, brevo = build_clients(connection)
     with ac, brevo:
         discovery = discover(ac, brevo)
@@ -425,7 +435,8 @@ def catalog_discover(*, connection: Connection) -> Catalog:
             problem = exc.operator_message if isinstance(exc, ApiError) else str(exc)
             catalog.errors = {**(catalog.errors or {}), "brevo.tags_attribute": problem}
             catalog.save(update_fields=["errors"])
-    return catalog
+    mapped = mapping_documented_defaults_apply(connection=connection) if first else []
+    return catalog, mapped
 
 
 def tags_attribute_ensure(*, connection: Connection) -> str:

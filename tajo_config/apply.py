@@ -334,7 +334,12 @@ def _create_in_brevo(plan: Plan) -> None:
 
 
 def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, user: Any) -> Connection:
-    from mappings.services import Discovery, catalog_store, mapping_rows_sync
+    from mappings.services import (
+        Discovery,
+        catalog_store,
+        mapping_documented_defaults_apply,
+        mapping_rows_sync,
+    )
 
     spec = plan.spec
     connection = (
@@ -382,6 +387,7 @@ def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, use
         ),
         **spec.values,
     }
+    new = connection is None
     if connection is None:
         connection = Connection(tenant=tenant, name=spec.name)
     connection_save(connection=connection, values=values, user=user, reason=reason)
@@ -404,4 +410,9 @@ def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, use
         report.rows_created += counts.created
         report.rows_updated += counts.updated
         report.rows_deleted += counts.deleted
+    if new and not {"field_mapping", "score_mapping"} & set(spec.sections):
+        # Its first catalog, and the file maps no fields: the documentation's default mappings.
+        mapped = mapping_documented_defaults_apply(connection=connection)
+        report.rows_created += len(mapped)
+        report.notes.extend(f"{connection}: default mapping {line}" for line in mapped)
     return connection

@@ -206,21 +206,18 @@ def connection_discover(
     """
     from mappings.exceptions import DiscoveryFailed
     from mappings.services import (
-        catalog_discover,
+        catalog_discover_with_defaults,
         mapping_defaults_apply,
-        mapping_documented_defaults_apply,
         mapping_structure_replicate,
     )
 
     try:
-        catalog = catalog_discover(connection=connection)
+        catalog, mapped = catalog_discover_with_defaults(connection=connection)
     except (DiscoveryFailed, ApiError) as exc:
         message = exc.operator_message if isinstance(exc, ApiError) else str(exc)
         return {"ok": False, "counts": {}, "errors": {"discovery": message}, "mapped": []}
-    mapped: list[str] = []
     if created:
         mapping_defaults_apply(connection=connection)
-        mapped = mapping_documented_defaults_apply(connection=connection)
     # Kinds a plan does not offer (custom objects, say) are listed in errors; the sync still works.
     errors = dict(catalog.errors or {})
     kinds = [{"lists": "list", "tags": "tag"}[name] for name in dict.fromkeys(replicate)]

@@ -190,3 +190,23 @@ def test_replicate_takes_only_lists_and_tags(world, sandbox) -> None:
     response = world.operator.post(CONNECT.format(name="mirror"), _body(sandbox, replicate=["deals"]))
     assert response.status_code == 400
     assert "replicate" in str(error_of(response))
+
+
+def test_the_tags_attribute_is_an_option_of_connect(world, sandbox) -> None:
+    response = world.operator.post(
+        CONNECT.format(name="tagged"), _body(sandbox, test=False, options={"tagsAttribute": "segments"})
+    )
+    assert response.status_code == 201, response.content
+    assert Connection.objects.get(tenant=world.tenant, name="tagged").tags_attribute == "SEGMENTS"
+    assert response.json()["connection"]["options"]["tagsAttribute"] == "SEGMENTS"
+    off = world.operator.post(
+        CONNECT.format(name="tagged"), _body(sandbox, test=False, options={"tagsAttribute": ""})
+    )
+    assert (
+        off.status_code == 200
+        and Connection.objects.get(tenant=world.tenant, name="tagged").tags_attribute == ""
+    )
+    bad = world.operator.post(
+        CONNECT.format(name="tagged"), _body(sandbox, test=False, options={"tagsAttribute": "9 lives"})
+    )
+    assert bad.status_code == 400 and error_of(bad)["field"].endswith("tagsAttribute")

@@ -327,3 +327,26 @@ def test_replicating_too_many_is_one_error(sandbox, monkeypatch) -> None:
         _import(text, sandbox, create_tenant=True)
     assert len(caught.value.errors) == 1
     assert 'tag_mapping."*": replicating would create' in caught.value.errors[0]
+
+
+def test_a_new_connection_gets_the_documentations_default_mappings_and_tags_attribute(sandbox) -> None:
+    # Brevo attributes the documentation's default table maps onto, where the account has them.
+    for name in ("LEAD_SCORE", "DEAL_VALUE"):
+        if name not in sandbox.brevo._attributes:
+            created = httpx.post(
+                f"{sandbox.brevo_api_url}/contacts/attributes/normal/{name}",
+                json={"type": "float"},
+                headers={"api-key": sandbox.brevo_key},
+            )
+            assert created.status_code == 201, created.text
+    report = _import(BASIC, sandbox, create_tenant=True)
+    connection = _connection()
+    assert "acme/activecampaign: default mapping score → LEAD_SCORE" in report.lines()
+    assert ScoreMapping.objects.filter(connection=connection, attribute="LEAD_SCORE").exists()
+    assert StandardFieldMapping.objects.filter(connection=connection, source="deal.value").exists()
+    assert connection.tags_attribute == "TAGS"
+    assert sandbox.brevo._attributes["TAGS"]["type"] == "multiple-choice"
+
+    # A file that maps fields itself gets exactly what it maps.
+    again = _import(FIELDS, sandbox, env={}, create_missing=True)
+    assert not [line for line in again.lines() if "default mapping" in line]

@@ -256,3 +256,21 @@ def test_without_a_list_for_them_unset_variables_still_stop_the_parse() -> None:
         "config.yaml:5: connectors.activecampaign.api_key: environment variable AC_API_KEY is not set",
         "config.yaml:16: connectors.brevo.api_key: environment variable BREVO_API_KEY is not set",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("tags", "TAGS"), ("Segments_1", "SEGMENTS_1"), ("false", ""), ("null", None)]
+)
+def test_the_tags_attribute_option_takes_an_attribute_name_or_false(value: str, expected: str | None) -> None:
+    spec, errors = _spec(GOOD.replace("includeTags: false", f"includeTags: false, tagsAttribute: {value}"))
+    assert errors == []
+    assert spec.values.get("tags_attribute") == expected
+
+
+def test_a_tags_attribute_brevo_cannot_name_is_refused() -> None:
+    _, errors = _spec(GOOD.replace("includeTags: false", "includeTags: false, tagsAttribute: 9 lives"))
+    assert errors == [
+        "config.yaml:8: connectors.activecampaign.sync.options.tagsAttribute: '9 lives' is not a Brevo "
+        "attribute name (capital letters, digits and _, starting with a letter, at most 50 characters), "
+        "or false for none"
+    ]
