@@ -732,15 +732,34 @@ DOCUMENTED_DEFAULTS: tuple[tuple[str, str], ...] = (
 )
 
 
+def choose_contact_score(key: str, scores: list[Entry]) -> Entry | None:
+    """Which AC contact score `score` or `rating` means.
+
+    AC's v3 API has no contact "rating" value (only `rating_tstamp`, reference §3.2), so the
+    engagement rating is read from the contact score whose name contains "engagement" (scores
+    are defined by `GET /scores` and valued by `scoreValues`, reference §7). `score` is the
+    contact score whose name contains "lead", else one named "score", else, when the account
+    has several, the first by id that is not the engagement score.
+    """
+    ordered = sorted(scores, key=lambda e: (int(e.external_id) if e.external_id.isdigit() else 0, e.label))
+    engagement = [e for e in ordered if "engagement" in e.label.lower()]
+    if key == "rating":
+        return engagement[0] if engagement else None
+    for test in (lambda e: "lead" in e.label.lower(), lambda e: e.label.strip().lower() == "score"):
+        hits = [e for e in ordered if test(e)]
+        if hits:
+            return hits[0]
+    others = [e for e in ordered if e not in engagement]
+    return (others or ordered or [None])[0]
+
+
 def mapping_documented_defaults_apply(*, connection: Connection) -> list[str]:
     """Map what the documentation's table maps by default onto attributes Brevo already has.
 
-    Scores (`score`, `rating`: see tajo_config.keys.choose_contact_score), the primary deal's value,
+    Scores (`score`, `rating`: see choose_contact_score), the primary deal's value,
     stage and owner, and every custom field onto the attribute named like its perstag. An
     attribute some row already fills is left alone. Returns "SOURCE → ATTRIBUTE" lines.
     """
-    from tajo_config.keys import choose_contact_score
-
     index = catalog_index_for(connection)
     if index is None:
         return []

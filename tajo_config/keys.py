@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.catalog import Entry
 from mappings.compat import (
     STANDARD_SOURCE_TYPES,
 )
@@ -76,7 +75,7 @@ _STANDARD_BY_LOWER = {key.lower(): source for key, source in STANDARD_KEYS.items
 # `list_mapping: {"*": same}` / `tag_mapping: {"*": same}`: replicate AC's structure (see replicate).
 REPLICATE_KEY = "*"
 REPLICATE_VALUES = ("same", "same-name")
-# `score`: the contact's score; `rating`: its engagement rating (see choose_contact_score).
+# `score`: the contact's score; `rating`: its engagement rating (see mappings.services.choose_contact_score).
 SCORE_KEYS = ("score", "rating")
 FIELD_VALUES_PREFIX = "fieldvalues."
 FIELD_VALUES_DISPLAY = "fieldValues."
@@ -105,27 +104,6 @@ def standard_key(key: Any) -> str | None:
     if not isinstance(key, str):
         return None
     return _STANDARD_BY_LOWER.get(key.strip().lower())
-
-
-def choose_contact_score(key: str, scores: list[Entry]) -> Entry | None:
-    """Which AC contact score `score` or `rating` means.
-
-    AC's v3 API has no contact "rating" value (only `rating_tstamp`, reference §3.2), so the
-    engagement rating is read from the contact score whose name contains "engagement" (scores
-    are defined by `GET /scores` and valued by `scoreValues`, reference §7). `score` is the
-    contact score whose name contains "lead", else one named "score", else, when the account
-    has several, the first by id that is not the engagement score.
-    """
-    ordered = sorted(scores, key=lambda e: (int(e.external_id) if e.external_id.isdigit() else 0, e.label))
-    engagement = [e for e in ordered if "engagement" in e.label.lower()]
-    if key == "rating":
-        return engagement[0] if engagement else None
-    for test in (lambda e: "lead" in e.label.lower(), lambda e: e.label.strip().lower() == "score"):
-        hits = [e for e in ordered if test(e)]
-        if hits:
-            return hits[0]
-    others = [e for e in ordered if e not in engagement]
-    return (others or ordered or [None])[0]
 
 
 # Export writes the documentation's spellings.

@@ -30,7 +30,7 @@ from mappings.models import (
     StandardFieldMapping,
     TagMapping,
 )
-from mappings.services import REPLICATE_MAX, replication_items
+from mappings.services import REPLICATE_MAX, choose_contact_score, replication_items
 from mappings.transforms import Transform
 from mappings.validation import MappingChecker
 from tajo_config.keys import (
@@ -43,7 +43,6 @@ from tajo_config.keys import (
     SCORE_KEYS,
     SECTION_MODELS_ORDER,
     STANDARD_KEYS,
-    choose_contact_score,
     standard_key,
 )
 from tajo_config.parse import Path_, _Index
