@@ -126,7 +126,7 @@ def test_connection(modeladmin, request, queryset) -> None:
 @admin.action(description="Replicate AC lists and tags as Brevo lists", permissions=["change"])
 def replicate_structure(modeladmin, request, queryset) -> None:
     from connectors.exceptions import ApiError
-    from mappings.services import mapping_structure_replicate
+    from mappings.rows import mapping_structure_replicate
 
     for connection in queryset:
         try:

@@ -139,3 +139,24 @@ class CatalogIndex:
             if normalize_label(row.label) == normal
             or any(normalize_label(str(row.extra.get(key) or "")) == normal for key in keys)
         ]
+
+
+def choose_contact_score(key: str, scores: list[Entry]) -> Entry | None:
+    """Which AC contact score `score` or `rating` means.
+
+    AC's v3 API has no contact "rating" value (only `rating_tstamp`, reference §3.2), so the
+    engagement rating is read from the contact score whose name contains "engagement" (scores
+    are defined by `GET /scores` and valued by `scoreValues`, reference §7). `score` is the
+    contact score whose name contains "lead", else one named "score", else, when the account
+    has several, the first by id that is not the engagement score.
+    """
+    ordered = sorted(scores, key=lambda e: (int(e.external_id) if e.external_id.isdigit() else 0, e.label))
+    engagement = [e for e in ordered if "engagement" in e.label.lower()]
+    if key == "rating":
+        return engagement[0] if engagement else None
+    for test in (lambda e: "lead" in e.label.lower(), lambda e: e.label.strip().lower() == "score"):
+        hits = [e for e in ordered if test(e)]
+        if hits:
+            return hits[0]
+    others = [e for e in ordered if e not in engagement]
+    return (others or ordered or [None])[0]

@@ -28,7 +28,7 @@ from mappings.exceptions import ConfigError, DiscoveryFailed
 from mappings.models import (
     ScoreMapping,
 )
-from mappings.services import REPLICATE_FOLDER, brevo_list_folder
+from mappings.rows import REPLICATE_FOLDER, brevo_list_folder
 from tajo_config.keys import AC_PATH, BREVO_PATH, SECTION_MODELS
 from tajo_config.parse import _by_line, parse_documents
 from tajo_config.resolve import Plan, _Resolver
@@ -334,12 +334,8 @@ def _create_in_brevo(plan: Plan) -> None:
 
 
 def _apply(plan: Plan, tenant: Tenant, report: ImportReport, *, reason: str, user: Any) -> Connection:
-    from mappings.services import (
-        Discovery,
-        catalog_store,
-        mapping_documented_defaults_apply,
-        mapping_rows_sync,
-    )
+    from mappings.rows import mapping_rows_sync
+    from mappings.services import Discovery, catalog_store, mapping_documented_defaults_apply
 
     spec = plan.spec
     connection = (

@@ -75,7 +75,7 @@ _STANDARD_BY_LOWER = {key.lower(): source for key, source in STANDARD_KEYS.items
 # `list_mapping: {"*": same}` / `tag_mapping: {"*": same}`: replicate AC's structure (see replicate).
 REPLICATE_KEY = "*"
 REPLICATE_VALUES = ("same", "same-name")
-# `score`: the contact's score; `rating`: its engagement rating (see mappings.services.choose_contact_score).
+# `score`: the contact's score; `rating`: its engagement rating (see mappings.catalog.choose_contact_score).
 SCORE_KEYS = ("score", "rating")
 FIELD_VALUES_PREFIX = "fieldvalues."
 FIELD_VALUES_DISPLAY = "fieldValues."

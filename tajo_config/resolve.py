@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mappings.catalog import AC, BREVO, CatalogIndex, Entry
+from mappings.catalog import AC, BREVO, CatalogIndex, Entry, choose_contact_score
 from mappings.compat import (
     SCORE_SOURCE_TYPE,
     STANDARD_SOURCE_TYPES,
@@ -30,7 +30,7 @@ from mappings.models import (
     StandardFieldMapping,
     TagMapping,
 )
-from mappings.services import REPLICATE_MAX, choose_contact_score, replication_items
+from mappings.rows import REPLICATE_MAX, replication_items
 from mappings.transforms import Transform
 from mappings.validation import MappingChecker
 from tajo_config.keys import (

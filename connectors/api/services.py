@@ -205,11 +205,8 @@ def connection_discover(
     that fails says why in the answer; the connection stays as stored.
     """
     from mappings.exceptions import DiscoveryFailed
-    from mappings.services import (
-        catalog_discover_with_defaults,
-        mapping_defaults_apply,
-        mapping_structure_replicate,
-    )
+    from mappings.rows import mapping_structure_replicate
+    from mappings.services import catalog_discover_with_defaults, mapping_defaults_apply
 
     try:
         catalog, mapped = catalog_discover_with_defaults(connection=connection)

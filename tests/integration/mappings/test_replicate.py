@@ -7,7 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from mappings.models import CatalogItem, ListMapping, TagMapping
-from mappings.services import catalog_discover, mapping_structure_replicate
+from mappings.rows import mapping_structure_replicate
+from mappings.services import catalog_discover
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def test_replication_needs_a_catalog_and_refuses_too_many_lists(connection, sand
     with pytest.raises(ValueError, match="discover the connection's catalog first"):
         mapping_structure_replicate(connection=connection)
     catalog_discover(connection=connection)
-    monkeypatch.setattr("mappings.services.REPLICATE_MAX", 1)
+    monkeypatch.setattr("mappings.rows.REPLICATE_MAX", 1)
     with pytest.raises(ValueError, match=r"replicating would create \d+ Brevo lists \(at most 1"):
         mapping_structure_replicate(connection=connection, kinds=["tag"])
     assert not TagMapping.objects.filter(connection=connection).exists()
