@@ -8,6 +8,6 @@ class ConnectorsConfig(AppConfig):
 
     def ready(self) -> None:
         from connectors import checks  # noqa: F401  (registers the system checks)
-        from connectors.providers.http.client import install_secret_masking
+        from connectors.providers.http.masking import install_secret_masking
 
         install_secret_masking()

@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         err.write("tajo: interrupted\n")
         return 130
     except Exception as exc:  # one line, never a traceback; secrets are masked by the message helpers
-        from connectors.providers.http.client import mask_text
+        from connectors.providers.http.masking import mask_text
 
         err.write(f"tajo: {type(exc).__name__}: {mask_text(str(exc)).splitlines()[0] if str(exc) else ''}\n")
         return 1

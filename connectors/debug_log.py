@@ -2,7 +2,7 @@
 
 With `debug: true` or `log_level: verbose` on the connection, the clients built for a run get
 two httpx event hooks (the one client factory,
-`connectors.providers.http.client.build_client`, stays as it is; the hooks ride on the client
+`connectors.providers.http.factory.build_client`, stays as it is; the hooks ride on the client
 it returns). Each answered request becomes one `RunLogEntry`
 (method, path, status, timing, bodies capped at BODY_LIMIT characters and masked) and one
 line on the `connectors.debug` logger, so it shows on the run page and in the worker's log.
@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import orjson
 
-from connectors.providers.http.client import mask_text
+from connectors.providers.http.masking import mask_text
 
 logger = logging.getLogger("connectors.debug")
 

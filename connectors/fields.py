@@ -23,10 +23,3 @@ class SecretField(EncryptedCharField):
     @cached_property
     def f(self) -> MultiFernet:
         return MultiFernet([Fernet(key) for key in self.keys])
-
-
-def mask_last4(value: str | None) -> str:
-    """What a person may see of a secret: its last four characters."""
-    if not value:
-        return ""
-    return "•" * 8 + value[-4:] if len(value) > 8 else "•" * 8

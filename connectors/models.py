@@ -12,7 +12,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from connectors.fields import SecretField, mask_last4
+from connectors.fields import SecretField
+from connectors.providers.http.masking import mask_secret
 from tenants.models import Tenant, TenantOwned
 
 BREVO_DEFAULT_API_URL = "https://api.brevo.com/v3"
@@ -55,7 +56,7 @@ class SecretHolder(models.Model):
 
     @property
     def api_key_masked(self) -> str:
-        return mask_last4(self.api_key)
+        return mask_secret(self.api_key)
 
 
 class ActiveCampaignAccount(TenantOwned, SecretHolder):

@@ -16,7 +16,7 @@ AC_EXPECTED = (
 
 def _is_private_host(url: str) -> bool:
     from connectors.exceptions import UnsafeURL
-    from connectors.providers.http.client import check_url
+    from connectors.providers.http.guard import check_url
 
     try:
         check_url(url, allow_private=False)

@@ -4,7 +4,7 @@ Async (uvicorn) workers: a client that sends its request slowly holds a coroutin
 worker, so two slow uploads cannot starve `/healthz` and the admin as they do with gunicorn's
 sync workers. Django reads the whole body before a view runs.
 
-The access log goes through Python logging, where Tajo's masking (connectors.providers.http.client) replaces
+The access log goes through Python logging, where Tajo's masking (connectors.providers.http.masking) replaces
 secrets in every line: intake URL secrets, tokens and secret-named query values.
 """
 

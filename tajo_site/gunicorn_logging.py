@@ -6,7 +6,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from connectors.providers.http.client import mask_text
+from connectors.providers.http.masking import mask_text
 
 _DROPPED_HEADERS = ("{authorization}i", "{cookie}i", "{x-api-key}i")
 

@@ -40,7 +40,7 @@ from connectors.models import (
     SyncRun,
     Trigger,
 )
-from connectors.providers.http.client import requests_sent
+from connectors.providers.http.factory import requests_sent
 from connectors.sync import staging
 from connectors.sync.base import SyncContext
 from connectors.sync.recorder import Recorder

@@ -22,7 +22,7 @@ from connectors.exceptions import ApiError
 from connectors.models import Outcome
 from connectors.providers.activecampaign.pagination import envelope_rows, parse_rows
 from connectors.providers.activecampaign.schemas import Contact, ContactDetail, Deal
-from connectors.providers.http.client import requests_sent
+from connectors.providers.http.factory import requests_sent
 from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.contact_plan import (
     ContactPlan,

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from django.db.models.signals import post_delete, post_save
 
 from connectors.models import ActiveCampaignAccount, BrevoAccount, Connection
-from connectors.providers.http.client import register_secret
+from connectors.providers.http.masking import register_secret
 from connectors.webhooks.models import WebhookEvent
 from connectors.webhooks.security import secret_matches
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from connectors.exceptions import ApiError
 from connectors.models import Connection, Outcome, RunMode, RunStatus, SyncRun, Trigger
-from connectors.providers.http.client import mask_text
+from connectors.providers.http.masking import mask_text
 from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from connectors.webhooks.parsing import (
     EVENT_MODELS,

@@ -13,8 +13,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from connectors.exceptions import UnsafeURL
-from connectors.providers.http import client as http
-from connectors.providers.http.client import address_forbidden, check_url
+from connectors.providers.http import guard
+from connectors.providers.http.guard import address_forbidden, check_url
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url
 
 REFUSED_HOSTS = [
@@ -73,15 +73,15 @@ def test_connect_time_check_refuses_before_connecting(host: str, monkeypatch) ->
 
     monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", no_connect)
     with pytest.raises(UnsafeURL):
-        http._GuardedBackend().connect_tcp(host, 443)
+        guard._GuardedBackend().connect_tcp(host, 443)
     assert attempts == []
 
 
 def test_connect_time_check_refuses_a_name_that_resolves_inward(monkeypatch) -> None:
-    monkeypatch.setattr(http, "_resolve", lambda host, port: ["64:ff9b::a9fe:a9fe"])
+    monkeypatch.setattr(guard, "_resolve", lambda host, port: ["64:ff9b::a9fe:a9fe"])
     monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", lambda *a, **k: pytest.fail("connected"))
     with pytest.raises(UnsafeURL):
-        http._GuardedBackend().connect_tcp("api.example.org", 443)
+        guard._GuardedBackend().connect_tcp("api.example.org", 443)
 
 
 def test_port_in_the_ac_url_is_refused_not_dropped() -> None:

@@ -201,10 +201,10 @@ def _leaks(body: str, victim: Side) -> list[str]:
 
 @pytest.fixture
 def world(redis_conn, monkeypatch, settings):
-    from connectors.providers.http import client as http
+    from connectors.providers.http import retry
 
     settings.TAJO_ALLOW_PRIVATE_URLS = True  # the closed loopback port above
-    monkeypatch.setattr(http._StopPolicy, "__call__", lambda self, state: True)  # one attempt each
+    monkeypatch.setattr(retry._StopPolicy, "__call__", lambda self, state: True)  # one attempt each
     queue = rq.Queue("tajo-sync", connection=django_rq.get_connection("tajo-sync"))
     alpha = _side("Alpha tenant", "alpha", "alpha-owner", queue)
     bravo = _side(B_MARKER, "bravo", B_USER, queue)

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection as db
 from django.test import Client
 
-from connectors.providers.http import client as http
-from connectors.providers.http.client import mask_text
+from connectors.providers.http import masking
+from connectors.providers.http.masking import mask_text
 from connectors.webhooks import selectors, services
 from connectors.webhooks.models import WebhookEvent
 from tests.factories import ConnectionFactory
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def fresh_process(monkeypatch):
     """As right after a reload: no secret registered yet, no connection cached."""
-    monkeypatch.setattr(http, "_secrets", set())
-    monkeypatch.setattr(http, "_secret_pattern", None)
+    monkeypatch.setattr(masking, "_secrets", set())
+    monkeypatch.setattr(masking, "_secret_pattern", None)
     selectors.intake_cache_evict()
     yield
     selectors.intake_cache_evict()
@@ -120,4 +120,4 @@ def test_gunicorns_own_access_atoms_are_masked() -> None:
     atoms = MaskingLogger(Config()).atoms(response, request, environ, timedelta(seconds=0.01))
     text = " ".join(str(value) for value in atoms.values())
     assert secret not in text and "plainvalue12345" not in text and "tajo_tttt" not in text
-    assert "/hooks/ac/3/****wxyz" in atoms["r"] and atoms["q"] == "api_key=****&page=2"
+    assert "/hooks/ac/3/****wxyz" in atoms["r"] and atoms["q"] == "api_key=****2345&page=2"

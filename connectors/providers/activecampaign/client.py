@@ -1,7 +1,7 @@
 """ActiveCampaign API v3 client: one method per endpoint, pydantic out, pages for every list.
 
 Credentials and options are passed in; the client knows HTTP, not Django. Every request goes
-through `connectors.providers.http.client.send` (rate limiter, AC error table, bounded retries).
+through `connectors.providers.http.retry.send` (rate limiter, AC error table, bounded retries).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from connectors.exceptions import BadResponse
 from connectors.providers.activecampaign.cursor import updated_after_value
 from connectors.providers.activecampaign.errors import PROVIDER, ActiveCampaignErrors
 from connectors.providers.activecampaign.pagination import (
@@ -68,7 +67,9 @@ from connectors.providers.activecampaign.schemas import (
     User,
     Webhook,
 )
-from connectors.providers.http.client import RetryPolicy, build_client, register_secret, response_json, send
+from connectors.providers.http.errors import BadResponse, response_json
+from connectors.providers.http.factory import build_client
+from connectors.providers.http.masking import register_secret
 from connectors.providers.http.ratelimit import (
     CombinedLimiter,
     FollowingLimiter,
@@ -77,6 +78,7 @@ from connectors.providers.http.ratelimit import (
     get_limiter,
     limiter_key,
 )
+from connectors.providers.http.retry import RetryPolicy, send
 
 logger = logging.getLogger(__name__)
 

@@ -12,24 +12,22 @@ from typing import Any
 
 import httpx
 
-from connectors.exceptions import (
+from connectors.providers.http.errors import (
     ApiError,
     AuthError,
     BadResponse,
+    ErrorClassifier,
     NotFoundError,
     PaymentRequired,
     RateLimited,
     ServerError,
     ValidationFailed,
-)
-from connectors.providers.http.client import (
-    ErrorClassifier,
     decode_json,
-    display_url,
     looks_like_html,
     parse_retry_after,
     truncate,
 )
+from connectors.providers.http.masking import display_url
 
 PROVIDER = "ActiveCampaign"
 KEY_REJECTED = "ActiveCampaign rejected the API key ({status}): check the key in Settings → Developer"

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from connectors.exceptions import BadResponse, PaginationLoop
+from connectors.providers.http.errors import BadResponse, PaginationLoop
 
 PAGE_SIZE = 100  # AC's maximum
 

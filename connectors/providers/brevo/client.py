@@ -1,7 +1,7 @@
 """HTTP client for the Brevo API v3: one method per endpoint Tajo uses, pydantic in and out.
 
 Credentials and options are passed in; nothing here reads Django settings or models.
-Every request goes through `connectors.providers.http.client.send`: the limiter of the route's budget bucket
+Every request goes through `connectors.providers.http.retry.send`: the limiter of the route's budget bucket
 (reference §1.4: `contacts`, `events`, `orders`, `other`), Brevo's error table, and bounded
 retries (a 429 waits `x-sib-ratelimit-reset` seconds plus jitter). The last
 `x-sib-ratelimit-*` values seen per bucket are exposed through `budget()`.
@@ -25,7 +25,6 @@ import httpx
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from connectors.exceptions import BadResponse, ValidationFailed
 from connectors.providers.brevo.errors import PROVIDER, BrevoErrors
 from connectors.providers.brevo.schemas import (
     Account,
@@ -56,15 +55,11 @@ from connectors.providers.brevo.schemas import (
     RateBudget,
     brevo_datetime,
 )
-from connectors.providers.http.client import (
-    RetryPolicy,
-    build_client,
-    display_url,
-    register_secret,
-    response_json,
-    send,
-)
+from connectors.providers.http.errors import BadResponse, ValidationFailed, response_json
+from connectors.providers.http.factory import build_client
+from connectors.providers.http.masking import display_url, register_secret
 from connectors.providers.http.ratelimit import RateLimiter, get_limiter, limiter_key
+from connectors.providers.http.retry import RetryPolicy, send
 
 logger = logging.getLogger(__name__)
 

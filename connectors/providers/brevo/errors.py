@@ -13,25 +13,22 @@ from typing import Any
 
 import httpx
 
-from connectors.exceptions import (
+from connectors.providers.http.errors import (
     ApiError,
     AuthError,
     BadResponse,
+    ErrorClassifier,
     NotFoundError,
     PaymentRequired,
     RateLimited,
     ServerError,
     ValidationFailed,
-)
-from connectors.providers.http.client import (
-    ErrorClassifier,
     decode_json,
-    display_url,
     looks_like_html,
-    mask_text,
     parse_retry_after,
     truncate,
 )
+from connectors.providers.http.masking import display_url, mask_text
 
 PROVIDER = "Brevo"
 RESET_HEADER = "x-sib-ratelimit-reset"

@@ -10,8 +10,9 @@ import pytest
 
 from connectors.exceptions import AuthError, NotFoundError
 from connectors.providers.activecampaign import ActiveCampaignClient
-from connectors.providers.http.client import RetryPolicy, install_secret_masking, mask_secret
+from connectors.providers.http.masking import install_secret_masking, mask_secret
 from connectors.providers.http.ratelimit import get_limiter
+from connectors.providers.http.retry import RetryPolicy
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 

@@ -7,8 +7,8 @@ import pytest
 
 from connectors.exceptions import ServerError, TransportError
 from connectors.providers.activecampaign import ActiveCampaignClient
-from connectors.providers.http.client import RetryPolicy
 from connectors.providers.http.ratelimit import MemoryRateLimiter, Window, get_limiter
+from connectors.providers.http.retry import RetryPolicy
 from sandbox.config import SandboxConfig
 from sandbox.faults import FaultSpec
 from sandbox.server import SandboxServer

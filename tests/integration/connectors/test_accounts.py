@@ -52,7 +52,7 @@ def test_masked_everywhere_in_admin() -> None:
     change = client.get(
         reverse("admin:connectors_activecampaignaccount_change", args=[account.pk])
     ).content.decode()
-    assert "••••••••9876" in change
+    assert "****9876" in change
 
 
 def _ac_form(**data):

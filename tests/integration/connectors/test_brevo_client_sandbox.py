@@ -11,7 +11,7 @@ import pytest
 from connectors.exceptions import AuthError, NotFoundError, RateLimited, ValidationFailed
 from connectors.providers.brevo import BrevoClient, brevo_limiters
 from connectors.providers.brevo.errors import IP_BLOCKED, KEY_REJECTED
-from connectors.providers.http.client import RetryPolicy
+from connectors.providers.http.retry import RetryPolicy
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 from sandbox.stats import max_in_window

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client, override_settings
 
 from connectors.models import Connection
-from connectors.providers.http.client import register_secret
+from connectors.providers.http.masking import register_secret
 from connectors.webhooks import services
 from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from tests.integration.webhooks.conftest import FORM, intake, sample

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import httpx
 
 from connectors.providers.activecampaign import ActiveCampaignClient
-from connectors.providers.http.client import RetryPolicy
 from connectors.providers.http.ratelimit import get_limiter
+from connectors.providers.http.retry import RetryPolicy
 
 API_URL = "https://acme.api-us1.com"
 API_KEY = "0123456789abcdef" * 4 + "fedcba98"  # 72 characters, like an AC key

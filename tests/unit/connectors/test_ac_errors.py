@@ -16,7 +16,8 @@ from connectors.exceptions import (
     ValidationFailed,
 )
 from connectors.providers.activecampaign.errors import ActiveCampaignErrors, error_text
-from connectors.providers.http.client import NO_RETRY, RetryPolicy, register_secret
+from connectors.providers.http.masking import register_secret
+from connectors.providers.http.retry import NO_RETRY, RetryPolicy
 from tests.unit.connectors.ac_fakes import API_KEY, Recorder, make_client
 
 classify = ActiveCampaignErrors()

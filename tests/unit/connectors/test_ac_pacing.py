@@ -8,8 +8,8 @@ import pytest
 from connectors.exceptions import RateLimited
 from connectors.models import PLAN_RATES
 from connectors.providers.activecampaign import ActiveCampaignClient
-from connectors.providers.http.client import RetryPolicy
 from connectors.providers.http.ratelimit import FollowingLimiter, get_limiter, parse_limit_header
+from connectors.providers.http.retry import RetryPolicy
 
 BASE = "https://acme.api-us1.com"
 

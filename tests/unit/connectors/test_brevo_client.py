@@ -24,7 +24,7 @@ from connectors.exceptions import (
 from connectors.providers.brevo import BrevoClient, bucket_for, split_import_rows
 from connectors.providers.brevo.errors import ACCOUNT_NOT_READY, IP_BLOCKED, KEY_MISSING, KEY_REJECTED
 from connectors.providers.brevo.schemas import Attribute, Contact, IdentifierType, Order, Process
-from connectors.providers.http.client import RetryPolicy
+from connectors.providers.http.retry import RetryPolicy
 
 API_KEY = "xkeysib-unit-test-0000-not-a-real-key"
 API_URL = "https://api.brevo.com/v3"
@@ -766,7 +766,7 @@ def test_order_validation_is_local():
 
 
 def test_the_key_never_reaches_the_logs(caplog):
-    from connectors.providers.http.client import install_secret_masking
+    from connectors.providers.http.masking import install_secret_masking
 
     install_secret_masking()
     rec = Recorder(error(503, {"message": f"echo {API_KEY}"}), httpx.Response(200, json={}))

@@ -6,7 +6,7 @@ import logging
 
 import httpx
 
-from connectors.providers.http.client import (
+from connectors.providers.http.masking import (
     SecretMaskingFilter,
     display_url,
     install_secret_masking,
@@ -104,3 +104,17 @@ def test_display_url_hides_credentials_and_secret_parameters():
     shown = display_url("https://user:pw@acme.api-us1.com/api/3/x?api_key=abc&limit=5&token=t")
     assert "user" not in shown and "pw" not in shown
     assert "api_key=%2A%2A%2A" in shown and "token=%2A%2A%2A" in shown and "limit=5" in shown
+
+
+def test_one_convention_for_registered_shaped_and_url_secrets():
+    """A key shows as `****` + its last 4 wherever it appears: registered, in a URL, by shape."""
+    key = "0123456789abcdefWXYZ"
+    assert display_url(f"https://x/a?api_key={key}&page=2").replace("%2A", "*") == (
+        "https://x/a?api_key=****WXYZ&page=2"
+    )
+    assert mask_text(f"GET /a?token={key} done") == "GET /a?token=****WXYZ done"
+    register_secret(key)
+    assert mask_text(f"key {key}") == "key ****WXYZ"
+    # Masking twice changes nothing: a masked value is not taken for a new secret.
+    once = mask_text(display_url(f"https://x/a?api_key={key}"))
+    assert mask_text(once) == once

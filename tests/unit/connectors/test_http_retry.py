@@ -16,7 +16,9 @@ from connectors.exceptions import (
     TransportError,
 )
 from connectors.providers.activecampaign.errors import ActiveCampaignErrors
-from connectors.providers.http.client import ErrorClassifier, RetryPolicy, build_client, send
+from connectors.providers.http.errors import ErrorClassifier
+from connectors.providers.http.factory import build_client
+from connectors.providers.http.retry import RetryPolicy, send
 
 
 class Script:

@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from connectors.exceptions import UnsafeURL
-from connectors.providers.http import client as http
-from connectors.providers.http.client import build_client, check_url
+from connectors.providers.http import guard
+from connectors.providers.http.factory import build_client
+from connectors.providers.http.guard import check_url
 
 
 @pytest.mark.parametrize(
@@ -48,10 +49,10 @@ def test_allow_private_permits_loopback_but_not_other_schemes():
 
 
 def test_host_names_are_resolved_and_every_address_checked(monkeypatch):
-    monkeypatch.setattr(http, "_resolve", lambda host, port: ["93.184.216.34", "10.0.0.5"])
+    monkeypatch.setattr(guard, "_resolve", lambda host, port: ["93.184.216.34", "10.0.0.5"])
     with pytest.raises(UnsafeURL, match=r"10\.0\.0\.5"):
         check_url("https://rebind.example.org", allow_private=False)
-    monkeypatch.setattr(http, "_resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(guard, "_resolve", lambda host, port: ["93.184.216.34"])
     check_url("https://fine.example.org", allow_private=False)
 
 
@@ -59,7 +60,7 @@ def test_unresolvable_host_passes_the_check(monkeypatch):
     def fail(host, port):
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(http, "_resolve", fail)
+    monkeypatch.setattr(guard, "_resolve", fail)
     check_url("https://nowhere.example.org", allow_private=False)
 
 
@@ -83,10 +84,10 @@ def test_connect_time_check_refuses_a_name_that_resolves_inward():
     # change); the guarded transport looks again at connect time. `localtest.me`-style names are
     # simulated here by a public-looking name that resolves to loopback.
     client = build_client(base_url="https://acme.example.org/api/3", headers={})
-    original = http._resolve
-    http._resolve = lambda host, port: ["127.0.0.1"]
+    original = guard._resolve
+    guard._resolve = lambda host, port: ["127.0.0.1"]
     try:
         with pytest.raises(UnsafeURL, match="now resolves to a private"):
             client.get("/users/me")
     finally:
-        http._resolve = original
+        guard._resolve = original

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.exceptions import UnsafeURL
-from connectors.providers.http.client import build_client
+from connectors.providers.http.factory import build_client
 
 
 def test_the_suite_runs_loopback_only() -> None:
