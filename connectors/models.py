@@ -241,6 +241,23 @@ class Connection(TenantOwned):
         }
         return [name for name, on in flags.items() if on]
 
+    def record_check(self, *, ok: bool, message: str = "") -> None:
+        """Remember the verdict `status.connected` reports: the last test, or a refused key since.
+
+        An update, not a save: no history row, no signal, and no race with an operator's edit.
+        """
+        now = timezone.now()
+        message = message[:300]
+        Connection.objects.filter(pk=self.pk).update(
+            last_check_ok=ok, last_check_at=now, last_check_message=message
+        )
+        self.last_check_ok, self.last_check_at, self.last_check_message = ok, now, message
+
+
+# Key in a resource's run state (`SyncRun.state`): why the mapping deliberately writes nothing of
+# it (said once for the run, instead of one skipped record per source record).
+NOT_CONFIGURED = "not_configured"
+
 
 class RunMode(models.TextChoices):
     FULL = "full", "Full backfill"

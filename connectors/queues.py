@@ -13,7 +13,9 @@ Delayed jobs (`enqueue(..., delay_seconds=...)`, RQ retries) wait in each queue'
 registry; `move_due_jobs` moves them when due, from the watchdog thread of every worker
 (`connectors.watchdog`), so nothing depends on one worker's scheduler lock.
 
-This module is imported by the webhook intake on every request: it imports nothing heavy.
+The queue names are defined here once; the settings' `RQ_QUEUES` is keyed by them. This module
+is imported by the settings and by the webhook intake on every request: it imports nothing
+heavy, and no model at import time.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 import time
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -32,6 +35,17 @@ REGISTRY_KEY = "tajo:queues"  # names of the tenants' queues
 POLL_SECONDS = 2  # a waiting worker looks for new tenants' queues this often
 
 logger = logging.getLogger(__name__)
+
+
+def redis_url() -> str:
+    """The Redis the queues use, which also holds the shared rate limiters and API throttle."""
+    return settings.REDIS_URL or settings.RQ_QUEUES[SYNC_QUEUE]["URL"]
+
+
+def queue_address() -> str:
+    """host:port of the sync queue, never its password."""
+    parts = urlsplit(settings.RQ_QUEUES[SYNC_QUEUE]["URL"])
+    return f"{parts.hostname or '?'}:{parts.port or 6379}"
 
 
 def queue_name(lane: str, tenant_id: int | None) -> str:
@@ -110,6 +124,27 @@ def enqueue(
     if pipeline is not None and queue.name != lane:
         pipeline.sadd(REGISTRY_KEY, queue.name)  # RQ starts the pipeline's MULTI itself
     return job
+
+
+def enqueue_slice(run_id: int, *, delay_seconds: float = 0, tenant_id: int | None = None) -> None:
+    """Queue a run's next slice on its tenant's sync queue and remember the job on the run."""
+    from rq import Callback
+
+    from connectors.models import SyncRun
+
+    if tenant_id is None:
+        tenant_id = SyncRun.objects.filter(pk=run_id).values_list("tenant_id", flat=True).first()
+    job = enqueue(
+        "connectors.jobs.run_slice",
+        run_id,
+        lane=SYNC_QUEUE,
+        tenant_id=tenant_id,
+        delay_seconds=delay_seconds,
+        job_timeout=settings.RQ_QUEUES[SYNC_QUEUE]["DEFAULT_TIMEOUT"],
+        on_failure=Callback("connectors.jobs.slice_failed"),
+    )
+    if job is not None:
+        SyncRun.objects.filter(pk=run_id).update(job_id=job.id)
 
 
 def known_queue_names(connection: Any) -> list[str]:

@@ -8,8 +8,7 @@ from django.db import connection as db_connection
 from django.db.models import Count, Func, Min, TextField, Value
 from django.urls import reverse
 
-from connectors.models import Outcome, SyncRecord, SyncRun
-from connectors.sync.base import NOT_CONFIGURED
+from connectors.models import NOT_CONFIGURED, Outcome, SyncRecord, SyncRun
 
 # Every counter in the order people read them; `read` is the sum of the outcomes after it.
 OUTCOMES = ("created", "updated", "unchanged", "merged", "skipped", "failed")

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors import queues
+from connectors.clients import build_clients
 from connectors.exceptions import (
     ApiError,
     AuthError,
@@ -44,72 +45,11 @@ from connectors.models import (
     Trigger,
 )
 from connectors.providers.activecampaign.client import ActiveCampaignClient
-from connectors.providers.brevo.client import ADVANCED_BUDGETS, GENERAL_BUDGETS, BrevoClient, brevo_limiters
-from connectors.providers.http.ratelimit import get_following_limiter, get_limiter, limiter_key
+from connectors.providers.brevo.client import BrevoClient
+from connectors.queues import enqueue_slice
 
 logger = logging.getLogger(__name__)
 
-SYNC_QUEUE = queues.SYNC_QUEUE
-SHORT_QUEUE = queues.SHORT_QUEUE
-
-
-BREVO_BUDGETS = {"general": GENERAL_BUDGETS, "advanced": ADVANCED_BUDGETS, "unpaced": {}}
-
-
-def _queue_address() -> str:
-    """host:port of the sync queue, never its password."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(settings.RQ_QUEUES[SYNC_QUEUE]["URL"])
-    return f"{parts.hostname or '?'}:{parts.port or 6379}"
-
-
-def _redis_url() -> str | None:
-    return settings.REDIS_URL or settings.RQ_QUEUES[SYNC_QUEUE]["URL"]
-
-
-def ac_client_for(connection: Connection, **overrides: Any) -> ActiveCampaignClient:
-    account = connection.ac_account
-    key = limiter_key("activecampaign", account.api_url)
-    # Paced at the account's setting, lowered to what AC's RateLimit-Limit header grants.
-    limiter = get_following_limiter(key, account.requests_per_second, redis_url=_redis_url())
-    event_limiter = get_limiter(f"{key}:events", account.event_tracking_rate, redis_url=_redis_url())
-    return ActiveCampaignClient(
-        api_url=account.api_url,
-        api_key=account.api_key,
-        limiter=limiter,
-        event_limiter=event_limiter,
-        allow_private=settings.TAJO_ALLOW_PRIVATE_URLS,
-        **overrides,
-    )
-
-
-def brevo_client_for(connection: Connection, **overrides: Any) -> BrevoClient:
-    account = connection.brevo_account
-    limiters = brevo_limiters(
-        f"brevo-account-{account.pk}",
-        api_url=account.api_url,
-        redis_url=_redis_url(),
-        budgets=overrides.pop("budgets", None) or BREVO_BUDGETS[account.budget],
-    )
-    return BrevoClient(
-        api_url=account.api_url,
-        api_key=account.api_key,
-        limiters=limiters,
-        allow_private=settings.TAJO_ALLOW_PRIVATE_URLS,
-        **overrides,
-    )
-
-
-def build_clients(
-    connection: Connection, *, run: SyncRun | None = None
-) -> tuple[ActiveCampaignClient, BrevoClient]:
-    """Both clients of a connection; for a run of a connection in debug mode, hooked into its log."""
-    from connectors.debug_log import attach_run_log
-
-    ac, brevo = ac_client_for(connection), brevo_client_for(connection)
-    attach_run_log(run, connection, ac, brevo)
-    return ac, brevo
 
 
 # ----------------------------------------------------------------------------- connection test
@@ -167,25 +107,11 @@ def connection_test(*, connection: Connection) -> list[CheckResult]:
         if account.ok:
             results.append(_check("Brevo contacts writable", lambda: _brevo_contacts_writable(brevo)))
     failed = [r for r in results if not r.ok]
-    connection_check_record(
-        connection=connection,
+    connection.record_check(
         ok=not failed,
         message="; ".join(f"{r.name}: {r.detail}" for r in failed),
     )
     return results
-
-
-def connection_check_record(*, connection: Connection, ok: bool, message: str = "") -> None:
-    """Remember the verdict `status.connected` reports: the last test, or a refused key since.
-
-    An update, not a save: no history row, no signal, and no race with an operator's edit.
-    """
-    now = timezone.now()
-    message = message[:300]
-    Connection.objects.filter(pk=connection.pk).update(
-        last_check_ok=ok, last_check_at=now, last_check_message=message
-    )
-    connection.last_check_ok, connection.last_check_at, connection.last_check_message = ok, now, message
 
 
 def _first_total(pages) -> int:
@@ -326,7 +252,7 @@ def _enqueue_first_slice(run_id: int) -> None:
             if settings.REDIS_URL
             else "REDIS_URL is not set and no demo is running: start ./scripts/demo or set REDIS_URL"
         )
-        raise QueueUnavailable(exc, address=_queue_address(), fix=fix) from exc
+        raise QueueUnavailable(exc, address=queues.queue_address(), fix=fix) from exc
 
 
 LOST_JOB_GRACE_SECONDS = 60
@@ -352,7 +278,7 @@ def sync_runs_mark_lost(*, now=None, grace_seconds: float = LOST_JOB_GRACE_SECON
         started_at__isnull=True,
         created_at__lt=now - timedelta(seconds=grace_seconds),
     ).only("pk", "job_id")
-    connection = queues.redis_connection(SYNC_QUEUE)
+    connection = queues.redis_connection(queues.SYNC_QUEUE)
     lost = []
     try:
         for run in candidates:
@@ -377,25 +303,6 @@ def sync_runs_mark_lost(*, now=None, grace_seconds: float = LOST_JOB_GRACE_SECON
     except RedisError as exc:
         logger.warning("lost-job check skipped: the queue cannot be reached (%s)", type(exc).__name__)
     return lost
-
-
-def enqueue_slice(run_id: int, *, delay_seconds: float = 0, tenant_id: int | None = None) -> None:
-    """Queue a run's next slice on its tenant's sync queue (see connectors/queues.py)."""
-    from rq import Callback
-
-    if tenant_id is None:
-        tenant_id = SyncRun.objects.filter(pk=run_id).values_list("tenant_id", flat=True).first()
-    job = queues.enqueue(
-        "connectors.jobs.run_slice",
-        run_id,
-        lane=SYNC_QUEUE,
-        tenant_id=tenant_id,
-        delay_seconds=delay_seconds,
-        job_timeout=settings.RQ_QUEUES[SYNC_QUEUE]["DEFAULT_TIMEOUT"],
-        on_failure=Callback("connectors.jobs.slice_failed"),
-    )
-    if job is not None:
-        SyncRun.objects.filter(pk=run_id).update(job_id=job.id)
 
 
 def sync_runs_start_due(*, now=None) -> list[SyncRun]:

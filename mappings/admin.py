@@ -43,14 +43,8 @@ from mappings.models import (
     StandardFieldMapping,
     TagMapping,
 )
-from mappings.selectors import catalog_index_for, mapping_history
-from mappings.services import (
-    CREATABLE_TYPES,
-    brevo_attribute_create,
-    catalog_discover,
-    events_without_mapping,
-    mapping_validate,
-)
+from mappings.selectors import catalog_index_for, events_without_mapping, mapping_history, mapping_validate
+from mappings.services import CREATABLE_TYPES, brevo_attribute_create, catalog_discover
 from mappings.validation import MappingChecker
 from tenants.admin import TenantScopedAdmin, TenantScopedInline, WithoutAuditHistory, scope_queryset
 

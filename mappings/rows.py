@@ -63,7 +63,7 @@ def mapping_structure_replicate(
     now (a list added later needs another replication). Returns one line per new mapping.
     Raises ValueError, with what to do, when there is no catalog or too many lists to create.
     """
-    from connectors.services import brevo_client_for
+    from connectors.clients import brevo_client_for
 
     index = catalog_index_for(connection)
     if index is None:

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from pydantic import ValidationError
 
 from connectors.exceptions import ApiError, AuthError, TransportError, UnsafeURL
 from connectors.models import Connection
@@ -29,38 +28,22 @@ from mappings.compat import (
     default_transform,
     source_type,
 )
-from mappings.exceptions import DiscoveryFailed, MappingInvalid
+from mappings.exceptions import DiscoveryFailed
 from mappings.models import (
-    AutomationMapping,
     Catalog,
     CatalogItem,
     CustomFieldMapping,
-    CustomObjectFieldMapping,
-    EventMapping,
-    ListMapping,
     MappingRule,
-    OwnerMapping,
     ScoreMapping,
-    StageMapping,
     StandardFieldMapping,
     StandardSource,
-    TagMapping,
 )
-from mappings.selectors import catalog_index_for, mapping_rows
+from mappings.selectors import attribute_type, catalog_index_for, mapping_rows
 from mappings.transforms import (
-    AutomationRule,
-    EventRule,
-    FieldRule,
-    ListRule,
-    MappingLabels,
-    MappingSet,
-    OwnerRule,
-    StageRule,
-    TagRule,
     Transform,
 )
 from mappings.transforms.values import MULTI_OPTION_MAX_CHARS
-from mappings.validation import MappingChecker, Problem, parse_tag_value
+from mappings.validation import MappingChecker
 
 logger = logging.getLogger(__name__)
 
@@ -419,7 +402,7 @@ def catalog_discover(*, connection: Connection) -> Catalog:
 
 def catalog_discover_with_defaults(*, connection: Connection) -> tuple[Catalog, list[str]]:
     """`catalog_discover`, also returning the default mappings its first discovery added."""
-    from connectors.services import build_clients
+    from connectors.clients import build_clients
 
     first = not Catalog.objects.filter(connection=connection).exists()
     ac, brevo = build_clients(connection)
@@ -446,7 +429,7 @@ def tags_attribute_ensure(*, connection: Connection) -> str:
     are not options yet (Brevo keeps a value only if it is an option). Returns what it did, ""
     when nothing was needed. Raises ValueError when an attribute of that name has another type.
     """
-    from connectors.services import brevo_client_for
+    from connectors.clients import brevo_client_for
 
     name = connection.tags_attribute.strip().upper()
     index = catalog_index_for(connection)
@@ -486,213 +469,6 @@ def tags_attribute_ensure(*, connection: Connection) -> str:
         ),
     )
     return f"added {len(new)} tags as options of Brevo attribute {name}"
-
-
-# ============================================================================ validation
-
-
-def mapping_validate(*, connection: Connection, rules: Iterable[MappingRule] | None = None) -> list[Problem]:
-    """Every problem of the connection's mappings (or of `rules`) against its stored catalog."""
-    index = catalog_index_for(connection)
-    rows = list(rules) if rules is not None else mapping_rows(connection)
-    return MappingChecker(index).check_all(rows)
-
-
-def events_without_mapping(connection: Connection, rows: Iterable[MappingRule] | None = None) -> str:
-    """What to tell the operator when `sync.events` is on but no tracked event is mapped ('' otherwise)."""
-    from connectors.webhooks.parsing import TAJO_EVENT_NAMES
-
-    if not connection.sync_events:
-        return ""
-    webhook_names = set(TAJO_EVENT_NAMES) | set(TAJO_EVENT_NAMES.values())
-    rows = mapping_rows(connection) if rows is None else rows
-    if any(isinstance(row, EventMapping) and row.ac_event_name not in webhook_names for row in rows):
-        return ""
-    return (
-        "sync.events is on but no tracked ActiveCampaign event is mapped (event_mapping), so the "
-        "events resource reads nothing; webhook events are still forwarded to Brevo under the "
-        "documentation's names (contact_add, deal_update, ...)"
-    )
-
-
-def _active(connection: Connection, rule: MappingRule) -> bool:
-    """Whether a row takes part in a sync, given the connection's switches."""
-    kind = rule.rule_kind
-    if kind == "field":
-        return connection.include_custom_fields
-    if kind == "score":
-        return connection.include_scores
-    if kind == "tag":
-        return connection.include_tags
-    if kind == "list":
-        return connection.include_list_memberships
-    if kind == "custom_object":
-        return connection.include_custom_fields and connection.sync_custom_objects
-    return True
-
-
-def mapping_snapshot(*, connection: Connection) -> MappingSet:
-    """The validated MappingSet (with catalog labels) a sync of `connection` runs with.
-
-    Raises MappingInvalid listing every blocking problem of the rows that take part in the sync
-    (switched-off kinds, e.g. tags with "include tags" off, are left out and not checked).
-    """
-    index = catalog_index_for(connection)
-    rows = [rule for rule in mapping_rows(connection) if _active(connection, rule)]
-    problems = [problem for problem in MappingChecker(index).check_all(rows) if problem.blocking]
-    if problems:
-        raise MappingInvalid(str(connection), problems)
-    assert index is not None  # check_all reports a missing catalog as a blocking problem
-    try:
-        return build_mapping_set(connection=connection, rows=rows, index=index)
-    except (ValidationError, ValueError) as exc:
-        problem = Problem(rule_kind="", row_id=None, field=None, code="invalid", message=str(exc))
-        raise MappingInvalid(str(connection), [problem]) from exc
-
-
-def _attribute_type(index: CatalogIndex, name: str) -> str:
-    entry = index.get(BREVO, "attribute", name.upper())
-    return brevo_type(entry.data_type) if entry is not None else "text"
-
-
-def build_mapping_set(
-    *, connection: Connection, rows: Iterable[MappingRule], index: CatalogIndex
-) -> MappingSet:
-    """Turn validated rows into the pure MappingSet (ids only, labels from the catalog)."""
-    fields: list[FieldRule] = []
-    lists: list[ListRule] = []
-    tags: list[TagRule] = []
-    stages: list[StageRule] = []
-    owners: list[OwnerRule] = []
-    automations: list[AutomationRule] = []
-    events: list[EventRule] = []
-    for rule in rows:
-        if isinstance(rule, StandardFieldMapping):
-            if rule.source == StandardSource.EMAIL and rule.attribute.upper() == "EMAIL":
-                continue  # the email is the contact's identifier; it is always sent
-            fields.append(_field_rule(index, rule, source=rule.source))
-        elif isinstance(rule, CustomFieldMapping):
-            field = index.get(AC, "field", str(rule.ac_field_id))
-            fields.append(
-                _field_rule(
-                    index,
-                    rule,
-                    source="field",
-                    ac_field_id=rule.ac_field_id,
-                    source_type=field.data_type if field is not None else "",
-                )
-            )
-        elif isinstance(rule, ScoreMapping):
-            fields.append(_field_rule(index, rule, source="score", score_id=rule.ac_score_id))
-        elif isinstance(rule, CustomObjectFieldMapping):
-            fields.append(
-                _field_rule(
-                    index,
-                    rule,
-                    source="custom_object",
-                    object_schema_id=rule.ac_schema_id,
-                    object_field_id=rule.ac_field_key,
-                )
-            )
-        elif isinstance(rule, ListMapping):
-            lists.append(ListRule(ac_list_id=rule.ac_list_id, brevo_list_id=rule.brevo_list_id))
-        elif isinstance(rule, TagMapping):
-            tags.append(_tag_rule(index, rule))
-        elif isinstance(rule, StageMapping):
-            pipeline = rule.ac_pipeline_id
-            if pipeline is None:
-                stage = index.get(AC, "stage", rule.ac_stage_id)
-                pipeline = int(stage.parent_id) if stage is not None and stage.parent_id.isdigit() else None
-            stages.append(
-                StageRule(
-                    ac_pipeline_id=pipeline,
-                    ac_stage_id=rule.ac_stage_id,
-                    brevo_pipeline_id=rule.brevo_pipeline_id,
-                    brevo_stage_id=rule.brevo_stage_id,
-                )
-            )
-        elif isinstance(rule, OwnerMapping):
-            owners.append(OwnerRule(ac_user_id=rule.ac_user_id, brevo_owner=rule.brevo_owner.strip()))
-        elif isinstance(rule, AutomationMapping):
-            automations.append(
-                AutomationRule(
-                    ac_automation_id=rule.ac_automation_id,
-                    brevo_event_entered=rule.brevo_event_entered.strip(),
-                    brevo_event_completed=rule.brevo_event_completed.strip() or None,
-                )
-            )
-        elif isinstance(rule, EventMapping):
-            events.append(
-                EventRule(ac_event_name=rule.ac_event_name, brevo_event_name=rule.brevo_event_name.strip())
-            )
-    tags_attribute = connection.tags_attribute.strip().upper() if connection.include_tags else ""
-    if tags_attribute and _attribute_type(index, tags_attribute) != "multiple-choice":
-        tags_attribute = ""  # not in Brevo (yet): writing it would be refused; discovery creates it
-    if tags_attribute in {rule.attribute for rule in fields} | {rule.attribute for rule in tags}:
-        tags_attribute = ""  # a mapping row fills it: the row the operator made wins
-    return MappingSet(
-        default_country=connection.default_phone_country or None,
-        tags_attribute=tags_attribute or None,
-        fields=tuple(fields),
-        lists=tuple(lists),
-        tags=tuple(tags),
-        stages=tuple(stages),
-        owners=tuple(owners),
-        automations=tuple(automations),
-        events=tuple(events),
-        labels=mapping_labels(index),
-    )
-
-
-def _field_rule(index: CatalogIndex, rule: Any, **source: Any) -> FieldRule:
-    return FieldRule(
-        attribute=rule.attribute,
-        transform=Transform(rule.transform),
-        attribute_type=_attribute_type(index, rule.attribute),
-        **source,
-    )
-
-
-def _tag_rule(index: CatalogIndex, rule: TagMapping) -> TagRule:
-    attribute = rule.attribute.strip().upper() or None
-    value: bool | float | str = True
-    absent: bool | float | str | None = None
-    if attribute:
-        kind = _attribute_type(index, attribute)
-        value = parse_tag_value(rule.value, kind)
-        if rule.value_when_absent.strip():
-            absent = parse_tag_value(rule.value_when_absent, kind)
-    return TagRule(
-        ac_tag_id=rule.ac_tag_id,
-        brevo_list_id=rule.brevo_list_id or None,
-        attribute=attribute,
-        value=value,
-        value_when_absent=absent,
-        unlink_when_absent=rule.unlink_when_absent,
-    )
-
-
-def mapping_labels(index: CatalogIndex) -> MappingLabels:
-    """Readable names of AC stages, pipelines, users and automations (ids as ints)."""
-
-    def table(kind: str) -> dict[int, str]:
-        return {
-            int(entry.external_id): entry.label
-            for entry in index.items(AC, kind, include_missing=True)
-            if entry.external_id.isdigit() and entry.label
-        }
-
-    return MappingLabels(
-        stage_titles=table("stage"),
-        pipeline_titles=table("pipeline"),
-        owner_names={
-            int(entry.external_id): entry.label.split(" <", 1)[0]
-            for entry in index.items(AC, "user", include_missing=True)
-            if entry.external_id.isdigit() and entry.label
-        },
-        automation_names=table("automation"),
-        tag_names=table("tag"),
-    )
 
 
 # ============================================================================ defaults and fixes
@@ -778,7 +554,7 @@ def mapping_documented_defaults_apply(*, connection: Connection) -> list[str]:
         else:
             entry = index.get(AC, "field", row.ac_field_id)
             kind = source_type(entry.data_type if entry is not None else None)
-        row.transform = default_transform(kind, _attribute_type(index, row.attribute)).value
+        row.transform = default_transform(kind, attribute_type(index, row.attribute)).value
         row.tenant_id = connection.tenant_id
         row.connection = connection
         if any(problem.blocking for problem in checker.check_rule(row)):
@@ -794,7 +570,7 @@ def brevo_attribute_create(
     *, connection: Connection, name: str, attribute_type: str, options: Iterable[str] = ()
 ) -> CatalogItem:
     """Create a normal contact attribute in the connection's Brevo account and add it to the catalog."""
-    from connectors.services import brevo_client_for
+    from connectors.clients import brevo_client_for
 
     name = name.strip().upper()
     if not NEW_ATTRIBUTE_RE.fullmatch(name):

@@ -73,7 +73,7 @@ def _discover_with_file_credentials(spec: Spec, existing: Connection | None) -> 
     An existing connection lends its accounts' ids and rate, so the discovery is paced within
     the same shared budgets as that account's syncs.
     """
-    from connectors.services import build_clients
+    from connectors.clients import build_clients
     from mappings.services import discover
 
     rate = PLAN_RATES.get(spec.plan or "lite", 5.0)

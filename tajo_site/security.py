@@ -16,7 +16,7 @@ def client_ip(request: HttpRequest) -> str | None:
     The same rule as the webhook allow-list: REMOTE_ADDR, or the right-most entry of the one
     proxy header a deployment names as trusted, never a header the caller could forge.
     """
-    trusted = getattr(settings, "TAJO_WEBHOOK_TRUSTED_PROXY_HEADER", "")
+    trusted = settings.TAJO_WEBHOOK_TRUSTED_PROXY_HEADER
     return client_address(request.META, trusted_header=trusted)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from connectors.queues import SHORT_QUEUE, SYNC_QUEUE
 from tajo_site import demo_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,8 +174,8 @@ WHITENOISE_USE_FINDERS = True
 REDIS_URL = env.str("REDIS_URL", default="")
 _queue_conn = {"URL": REDIS_URL or "redis://127.0.0.1:6399/0", "DEFAULT_TIMEOUT": 900}
 RQ_QUEUES = {
-    "tajo-sync": dict(_queue_conn),
-    "tajo-short": {**_queue_conn, "DEFAULT_TIMEOUT": 120},
+    SYNC_QUEUE: dict(_queue_conn),
+    SHORT_QUEUE: {**_queue_conn, "DEFAULT_TIMEOUT": 120},
 }
 RQ = {"JOB_CLASS": "rq.job.Job"}
 

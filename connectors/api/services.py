@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import LockError
 
+from connectors import queues
 from connectors.api.errors import ApiProblem
 from connectors.api.models import ApiToken, ApiTokenRole
 from connectors.api.schemas import ConnectIn, SyncIn
@@ -345,7 +346,5 @@ def _request_hash(request: dict[str, Any]) -> str:
 
 
 def _key_lock(connection: Connection, key: str) -> Any:
-    import django_rq
-
     name = f"tajo:api:idem:{connection.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
-    return django_rq.get_connection("tajo-sync").lock(name, timeout=KEY_LOCK_SECONDS)
+    return queues.redis_connection().lock(name, timeout=KEY_LOCK_SECONDS)

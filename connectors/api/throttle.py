@@ -16,26 +16,18 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
+from connectors import queues
+
 logger = logging.getLogger(__name__)
-
-DEFAULT_REQUESTS = 120
-DEFAULT_WINDOW_SECONDS = 60
-
 
 @lru_cache(maxsize=4)
 def _redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
 
 
-def _redis_url() -> str:
-    return settings.REDIS_URL or settings.RQ_QUEUES["tajo-sync"]["URL"]
-
-
 def budget() -> tuple[int, int]:
     """(requests, window seconds) from settings; read per request so tests and operators can change it."""
-    requests = int(getattr(settings, "TAJO_API_RATE_LIMIT", DEFAULT_REQUESTS))
-    window = int(getattr(settings, "TAJO_API_RATE_WINDOW_SECONDS", DEFAULT_WINDOW_SECONDS))
-    return max(requests, 1), max(window, 1)
+    return max(settings.TAJO_API_RATE_LIMIT, 1), max(settings.TAJO_API_RATE_WINDOW_SECONDS, 1)
 
 
 class TokenThrottle(BaseThrottle):
@@ -50,7 +42,7 @@ class TokenThrottle(BaseThrottle):
         window_start = int(now // window) * window
         key = f"tajo:api:rate:{token.pk}:{window}:{window_start}"
         try:
-            pipe = _redis(_redis_url()).pipeline()
+            pipe = _redis(queues.redis_url()).pipeline()
             pipe.incr(key)
             pipe.expire(key, window + 1)
             count = int(pipe.execute()[0])

@@ -17,8 +17,6 @@ from connectors.api.errors import error_response, install_handlers
 from connectors.api.throttle import TokenThrottle
 from connectors.api.views import connectors_router, runs_router
 
-DEFAULT_MAX_BODY_BYTES = 256 * 1024
-
 DESCRIPTION = """\
 Drive Tajo from code: connect an ActiveCampaign account to Brevo, start syncs, read their
 status, runs and per-record outcomes, and forward tracked events.
@@ -30,7 +28,7 @@ Every error has the shape `{"error": {"code", "message", "field"}}`.
 
 
 def max_body_bytes() -> int:
-    return int(getattr(settings, "TAJO_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    return settings.TAJO_API_MAX_BODY_BYTES
 
 
 def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -20,11 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from connectors.exceptions import NotFoundError
-from connectors.models import Outcome, RunMode
+from connectors.models import NOT_CONFIGURED, Outcome, RunMode
 from connectors.providers.activecampaign.schemas import Contact, ContactAutomation
 from connectors.sync.ac_contacts import contacts_by_id, email_of
 from connectors.sync.base import (
-    NOT_CONFIGURED,
     RequestEstimate,
     Resource,
     SliceResult,

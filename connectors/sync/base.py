@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from connectors.models import NOT_CONFIGURED
+
 if TYPE_CHECKING:
     from connectors.models import Connection, SyncRun
     from connectors.providers.activecampaign.client import ActiveCampaignClient
@@ -63,9 +65,6 @@ class SliceResult:
     next_cursor: datetime | None = None  # the incremental cursor to store when the run ends
 
 
-# Key in a resource's run state: why the mapping deliberately writes nothing of it (said once for
-# the run, instead of one skipped record per source record).
-NOT_CONFIGURED = "not_configured"
 
 
 def not_configured(state: dict[str, Any], reason: str) -> SliceResult:

@@ -28,6 +28,8 @@ from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils import timezone
 
+from connectors import queues
+from connectors.clients import build_clients
 from connectors.exceptions import ApiError, AuthError, RateLimited
 from connectors.models import (
     ACTIVE_STATUSES,
@@ -86,9 +88,7 @@ class SliceLock:
     """
 
     def __init__(self, run_id: int, ttl_seconds: int) -> None:
-        import django_rq
-
-        self._conn = django_rq.get_connection("tajo-sync")
+        self._conn = queues.redis_connection()
         self._key = f"tajo:run-lock:{run_id}"
         self._ttl = max(1, ttl_seconds)
         self._token = f"{time.time_ns()}-{threading.get_ident()}"
@@ -246,8 +246,6 @@ def _execute_locked(run_id: int, seconds: float, heartbeat: Heartbeat | None = N
         _finish(run, RunStatus.FAILED)
         return "finished"
 
-    from connectors.services import enqueue_slice
-
     ctx.hard_stop = ctx.deadline + SLICE_GRACE
     ctx.checkpoint_every = settings.TAJO_CHECKPOINT_SECONDS
     ctx.checkpoint = lambda name, state: _commit(run, ctx, name, {**state, "done": False}, total=None)
@@ -257,7 +255,7 @@ def _execute_locked(run_id: int, seconds: float, heartbeat: Heartbeat | None = N
         with ctx.ac, ctx.brevo:
             finished = _run_resources(run, ctx)
     except ApiError as exc:
-        return _slice_failed(run, ctx, exc, enqueue_slice)
+        return _slice_failed(run, ctx, exc, queues.enqueue_slice)
     if finished:
         _finish(run, _final_status(run))
         return "finished"
@@ -266,7 +264,7 @@ def _execute_locked(run_id: int, seconds: float, heartbeat: Heartbeat | None = N
         SyncRun.objects.filter(pk=run.pk).update(
             heartbeat_at=timezone.now() + timedelta(seconds=ctx.resume_after)
         )
-    enqueue_slice(run.pk, delay_seconds=ctx.resume_after)
+    queues.enqueue_slice(run.pk, delay_seconds=ctx.resume_after)
     return "continue"
 
 
@@ -281,8 +279,6 @@ def _yield_when_others_wait(ctx: SyncContext, *, started: float) -> Callable[[],
     means no worker is free for it: this slice then ends soon, its continuation goes to the back
     of its tenant's queue, and round-robin dequeueing serves the waiting job next.
     """
-    from connectors import queues
-
     minimum = float(settings.TAJO_SLICE_MIN_SECONDS)
 
     def tick() -> None:
@@ -296,12 +292,11 @@ def _yield_when_others_wait(ctx: SyncContext, *, started: float) -> Callable[[],
 
 
 def _context(run: SyncRun, seconds: float) -> SyncContext:
-    from connectors.services import build_clients
     from mappings.transforms import MappingError, MappingSet, compile_mapping
 
     connection = run.connection
     if not run.mapping_snapshot:
-        from mappings.services import mapping_snapshot
+        from mappings.selectors import mapping_snapshot
 
         try:
             snapshot = mapping_snapshot(connection=connection)
@@ -422,11 +417,7 @@ def _count_requests(run: SyncRun, ctx: SyncContext) -> None:
 def _note_refused_key(connection: Connection, exc: ApiError) -> None:
     """A provider refused the key (401/403) during a run: the connection no longer counts as connected."""
     if isinstance(exc, AuthError):
-        from connectors.services import connection_check_record
-
-        connection_check_record(
-            connection=connection, ok=False, message=f"refused during a sync: {exc.operator_message}"
-        )
+        connection.record_check(ok=False, message=f"refused during a sync: {exc.operator_message}")
 
 
 def _slice_failed(run: SyncRun, ctx: SyncContext, exc: ApiError, enqueue) -> str:
@@ -552,8 +543,6 @@ def recover_stale_runs(*, now=None) -> list[int]:
     from its own thread. Its lock expires by itself (same period), and a run whose lock is still
     held is left alone. The conditional update makes sure only one watchdog resumes a given run.
     """
-    from connectors.services import enqueue_slice
-
     now = now or timezone.now()
     stale = SyncRun.objects.filter(
         status=RunStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=settings.TAJO_RUN_STALE_SECONDS)
@@ -571,7 +560,7 @@ def recover_stale_runs(*, now=None) -> list[int]:
         logger.warning(
             "run %s had no heartbeat since %s: resuming from its checkpoint", run.pk, run.heartbeat_at
         )
-        enqueue_slice(run.pk)
+        queues.enqueue_slice(run.pk)
         recovered.append(run.pk)
     return recovered
 
@@ -582,13 +571,11 @@ def resume_run(run_id: int, *, reason: str) -> bool:
     A run whose heartbeat is fresh or whose slice lock is held is alive (RQ may call a job
     abandoned that another worker has since resumed): it is left alone.
     """
-    from connectors.services import enqueue_slice
-
     run = SyncRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).first()
     if run is None or SliceLock(run.pk, ttl_seconds=1).held_elsewhere() or not _stale(run.heartbeat_at):
         return False
     logger.warning("run %s resumes from its checkpoint: %s", run_id, reason)
-    enqueue_slice(run.pk)
+    queues.enqueue_slice(run.pk)
     return True
 
 

@@ -116,13 +116,12 @@ def floor_estimate(
     Raises MappingInvalid when the mapping cannot be used (a run would fail the same way).
     Without `totals`, reads them from ActiveCampaign (one small request per collection).
     """
-    from connectors.services import ac_client_for
+    from connectors.clients import ac_client_for
     from connectors.sync.registry import get_resource, resolve_resources
-    from mappings import services as mapping_services
-    from mappings.selectors import catalog_for
+    from mappings.selectors import catalog_for, mapping_snapshot
 
     if mapping is None:
-        mapping = mapping_services.mapping_snapshot(connection=connection)
+        mapping = mapping_snapshot(connection=connection)
     unknown: dict[str, str] = {}
     with ac_client_for(connection) as ac:
         if totals is None:

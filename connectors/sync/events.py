@@ -117,7 +117,7 @@ class EventsResource(Resource):
         ):
             if not state.get("noted"):
                 from connectors.debug_log import run_note
-                from mappings.services import events_without_mapping
+                from mappings.selectors import events_without_mapping
 
                 note = events_without_mapping(ctx.connection) or "no tracked event is mapped"
                 run_note(ctx.run, f"events: {note}")

@@ -231,15 +231,14 @@ class _Names:
 
 def preview_connection(*, connection: Connection, sample_size: int = DEFAULT_SAMPLE) -> Preview:
     """Map up to `sample_size` AC contacts of `connection` as a sync would; write nothing anywhere."""
-    from connectors.services import ac_client_for
-    from mappings import services as mapping_services
+    from connectors.clients import ac_client_for
     from mappings.exceptions import MappingInvalid
-    from mappings.selectors import catalog_index_for
+    from mappings.selectors import catalog_index_for, mapping_snapshot
 
     size = clamp_sample_size(sample_size)
     preview = Preview(connection_id=connection.pk, sample_size=size, crm_deals=_crm_deals(connection))
     try:
-        mapping = mapping_services.mapping_snapshot(connection=connection)
+        mapping = mapping_snapshot(connection=connection)
         compiled = compile_mapping(mapping)
     except MappingInvalid as exc:
         preview.problems = [problem.text() for problem in exc.problems] or [str(exc)]

@@ -30,7 +30,7 @@ from tenants.admin import TenantScopedAdmin, scope_queryset
 
 def public_base_url(request: HttpRequest) -> str:
     """Where ActiveCampaign reaches this deployment: TAJO_PUBLIC_URL if set, else this request's host."""
-    return getattr(settings, "TAJO_PUBLIC_URL", "") or request.build_absolute_uri("/")
+    return settings.TAJO_PUBLIC_URL or request.build_absolute_uri("/")
 
 
 def masked_intake_path(connection: Connection) -> str:

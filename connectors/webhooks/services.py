@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from connectors import queues
 from connectors.exceptions import ApiError
 from connectors.models import Connection, Outcome, RunMode, RunStatus, SyncRun, Trigger
 from connectors.providers.http.masking import mask_text
@@ -43,25 +44,20 @@ from connectors.webhooks.parsing import (
 
 logger = logging.getLogger(__name__)
 
-SHORT_QUEUE = (
-    "tajo-short"  # same name as connectors.services.SHORT_QUEUE (not imported: keeps the hot path light)
-)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 REJECTED_BODY_MAX = 2048  # a rejected body is kept (log_webhooks only) up to this many characters
-# Rejected and duplicate deliveries stored per connection per minute; past it they are still
-# answered (400/413/415 or 200) and counted in the log, but leave no row.
-UNSTORED_CAP_PER_MINUTE = 60
-# Events stored per connection, whatever their kind. Past it the oldest finished events
-# (processed, ignored, duplicate, rejected) make room; when the store holds only events still to
-# apply or failed ones, a delivery is answered 503 and not stored, counted on the connection
+# TAJO_WEBHOOK_UNSTORED_PER_MINUTE: rejected and duplicate deliveries stored per connection per
+# minute; past it they are still answered (400/413/415 or 200) and counted in the log, but leave
+# no row.
+# TAJO_WEBHOOK_STORED_MAX: events stored per connection, whatever their kind. Past it the oldest
+# finished events (processed, ignored, duplicate, rejected) make room; when the store holds only
+# events still to apply or failed ones, a delivery is answered 503 and not stored, counted on the connection
 # (`webhooks_not_stored`, `webhooks_full_since`) and shown on its page: AC never retries a
 # delivery (reference §14.4), so the next incremental sync is what carries the change.
-STORED_CAP = 50_000
 STORED_COUNT_TTL = 300  # seconds the shared count is trusted before it is counted again
 TRIM_BATCH = 500  # finished events removed at once when the cap is reached
 FINISHED = (WebhookStatus.PROCESSED, WebhookStatus.IGNORED, WebhookStatus.DUPLICATE, WebhookStatus.REJECTED)
 JOB_RETRY_INTERVALS = [5, 30, 120]
-RETENTION_DAYS = 30
 
 # Field names whose values are never stored (the intake URL's secret is in the path, never here,
 # but a sender could put a key or token into the body).
@@ -118,11 +114,11 @@ _queues: dict[str, Any] = {}
 
 def _queue() -> Any:
     """One RQ queue (and Redis connection pool) per process: the intake enqueues on every request."""
-    url = settings.RQ_QUEUES[SHORT_QUEUE].get("URL", "")
+    url = settings.RQ_QUEUES[queues.SHORT_QUEUE].get("URL", "")
     queue = _queues.get(url)
     if queue is None:
         with _queue_lock:
-            queue = _queues.get(url) or django_rq.get_queue(SHORT_QUEUE)
+            queue = _queues.get(url) or django_rq.get_queue(queues.SHORT_QUEUE)
             _queues[url] = queue
     return queue
 
@@ -131,8 +127,6 @@ def webhook_event_enqueue(event_id: int, *, tenant_id: int | None = None) -> Non
     """Queue the processing job on the tenant's short queue (connectors/queues.py: tenants are
     served round-robin); inside a transaction it waits for the commit (django-rq)."""
     from rq import Retry
-
-    from connectors import queues
 
     queue = _queue()
     options: dict[str, Any] = {
@@ -159,7 +153,7 @@ _local_counts: dict[str, int] = {}
 
 def _within_unstored_cap(connection_id: int) -> bool:
     """Per connection and minute, shared by all web processes through Redis (per process without it)."""
-    cap = getattr(settings, "TAJO_WEBHOOK_UNSTORED_PER_MINUTE", UNSTORED_CAP_PER_MINUTE)
+    cap = settings.TAJO_WEBHOOK_UNSTORED_PER_MINUTE
     key = f"tajo:webhooks:unstored:{connection_id}:{int(time.time() // 60)}"
     try:
         redis = _queue().connection
@@ -175,7 +169,7 @@ def _within_unstored_cap(connection_id: int) -> bool:
 
 
 def stored_cap() -> int:
-    return int(getattr(settings, "TAJO_WEBHOOK_STORED_MAX", STORED_CAP))
+    return settings.TAJO_WEBHOOK_STORED_MAX
 
 
 def _full_key(connection_id: int) -> str:
@@ -593,7 +587,7 @@ def webhook_events_purge(*, older_than: timedelta | None = None, batch: int = 50
     holds a long transaction; it runs again an hour later for the rest.
     """
     if older_than is None:
-        older_than = timedelta(days=getattr(settings, "TAJO_WEBHOOK_RETENTION_DAYS", RETENTION_DAYS))
+        older_than = timedelta(days=settings.TAJO_WEBHOOK_RETENTION_DAYS)
     cutoff = timezone.now() - older_than
     # Oldest first; an original's duplicates go with it (on_delete=CASCADE).
     ids = list(
@@ -650,7 +644,7 @@ def webhook_secret_rotate(*, connection: Connection, base_url: str | None = None
     connection.save(update_fields=["webhook_secret"])
     moved = 0
     if registered:
-        from connectors.services import ac_client_for
+        from connectors.clients import ac_client_for
 
         new_url = intake_url(connection=connection, base_url=base_url or "")
         with ac_client_for(connection) as ac:
@@ -676,7 +670,7 @@ def _hook_name(connection: Connection) -> str:
 
 def webhooks_registered(*, connection: Connection) -> list[Any]:
     """ActiveCampaign webhooks that post to this connection's intake (any secret, any host)."""
-    from connectors.services import ac_client_for
+    from connectors.clients import ac_client_for
 
     with ac_client_for(connection) as ac:
         return [
@@ -700,7 +694,7 @@ def webhooks_register(
     Earlier registrations of this connection are replaced, so AC never posts one change twice
     through two subscriptions. Raises ValueError for an event or source AC does not know.
     """
-    from connectors.services import ac_client_for
+    from connectors.clients import ac_client_for
 
     events = list(events)
     bad_events = [e for e in events if registrable_event(e) is None]
@@ -730,7 +724,7 @@ def webhooks_register(
 
 def webhooks_unregister(*, connection: Connection, webhook_ids: Iterable[int] | None = None) -> int:
     """Remove this connection's registrations (all, or the given ids among them). Returns the count."""
-    from connectors.services import ac_client_for
+    from connectors.clients import ac_client_for
 
     wanted = {int(i) for i in webhook_ids} if webhook_ids is not None else None
     hooks = [h for h in webhooks_registered(connection=connection) if wanted is None or h.id in wanted]

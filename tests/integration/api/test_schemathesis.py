@@ -26,6 +26,7 @@ from schemathesis.config._checks import (
     PositiveDataAcceptanceConfig,
 )
 
+from connectors import clients as connector_clients
 from connectors import services as connector_services
 from connectors.api.services import api_token_create
 from connectors.models import Outcome, RunStatus
@@ -94,12 +95,12 @@ def seeded(monkeypatch, settings, sandbox, redis_url) -> Seeded:
     _, raw = api_token_create(tenant=tenant, name="fuzz", role="operator")
 
     transport = httpx.MockTransport(_provider)
-    real_ac, real_brevo = connector_services.ac_client_for, connector_services.brevo_client_for
+    real_ac, real_brevo = connector_clients.ac_client_for, connector_clients.brevo_client_for
     monkeypatch.setattr(
-        connector_services, "ac_client_for", lambda c, **kw: real_ac(c, transport=transport, **kw)
+        connector_clients, "ac_client_for", lambda c, **kw: real_ac(c, transport=transport, **kw)
     )
     monkeypatch.setattr(
-        connector_services, "brevo_client_for", lambda c, **kw: real_brevo(c, transport=transport, **kw)
+        connector_clients, "brevo_client_for", lambda c, **kw: real_brevo(c, transport=transport, **kw)
     )
     monkeypatch.setattr(connector_services, "enqueue_slice", lambda run_id, **kw: None)
     return Seeded(token=raw, run_ids=[partial.pk, succeeded.pk])

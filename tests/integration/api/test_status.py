@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 
 from connectors.models import ContactIdentity, RecordState, RunStatus
-from connectors.services import connection_check_record
 from tests.factories import ConnectionFactory, SyncRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +50,9 @@ def test_empty_connection(world) -> None:
 
 
 def test_connected_is_the_last_test_and_a_refused_key_since(world) -> None:
-    connection_check_record(connection=world.connection, ok=True)
+    world.connection.record_check(ok=True)
     assert world.viewer.get(STATUS).json()["connected"] is True
-    connection_check_record(connection=world.connection, ok=False, message="refused during a sync: 403")
+    world.connection.record_check(ok=False, message="refused during a sync: 403")
     assert world.viewer.get(STATUS).json()["connected"] is False
     world.connection.refresh_from_db()
     assert world.connection.last_check_message == "refused during a sync: 403"
@@ -129,7 +128,7 @@ def test_webhook_and_single_runs_are_not_the_current_run(world) -> None:
 
 
 def test_disabled_connection_is_not_connected(world) -> None:
-    connection_check_record(connection=world.connection, ok=True)
+    world.connection.record_check(ok=True)
     world.connection.enabled = False
     world.connection.save()
     assert world.viewer.get(STATUS).json()["connected"] is False

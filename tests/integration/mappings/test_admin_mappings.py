@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from mappings.models import CatalogItem, CustomFieldMapping, StageMapping, StandardFieldMapping
-from mappings.services import catalog_discover, events_without_mapping
+from mappings.selectors import events_without_mapping
+from mappings.services import catalog_discover
 from tests.admin_forms import admin_form_data
 from tests.factories import ACAccountFactory, BrevoAccountFactory, ConnectionFactory, MembershipFactory
 

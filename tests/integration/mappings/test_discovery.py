@@ -12,8 +12,8 @@ from django.urls import reverse
 from mappings.catalog import AC, BREVO
 from mappings.exceptions import MappingInvalid
 from mappings.models import Catalog, CatalogItem, TagMapping
-from mappings.selectors import catalog_index_for
-from mappings.services import Discovery, catalog_discover, catalog_store, mapping_snapshot, mapping_validate
+from mappings.selectors import catalog_index_for, mapping_snapshot, mapping_validate
+from mappings.services import Discovery, catalog_discover, catalog_store
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

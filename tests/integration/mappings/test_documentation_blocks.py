@@ -275,7 +275,7 @@ def test_events_on_without_an_event_mapping_is_said_on_the_connection_and_the_ru
     sandbox, redis_conn, admin_client
 ) -> None:
     from connectors.models import RunLogEntry
-    from mappings.services import events_without_mapping
+    from mappings.selectors import events_without_mapping
 
     _import(BASIC, sandbox, create_tenant=True)  # sync.events: true, no event_mapping
     connection = _connection()

@@ -18,7 +18,8 @@ from mappings.models import (
     TagMapping,
 )
 from mappings.records import DealSummary, SourceContact
-from mappings.services import Discovery, catalog_store, mapping_snapshot
+from mappings.selectors import mapping_snapshot
+from mappings.services import Discovery, catalog_store
 from mappings.transforms import Transform, compile_mapping, transform_contact
 from tests.factories import ConnectionFactory
 

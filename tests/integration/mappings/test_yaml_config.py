@@ -25,7 +25,7 @@ from mappings.models import (
     StandardFieldMapping,
     TagMapping,
 )
-from mappings.services import mapping_snapshot
+from mappings.selectors import mapping_snapshot
 from tajo_config import config_export, config_import
 from tenants.models import Tenant
 

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors import queues
+from connectors.exceptions import QueueUnavailable
 from connectors.models import RunStatus, SyncRun
+from connectors.queues import SYNC_QUEUE
 from connectors.services import (
-    SYNC_QUEUE,
-    QueueUnavailable,
     sync_run_retry_failed,
     sync_run_start,
     sync_runs_mark_lost,

@@ -146,7 +146,7 @@ def test_interrupted_send_is_reported_not_repeated(sandbox, redis_conn) -> None:
 
 def test_webhook_enrolment_is_sent_once(sandbox, redis_conn, monkeypatch) -> None:
     connection = connection_for_sandbox(sandbox)
-    monkeypatch.setattr("mappings.services.mapping_snapshot", lambda *args, **kwargs: _mapping())
+    monkeypatch.setattr("mappings.selectors.mapping_snapshot", lambda *args, **kwargs: _mapping())
     target = next(e for e in _enrolments(sandbox) if int(e["automation"]) == 1)
     source_id = f"{target['contact']}:1"
 

@@ -200,7 +200,8 @@ def test_a_page_without_its_sideloads_is_read_contact_by_contact(sandbox, redis_
 
 
 def test_tags_land_in_the_tags_attribute_for_segmentation(sandbox, redis_conn) -> None:
-    from mappings.services import catalog_discover, mapping_snapshot
+    from mappings.selectors import mapping_snapshot
+    from mappings.services import catalog_discover
 
     connection = connection_for_sandbox(sandbox)
     assert connection.tags_attribute == "TAGS"  # a new connection's default

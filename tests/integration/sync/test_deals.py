@@ -244,7 +244,7 @@ def test_webhook_sync_of_one_deal(sandbox, redis_conn, crm_budget, monkeypatch) 
     drive(_run(connection, sandbox, ["contacts"]))
     deal_id = _stage_one_deal_with_contact(sandbox)
     # The mapping rows of the mappings app are not part of this test: the snapshot is given.
-    monkeypatch.setattr("mappings.services.mapping_snapshot", lambda *args, **kwargs: _mapping(sandbox))
+    monkeypatch.setattr("mappings.selectors.mapping_snapshot", lambda *args, **kwargs: _mapping(sandbox))
 
     record = sync_single(connection=connection, resource="deals", source_id=str(deal_id))
     again = sync_single(connection=connection, resource="deals", source_id=str(deal_id))

@@ -107,7 +107,7 @@ def test_no_event_mapping_reads_nothing(sandbox, redis_conn) -> None:
 def test_track_event_service_records_one_outcome(sandbox, redis_conn, monkeypatch) -> None:
     connection = connection_for_sandbox(sandbox)
     monkeypatch.setattr(
-        "mappings.services.mapping_snapshot", lambda *args, **kwargs: demo_mapping(events=RULES)
+        "mappings.selectors.mapping_snapshot", lambda *args, **kwargs: demo_mapping(events=RULES)
     )
 
     sent = event_forward(

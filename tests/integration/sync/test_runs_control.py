@@ -25,7 +25,7 @@ def sandbox():
 
 @pytest.fixture
 def snapshot(monkeypatch):
-    monkeypatch.setattr("mappings.services.mapping_snapshot", lambda *, connection: demo_mapping())
+    monkeypatch.setattr("mappings.selectors.mapping_snapshot", lambda *, connection: demo_mapping())
 
 
 def test_two_runs_of_one_connection_never_at_once(sandbox, redis_conn, snapshot) -> None:

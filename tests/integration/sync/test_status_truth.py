@@ -7,7 +7,7 @@ import pytest
 
 from connectors.api.selectors import connection_status
 from connectors.models import ContactIdentity, Outcome, RecordState, RunStatus, SyncRecord, SyncRun
-from connectors.services import connection_check_record, connection_test
+from connectors.services import connection_test
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping, drive
@@ -76,7 +76,7 @@ def test_connected_follows_the_test_and_a_key_refused_during_a_run(sandbox, redi
     assert connection_status(connection=connection)["connected"] is False  # never tested
     results = connection_test(connection=connection)
     assert connection_status(connection=connection)["connected"] is all(r.ok for r in results)
-    connection_check_record(connection=connection, ok=True)
+    connection.record_check(ok=True)
     assert connection_status(connection=connection)["connected"] is True
 
     account = connection.ac_account

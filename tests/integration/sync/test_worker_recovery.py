@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.models import RunStatus, SyncRecord, SyncRun
-from connectors.services import enqueue_slice
+from connectors.queues import enqueue_slice
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 from tests.sandbox_helpers import connection_for_sandbox, demo_mapping

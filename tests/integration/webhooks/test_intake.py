@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client, override_settings
 
+from connectors import queues
 from connectors.models import Connection
 from connectors.providers.http.masking import register_secret
 from connectors.webhooks import services
@@ -238,11 +239,11 @@ def test_rotated_secret_retires_the_old_url(client, connection, short_queue) -> 
 
 def test_stored_even_when_the_queue_is_down(client, connection, redis_conn) -> None:
     services._queues.clear()
-    with override_settings(RQ_QUEUES={**_queues(), services.SHORT_QUEUE: {"URL": "redis://127.0.0.1:1/0"}}):
+    with override_settings(RQ_QUEUES={**_queues(), queues.SHORT_QUEUE: {"URL": "redis://127.0.0.1:1/0"}}):
         import django_rq.settings as rq_settings
 
         saved = dict(rq_settings.QUEUES)
-        rq_settings.QUEUES[services.SHORT_QUEUE] = {"URL": "redis://127.0.0.1:1/0", "DEFAULT_TIMEOUT": 120}
+        rq_settings.QUEUES[queues.SHORT_QUEUE] = {"URL": "redis://127.0.0.1:1/0", "DEFAULT_TIMEOUT": 120}
         try:
             response = post(client, intake(connection), sample("update"))
         finally:
