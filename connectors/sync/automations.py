@@ -19,10 +19,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from connectors.exceptions import NotFoundError
+from connectors.exceptions import BadResponse, NotFoundError
 from connectors.models import NOT_CONFIGURED, Outcome, RunMode
 from connectors.providers.activecampaign.schemas import Contact, ContactAutomation
-from connectors.sync.ac_contacts import contacts_by_id, email_of
 from connectors.sync.base import (
     RequestEstimate,
     Resource,
@@ -123,9 +122,8 @@ class AutomationsResource(Resource):
             if ctx.out_of_time():
                 return SliceResult(state, done=False, total=state["total"])
             try:
-                body = ctx.ac.get(f"/contactAutomations/{enrolment_id}")
-                enrolment = ContactAutomation.model_validate((body or {}).get("contactAutomation") or {})
-            except (NotFoundError, ValueError):
+                enrolment = ctx.ac.get_contact_automation(enrolment_id)
+            except (NotFoundError, BadResponse):
                 # AC answers 403 "No Result found" for a deleted enrolment; the client maps it to not found.
                 ctx.recorder.record(
                     self.name,
@@ -210,7 +208,7 @@ class AutomationsResource(Resource):
         contacts = dict(known or {})
         missing = needing - set(contacts)
         if missing:
-            contacts.update(contacts_by_id(ctx.ac, missing))
+            contacts.update(ctx.ac.contacts_by_id(missing))
         wanted_ids = {ca.id for ca in wanted}
         for index, ca in enumerate(enrolments):
             if index and ctx.out_of_time():
@@ -259,7 +257,7 @@ class AutomationsResource(Resource):
                     source_id,
                     transform_event(event, ctx.compiled),
                     previous=previous,
-                    key=email_of(contact),
+                    key=_email_of(contact),
                     record_unchanged=not incremental,
                 )
         return len(enrolments)
@@ -273,6 +271,10 @@ class AutomationsResource(Resource):
         if ca.completed and rule.brevo_event_completed:
             return (ENTERED, COMPLETED)
         return (ENTERED,)
+
+
+def _email_of(contact: Contact | None) -> str:
+    return (contact.email or "").strip().lower() if contact is not None else ""
 
 
 def _enrolment_id(source_id: str) -> int:

@@ -190,18 +190,15 @@ class ContactsResource(Resource):
 
     @staticmethod
     def _association_totals(ctx: SyncContext, needs: dict[str, Any], *, sideload: bool) -> Iterable[int]:
-        probes = []
         if not sideload:
-            probes = [("/fieldValues", {"filters[fieldid]": fid}) for fid in needs["field_ids"]]
+            for field_id in needs["field_ids"]:
+                yield ctx.ac.count("fieldValues", field_id=field_id) or 0
             if needs["tags"]:
-                probes.append(("/contactTags", {}))
+                yield ctx.ac.count("contactTags") or 0
             if needs["lists"]:
-                probes.append(("/contactLists", {}))
+                yield ctx.ac.count("contactLists") or 0
         if needs["deals"]:
-            probes.append(("/deals", {}))
-        for path, params in probes:
-            body = ctx.ac.get(path, {**params, "limit": 1})
-            yield _total(body)
+            yield ctx.ac.count("deals") or 0
 
     @staticmethod
     def _read_all_fields(ctx: SyncContext, field_ids: list[int]) -> bool:
@@ -212,8 +209,8 @@ class ContactsResource(Resource):
         """
         if len(field_ids) < 2:
             return False
-        every = _total(ctx.ac.get("/fieldValues", {"limit": 1}))
-        mapped = [_total(ctx.ac.get("/fieldValues", {"filters[fieldid]": f, "limit": 1})) for f in field_ids]
+        every = ctx.ac.count("fieldValues") or 0
+        mapped = [ctx.ac.count("fieldValues", field_id=f) or 0 for f in field_ids]
         return math.ceil(every / 100) <= sum(math.ceil(t / 100) for t in mapped)
 
     def _stage(self, ctx: SyncContext, state: dict[str, Any], needs: dict[str, Any]) -> bool:
@@ -695,10 +692,6 @@ class ContactsResource(Resource):
                 if sources:
                     self._write_sources(ctx, sources, force=force)
             self._flush_new(ctx, final=True)
-
-
-def _total(body: dict[str, Any]) -> int:
-    return int((body.get("meta") or {}).get("total") or 0)
 
 
 def _int_or_zero(value: str) -> int:

@@ -19,10 +19,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.exceptions import NotFoundError
+from connectors.exceptions import BadResponse, NotFoundError
 from connectors.models import Outcome, RunMode
-from connectors.providers.activecampaign.schemas import Contact, CustomObjectRecord, CustomObjectSchema
-from connectors.sync.ac_contacts import contacts_by_id
+from connectors.providers.activecampaign.schemas import Contact, CustomObjectRecord
 from connectors.sync.automations import changed_since
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import PendingContact, slice_writer
@@ -124,9 +123,8 @@ class CustomObjectsResource(Resource):
             relationships = self._contact_relationships(ctx, schema_id) if schema_id in rules else None
             if relationships is not None:
                 try:
-                    body = ctx.ac.get(f"/customObjects/records/{schema_id}/{record_id}")
-                    record = CustomObjectRecord.model_validate((body or {}).get("record") or {})
-                except (NotFoundError, ValueError):
+                    record = ctx.ac.get_custom_object_record(schema_id, record_id)
+                except (NotFoundError, BadResponse):
                     ctx.recorder.record(
                         self.name,
                         source_id,
@@ -146,9 +144,8 @@ class CustomObjectsResource(Resource):
         if schema_id in self._relationships:
             return self._relationships[schema_id]
         try:
-            body = ctx.ac.get(f"/customObjects/schemas/{schema_id}")
-            schema = CustomObjectSchema.model_validate((body or {}).get("schema") or {})
-        except (NotFoundError, ValueError):
+            schema = ctx.ac.get_custom_object_schema(schema_id)
+        except (NotFoundError, BadResponse):
             ctx.recorder.record(
                 self.name,
                 f"schema:{schema_id}",
@@ -246,7 +243,7 @@ class CustomObjectsResource(Resource):
         winners: dict[int, CustomObjectRecord],
         record_states: dict[str, Any],
     ) -> None:
-        contacts = contacts_by_id(ctx.ac, winners)
+        contacts = ctx.ac.contacts_by_id(winners)
         mapping = self._mapping_for(ctx, schema_id)
         pending: list[PendingContact] = []
         meta: dict[str, tuple[str, str, int, CustomObjectRecord]] = {}

@@ -41,7 +41,6 @@ from connectors.exceptions import (
 from connectors.models import Outcome, RecordState, RunMode, SyncRun
 from connectors.providers.activecampaign.schemas import Contact, Deal
 from connectors.sync import intents
-from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes, not_configured
 from connectors.sync.cost import pages
 from connectors.sync.recorder import load_states
@@ -163,8 +162,7 @@ class DealsResource(Resource):
             )
             return None
         try:
-            body = ctx.ac.get(f"/deals/{deal_id}")
-            return Deal.model_validate((body or {}).get("deal") or {})
+            return ctx.ac.get_deal(deal_id)
         except NotFoundError:
             ctx.recorder.record(
                 self.name,
@@ -173,7 +171,7 @@ class DealsResource(Resource):
                 code="not_found",
                 message="the deal no longer exists in ActiveCampaign",
             )
-        except ValueError as exc:  # pydantic: AC answered without a usable deal
+        except BadResponse as exc:  # AC answered without a usable deal
             ctx.recorder.record(
                 self.name, source_id, Outcome.FAILED, code="malformed", message=f"unusable deal: {exc}"[:300]
             )
@@ -194,7 +192,7 @@ class DealsResource(Resource):
             for deal in deals:
                 self._record_without_crm(ctx, deal)
             return len(deals)
-        contacts = contacts_by_id(ctx.ac, [d.contact_id for d in deals if not d.is_disabled])
+        contacts = ctx.ac.contacts_by_id([d.contact_id for d in deals if not d.is_disabled])
         states = load_states(ctx.connection.pk, self.name, [str(d.id) for d in deals])
         for index, deal in enumerate(deals):
             if index and ctx.out_of_time():

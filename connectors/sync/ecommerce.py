@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from connectors.exceptions import NotFoundError, ValidationFailed
+from connectors.exceptions import BadResponse, NotFoundError, ValidationFailed
 from connectors.models import Outcome, RunMode, StagedRow
 from connectors.providers.activecampaign.schemas import EcomCustomer, EcomOrder, EcomOrderProduct
 from connectors.sync import staging
@@ -476,9 +476,8 @@ class EcommerceResource(Resource):
             if ctx.out_of_time():
                 break
             try:
-                body = ctx.ac.get(f"/ecomOrders/{order_id}")
-                order = EcomOrder.model_validate((body or {}).get("ecomOrder") or {})
-            except (NotFoundError, ValueError):
+                order = ctx.ac.get_ecom_order(order_id)
+            except (NotFoundError, BadResponse):
                 buffer.records.append(_gone(str(order_id), ""))
             else:
                 self._prepare(ctx, [order], buffer, state)

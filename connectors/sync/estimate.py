@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from connectors.exceptions import ApiError
-from connectors.providers.activecampaign.pagination import parse_total
 from connectors.providers.brevo.client import GENERAL_BUDGETS
 from connectors.sync.base import Volumes
 from connectors.sync.contact_plan import contact_needs
@@ -24,53 +22,52 @@ from connectors.sync.custom_objects import schema_rules
 
 if TYPE_CHECKING:
     from connectors.models import Connection
-    from connectors.providers.activecampaign.client import ActiveCampaignClient
+    from connectors.providers.activecampaign.client import ActiveCampaignClient, Collection
     from mappings.transforms import MappingSet
 
 
 # ----------------------------------------------------------------------------- AC record totals
 
 
-def record_probes(connection: Connection, mapping: MappingSet) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The AC collections a full backfill of `connection` pages through: key -> (path, filters)."""
+# key -> (collection, the arguments of `ActiveCampaignClient.count` that narrow it)
+Probes = dict[str, tuple["Collection", dict[str, Any]]]
+
+
+def record_probes(connection: Connection, mapping: MappingSet) -> Probes:
+    """The AC collections a full backfill of `connection` pages through, by Volumes key."""
     needs = contact_needs(connection, mapping)
-    probes: dict[str, tuple[str, dict[str, Any]]] = {"contacts": ("/contacts", {})}
+    probes: Probes = {"contacts": ("contacts", {})}
     if connection.sync_contacts:
         for field_id in needs["field_ids"]:
-            probes[f"fieldValues:{field_id}"] = ("/fieldValues", {"filters[fieldid]": field_id})
+            probes[f"fieldValues:{field_id}"] = ("fieldValues", {"field_id": field_id})
         if needs["tags"]:
-            probes["contactTags"] = ("/contactTags", {})
+            probes["contactTags"] = ("contactTags", {})
         if needs["lists"]:
-            probes["contactLists"] = ("/contactLists", {})
+            probes["contactLists"] = ("contactLists", {})
     if connection.sync_deals or (connection.sync_contacts and needs["deals"]):
-        probes["deals"] = ("/deals", {})
+        probes["deals"] = ("deals", {})
     if connection.sync_automations:
-        probes["contactAutomations"] = ("/contactAutomations", {})
+        probes["contactAutomations"] = ("contactAutomations", {})
     if connection.sync_ecommerce:
-        for key in ("ecomCustomers", "ecomOrders", "ecomOrderProducts"):
-            probes[key] = (f"/{key}", {})
+        probes["ecomCustomers"] = ("ecomCustomers", {})
+        probes["ecomOrders"] = ("ecomOrders", {})
+        probes["ecomOrderProducts"] = ("ecomOrderProducts", {})
     if connection.sync_custom_objects:
         for schema_id in schema_rules(mapping):
-            probes[f"customObjectRecords:{schema_id}"] = (
-                f"/customObjects/records/{quote(schema_id, safe='')}",
-                {},
-            )
+            probes[f"customObjectRecords:{schema_id}"] = ("customObjectRecords", {"schema_id": schema_id})
     return probes
 
 
-def record_totals(
-    ac: ActiveCampaignClient, probes: Mapping[str, tuple[str, dict[str, Any]]]
-) -> tuple[dict[str, int], dict[str, str]]:
+def record_totals(ac: ActiveCampaignClient, probes: Probes) -> tuple[dict[str, int], dict[str, str]]:
     """Totals of each collection (one `limit=1` request each) and why some could not be read."""
     totals: dict[str, int] = {}
     unknown: dict[str, str] = {}
-    for key, (path, params) in probes.items():
+    for key, (collection, narrowed) in probes.items():
         try:
-            body = ac.get(path, {**params, "limit": 1})
+            total = ac.count(collection, **narrowed)
         except ApiError as exc:
             unknown[key] = exc.operator_message
             continue
-        total = parse_total(body.get("meta")) if isinstance(body, dict) else None
         if total is None:
             unknown[key] = "ActiveCampaign did not say how many there are"
         else:

@@ -20,10 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.exceptions import ApiError
 from connectors.models import Outcome
-from connectors.providers.activecampaign.pagination import envelope_rows, parse_rows
-from connectors.providers.activecampaign.schemas import Contact, ContactDetail, Deal
+from connectors.providers.activecampaign.schemas import ContactDetail, Deal
 from connectors.providers.http.factory import requests_sent
-from connectors.sync.ac_contacts import contacts_by_id
 from connectors.sync.contact_plan import (
     ContactPlan,
     build_source,
@@ -399,10 +397,7 @@ class _Sampler:
     def fill(self) -> None:
         if self.full:
             return
-        body = self._ac.get(
-            "/contacts", {"limit": min(100, self.size + len(self.picked)), "orders[id]": "ASC"}
-        )
-        for contact in _contacts(body):
+        for contact in self._ac.first_contacts(limit=min(100, self.size + len(self.picked))):
             if self.full:
                 return
             self.picked.setdefault(contact.id, ["one of the first contacts"])
@@ -414,20 +409,13 @@ class _Sampler:
 
     def _probe(self, target: _Target) -> list[int]:
         if target.kind == "stage":
-            body = self._ac.get("/deals", {"filters[stage]": target.ident, "limit": PROBE_LIMIT})
-            deals, _invalid = parse_rows(envelope_rows(body, "deals", where="GET /deals"), Deal)
+            deals = self._ac.deals_in_stage(target.ident, limit=PROBE_LIMIT)
             return list(dict.fromkeys(d.contact_id for d in deals if d.contact_id and not d.is_disabled))
-        params: dict[str, Any] = {"limit": PROBE_LIMIT, "orders[id]": "ASC"}
         if target.kind == "list":
-            params.update(listid=target.ident, status=target.status)
+            contacts = self._ac.first_contacts(limit=PROBE_LIMIT, list_id=target.ident, status=target.status)
         else:
-            params["tagid"] = target.ident
-        return [contact.id for contact in _contacts(self._ac.get("/contacts", params))]
-
-
-def _contacts(body: Any) -> list[Contact]:
-    items, _invalid = parse_rows(envelope_rows(body, "contacts", where="GET /contacts"), Contact)
-    return items
+            contacts = self._ac.first_contacts(limit=PROBE_LIMIT, tag_id=target.ident)
+        return [contact.id for contact in contacts]
 
 
 # ----------------------------------------------------------------------------- describing one record
@@ -559,7 +547,7 @@ def _deals(
     contacts = {ac_id: detail.contact for ac_id, detail in details.items()}
     missing = [d.contact_id for d in deals if d.contact_id and d.contact_id not in contacts]
     if missing:
-        contacts.update(contacts_by_id(ac, missing))
+        contacts.update(ac.contacts_by_id(missing))
     states = load_states(connection.pk, "deals", [str(d.id) for d in deals])
     found = []
     for deal in deals:

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -89,6 +89,20 @@ RATE_LIMIT_HEADER = "RateLimit-Limit"  # on every answer (reference §15): what 
 WEBHOOK_SOURCES = ("public", "admin", "api", "system")
 
 M = TypeVar("M", bound=BaseModel)
+
+# The collections `count` reads a total of; each is also paged through by a `iter_*_pages` method.
+Collection = Literal[
+    "contacts",
+    "fieldValues",
+    "contactTags",
+    "contactLists",
+    "deals",
+    "contactAutomations",
+    "ecomCustomers",
+    "ecomOrders",
+    "ecomOrderProducts",
+    "customObjectRecords",
+]
 
 
 # `/contacts?include=` sideloads Tajo reads, with their row models.
@@ -217,9 +231,20 @@ class ActiveCampaignClient:
         )
         return response_json(response, provider=PROVIDER)
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET any path under `/api/3` and return the decoded JSON (for tests and one-offs)."""
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self._request("GET", path, params=params)
+
+    def _read(self, path: str, key: str, model: type[M]) -> M:
+        """One object by its URL (`GET /deals/7` -> `deal`); NotFoundError when AC has none."""
+        return self._object(self._get(path), key, model, f"GET {path}")
+
+    def _rows(self, path: str, key: str, model: type[M], params: dict[str, Any]) -> list[M]:
+        """The valid rows of one page of a collection (rows AC got wrong are logged and left out)."""
+        where = f"GET {path}"
+        items, invalid = parse_rows(envelope_rows(self._get(path, _clean(params)), key, where=where), model)
+        for _raw, reason in invalid:
+            logger.warning("Ignored an unusable '%s' row of %s: %s", key, where, reason)
+        return items
 
     def _object(self, body: Any, key: str, model: type[M], where: str) -> M:
         if not isinstance(body, dict) or not isinstance(body.get(key), dict):
@@ -277,6 +302,24 @@ class ActiveCampaignClient:
         rows = envelope_rows(body, key, where=f"GET {path}")
         items, invalid = parse_rows(rows, model)
         return Page(items=items, invalid=invalid, total=parse_total(body.get("meta")), row_count=len(rows))
+
+    def count(
+        self, collection: Collection, *, field_id: int | None = None, schema_id: str | None = None
+    ) -> int | None:
+        """How many rows a collection holds, from one `limit=1` request (None: AC did not say).
+
+        `field_id` narrows `fieldValues` to one custom field; `customObjectRecords` needs the
+        records' `schema_id`.
+        """
+        if collection == "customObjectRecords":
+            if not schema_id:
+                raise ValueError("counting custom object records needs their schema_id")
+            path = f"/customObjects/records/{quote(str(schema_id), safe='')}"
+        else:
+            path = f"/{collection}"
+        params = {"limit": 1, "filters[fieldid]": field_id if collection == "fieldValues" else None}
+        body = self._get(path, _clean(params))
+        return parse_total(body.get("meta")) if isinstance(body, dict) else None
 
     # -- account --------------------------------------------------------------------------------
 
@@ -373,11 +416,33 @@ class ActiveCampaignClient:
             return True
         return all(name in page.included for name in wanted)
 
-    def find_contact_by_email(self, email: str) -> Contact | None:
-        """The contact with exactly this email, or None."""
-        body = self._request("GET", "/contacts", params={"email": email, "limit": 1})
-        items, _invalid = parse_rows(envelope_rows(body, "contacts", where="GET /contacts"), Contact)
-        return items[0] if items else None
+    def contacts_by_id(self, ids: Iterable[int | None]) -> dict[int, Contact]:
+        """The contacts that still exist among `ids` (deleted ones are simply absent).
+
+        One `GET /contacts?ids[]=...` per hundred distinct ids (reference §3.1), instead of one
+        request per contact.
+        """
+        wanted = sorted({int(i) for i in ids if i})
+        found: dict[int, Contact] = {}
+        for start in range(0, len(wanted), PAGE_SIZE):
+            chunk = wanted[start : start + PAGE_SIZE]
+            asked = set(chunk)
+            contacts = self._rows("/contacts", "contacts", Contact, {"ids[]": chunk, "limit": PAGE_SIZE})
+            found.update((contact.id, contact) for contact in contacts if contact.id in asked)
+        return found
+
+    def first_contacts(
+        self,
+        *,
+        limit: int,
+        list_id: int | None = None,
+        status: int | None = None,
+        tag_id: int | None = None,
+    ) -> list[Contact]:
+        """Up to `limit` contacts, lowest ids first, in one request: all of them, or only those on
+        list `list_id` (with membership `status`) or tagged `tag_id`."""
+        params = {"limit": limit, "orders[id]": "ASC", "listid": list_id, "status": status, "tagid": tag_id}
+        return self._rows("/contacts", "contacts", Contact, params)
 
     def get_contact(self, contact_id: int) -> ContactDetail:
         """One contact with AC's default sideloads (field values, lists, deals, automations)."""
@@ -476,6 +541,13 @@ class ActiveCampaignClient:
 
         return self._offset_pages("/dealGroups", "dealGroups", Pipeline, finish=finish)
 
+    def get_deal(self, deal_id: int) -> Deal:
+        return self._read(f"/deals/{int(deal_id)}", "deal", Deal)
+
+    def deals_in_stage(self, stage_id: int, *, limit: int) -> list[Deal]:
+        """Up to `limit` deals of one stage, in one request."""
+        return self._rows("/deals", "deals", Deal, {"filters[stage]": stage_id, "limit": limit})
+
     def iter_deal_stage_pages(self, *, pipeline_id: int | None = None) -> Iterator[Page[DealStage]]:
         return self._offset_pages(
             "/dealStages", "dealStages", DealStage, params={"filters[d_groupid]": pipeline_id}
@@ -493,6 +565,10 @@ class ActiveCampaignClient:
         return self._offset_pages(
             "/contactAutomations", "contactAutomations", ContactAutomation, offset=offset
         )
+
+    def get_contact_automation(self, enrolment_id: int) -> ContactAutomation:
+        """One automation enrolment (AC answers 403 "No Result found" for a deleted one: NotFoundError)."""
+        return self._read(f"/contactAutomations/{int(enrolment_id)}", "contactAutomation", ContactAutomation)
 
     def get_event_tracking(self) -> EventTrackingStatus:
         body = self._request("GET", "/eventTracking")
@@ -530,6 +606,9 @@ class ActiveCampaignClient:
         """Every order product line (join to orders by `order_id`)."""
         return self._offset_pages("/ecomOrderProducts", "ecomOrderProducts", EcomOrderProduct, offset=offset)
 
+    def get_ecom_order(self, order_id: int) -> EcomOrder:
+        return self._read(f"/ecomOrders/{int(order_id)}", "ecomOrder", EcomOrder)
+
     def list_ecom_order_products(self, order_id: int) -> Page[EcomOrderProduct]:
         path = f"/ecomOrders/{int(order_id)}/orderProducts"
         return self._subcollection(path, "ecomOrderProducts", EcomOrderProduct)
@@ -538,6 +617,15 @@ class ActiveCampaignClient:
 
     def iter_custom_object_schema_pages(self) -> Iterator[Page[CustomObjectSchema]]:
         return self._offset_pages("/customObjects/schemas", "schemas", CustomObjectSchema)
+
+    def get_custom_object_schema(self, schema_id: str) -> CustomObjectSchema:
+        return self._read(
+            f"/customObjects/schemas/{quote(str(schema_id), safe='')}", "schema", CustomObjectSchema
+        )
+
+    def get_custom_object_record(self, schema_id: str, record_id: str) -> CustomObjectRecord:
+        path = f"/customObjects/records/{quote(str(schema_id), safe='')}/{quote(str(record_id), safe='')}"
+        return self._read(path, "record", CustomObjectRecord)
 
     def iter_custom_object_record_pages(
         self, schema_id: str, *, filters: dict[str, Any] | None = None, offset: int = 0

@@ -32,5 +32,5 @@ def read_contacts(
     ) as client:
         time.sleep(max(0.0, start_at - time.time()))
         for _ in range(pages):
-            rows += len(client.get("/contacts", params={"limit": 10})["contacts"])
+            rows += len(client.first_contacts(limit=10))
     return rows
