@@ -115,10 +115,6 @@ def writable_category(category: str | None) -> bool:
     return (category or "normal") not in _READ_ONLY_CATEGORIES
 
 
-def source_accepts(source: str, transform: Transform) -> bool:
-    return transform in SOURCE_TRANSFORMS.get(source, SOURCE_TRANSFORMS["text"])
-
-
 def attribute_accepts(attribute_type: str, transform: Transform) -> bool:
     return transform in ATTRIBUTE_TRANSFORMS.get(attribute_type, frozenset())
 

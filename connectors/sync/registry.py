@@ -51,10 +51,6 @@ def resolve_resources(names: list[str] | tuple[str, ...]) -> list[str]:
     return [name for name in RESOURCE_MODULES if name in wanted]
 
 
-def all_resources() -> list[type[Resource]]:
-    return [_load(name) for name in RESOURCE_MODULES]
-
-
 def incomplete_resources() -> list[str]:
     """Problems with registered resources, for the system check."""
     problems = []

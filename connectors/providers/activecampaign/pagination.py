@@ -12,7 +12,7 @@ row becomes an entry in `page.invalid` instead of failing the page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -210,9 +210,3 @@ def max_id(rows: Iterable[Any]) -> int | None:
         if best is None or value > best:
             best = value
     return best
-
-
-def items_of(pages: Iterable[Page[T]]) -> Iterator[T]:
-    """Flatten pages into their valid items (for small catalogs; syncs should checkpoint per page)."""
-    for page in pages:
-        yield from page.items

@@ -337,10 +337,6 @@ class User(AcModel):
     email: Text = ""
     phone: Text = ""
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.username or self.email
-
 
 # --- scores, automations, events -------------------------------------------------------------
 

@@ -49,7 +49,6 @@ from connectors.providers.brevo.schemas import (
     ListMembershipReport,
     ListPage,
     Order,
-    OrderPage,
     Pipeline,
     Process,
     RateBudget,
@@ -764,11 +763,3 @@ class BrevoClient:
         data = self._data(response)
         key = "batch_id" if isinstance(data, dict) and data.get("batch_id") not in (None, "") else "batchId"
         return int(self._id_from(response, key))
-
-    def list_orders(
-        self, *, limit: int = 50, offset: int = 0, modified_since: datetime | str | None = None
-    ) -> OrderPage:
-        params: dict[str, Any] = {"limit": limit, "offset": offset}
-        if modified_since is not None:
-            params["modifiedSince"] = brevo_datetime(modified_since)
-        return self._parse(OrderPage, self._request("GET", "/orders", params=params))

@@ -461,24 +461,6 @@ class Order(BrevoRequest):
         return self
 
 
-class StoredOrder(BrevoModel):
-    """An order as `GET /orders` returns it."""
-
-    id: str
-    status: str | None = None
-    amount: float | None = None
-    created_at: str | None = Field(default=None, alias="createdAt")
-    updated_at: str | None = Field(default=None, alias="updatedAt")
-    contact_id: int | None = None
-    email: str | None = None
-    products: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class OrderPage(BrevoModel):
-    orders: list[StoredOrder] = Field(default_factory=list)
-    count: int = 0
-
-
 # ---------------------------------------------------------------- rate-limit budget
 
 

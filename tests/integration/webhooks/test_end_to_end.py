@@ -212,17 +212,7 @@ def test_reprocess_applies_the_current_state(sandbox, wired, short_queue) -> Non
     assert event.sync_record.outcome in ("unchanged", "skipped")
 
 
-def _resource_or_skip(name: str) -> None:
-    from connectors.sync.registry import UnknownResource, get_resource
-
-    try:
-        get_resource(name)
-    except (UnknownResource, ImportError):
-        pytest.skip(f"the sync engine has no {name!r} resource yet")
-
-
 def test_deal_events_update_deal_attributes(sandbox, wired, short_queue) -> None:
-    _resource_or_skip("deals")
     from connectors.exceptions import ApiError
     from mappings.models import StandardFieldMapping
     from mappings.services import brevo_attribute_create
@@ -262,7 +252,6 @@ def test_deal_events_update_deal_attributes(sandbox, wired, short_queue) -> None
 
 
 def test_automation_events_become_brevo_events(sandbox, wired, short_queue, live_server) -> None:
-    _resource_or_skip("automations")
     from mappings.models import AutomationMapping
 
     AutomationMapping.objects.create(
