@@ -14,7 +14,6 @@ look like credentials. The API key headers are never logged at all.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from typing import Any
@@ -22,28 +21,16 @@ from typing import Any
 import httpx
 import orjson
 
-from connectors.providers.http.masking import mask_text
+from connectors.providers.http.masking import mask_fields, mask_text
 
 logger = logging.getLogger("connectors.debug")
 
 BODY_LIMIT = 2000  # characters of each body kept per exchange
 ENTRY_LIMIT = 5000  # exchanges logged per run; a backfill in debug mode must not fill the database
-_SECRET_KEYS = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.IGNORECASE)
 
 
 def debug_enabled(connection: Any) -> bool:
     return bool(getattr(connection, "debug", False)) or getattr(connection, "log_level", "") == "verbose"
-
-
-def _masked_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: ("****" if isinstance(key, str) and _SECRET_KEYS.search(key) else _masked_json(item))
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked_json(item) for item in value]
-    return value
 
 
 def masked_body(content: bytes, limit: int = BODY_LIMIT) -> str:
@@ -51,7 +38,7 @@ def masked_body(content: bytes, limit: int = BODY_LIMIT) -> str:
     if not content:
         return ""
     try:
-        text = orjson.dumps(_masked_json(orjson.loads(content))).decode()
+        text = orjson.dumps(mask_fields(orjson.loads(content))).decode()
     except orjson.JSONDecodeError:
         text = content.decode("utf-8", errors="replace")
     text = mask_text(text)

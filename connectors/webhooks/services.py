@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -29,7 +28,7 @@ from django.utils import timezone
 from connectors import queues
 from connectors.exceptions import ApiError
 from connectors.models import Connection, Outcome, RunMode, RunStatus, SyncRun, Trigger
-from connectors.providers.http.masking import mask_text
+from connectors.providers.http.masking import mask_fields, mask_text
 from connectors.webhooks.models import WebhookEvent, WebhookStatus
 from connectors.webhooks.parsing import (
     EVENT_MODELS,
@@ -61,10 +60,6 @@ JOB_RETRY_INTERVALS = [5, 30, 120]
 
 # Field names whose values are never stored (the intake URL's secret is in the path, never here,
 # but a sender could put a key or token into the body).
-_SECRET_NAME = re.compile(r"key|token|secret|password|passwd|signature|auth", re.IGNORECASE)
-_SECRET_PAIR = re.compile(
-    r"(^|&)([^=&]*(?:key|token|secret|password|passwd|signature|auth)[^=&]*)=([^&]*)", re.IGNORECASE
-)
 
 # The connection switch that must be on for each resource a webhook can touch.
 RESOURCE_FLAGS = {"contacts": "sync_contacts", "deals": "sync_deals", "automations": "sync_automations"}
@@ -83,15 +78,17 @@ class Receipt:
 # ----------------------------------------------------------------------------- masking
 
 
-def masked_fields(value: Any, name: str = "") -> Any:
-    """Nested parsed fields with secret-looking values replaced (by field name and by known secrets)."""
+def masked_fields(value: Any) -> Any:
+    """Parsed fields as they are stored: secrets masked (by field name and by known secrets)."""
+    return _storable_tree(mask_fields(value))
+
+
+def _storable_tree(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: masked_fields(v, k) for k, v in value.items()}
+        return {k: _storable_tree(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [masked_fields(v, name) for v in value]
-    if name and _SECRET_NAME.search(name):
-        return "****"
-    return _storable(mask_text(value)) if isinstance(value, str) else value
+        return [_storable_tree(v) for v in value]
+    return _storable(value) if isinstance(value, str) else value
 
 
 def _storable(text: str) -> str:
@@ -103,7 +100,7 @@ def masked_body(body: bytes, *, limit: int | None = None) -> str:
     text = body.decode("utf-8", errors="replace")
     if limit is not None and len(text) > limit:
         text = text[:limit] + f"… [{len(body)} bytes, cut]"
-    return _storable(mask_text(_SECRET_PAIR.sub(r"\1\2=****", text)))
+    return _storable(mask_text(text))
 
 
 # ----------------------------------------------------------------------------- queue

@@ -48,6 +48,9 @@ def mask_secret(value: str) -> str:
     return "****" + value[-4:] if len(value) >= 12 else "****"
 
 
+# A field or query parameter with one of these in its name holds a secret, whatever its value.
+SECRET_NAME = re.compile(r"key|token|secret|password|passwd|signature|auth", re.IGNORECASE)
+
 # Secrets recognised by their shape, so that masking never depends on what this process has
 # seen before (a fresh worker, a secret posted to the wrong intake URL, a token that was never
 # valid): webhook intake paths, Tajo API tokens, Brevo keys, and secret-named query values.
@@ -55,7 +58,7 @@ _SHAPED_SECRETS = re.compile(
     r"(?P<hook>/hooks/ac/\d+/)(?P<hook_secret>[^/\s?#\"']+)"
     r"|(?P<token>\btajo_[A-Za-z0-9_-]{16,})"
     r"|(?P<brevo>\bxkeysib-[A-Za-z0-9-]{16,})"
-    r"|(?P<param>[?&;](?:[^=&\s\"']*(?:key|token|secret|password|passwd|signature|auth)[^=&\s\"']*)=)"
+    r"|(?P<param>(?:^|[?&;])(?:[^=&\s\"']*(?:key|token|secret|password|passwd|signature|auth)[^=&\s\"']*)=)"
     r"(?P<param_value>[^&\s\"'#]+)",
     re.IGNORECASE,
 )
@@ -82,6 +85,21 @@ def mask_text(text: str) -> str:
     if pattern is not None:
         text = pattern.sub(lambda match: mask_secret(match.group(0)), text)
     return _SHAPED_SECRETS.sub(_mask_shaped, text)
+
+
+def mask_fields(value: Any, name: str = "") -> Any:
+    """Parsed JSON or form fields with every secret masked: the value of a field whose name looks
+    secret (a whole object or list under such a name becomes `****`), and registered or
+    secret-shaped text anywhere else."""
+    if name and SECRET_NAME.search(name):
+        if isinstance(value, dict | list):
+            return "****"
+        return value if value in (None, "") else mask_secret(str(value))
+    if isinstance(value, dict):
+        return {key: mask_fields(item, str(key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_fields(item, name) for item in value]
+    return mask_text(value) if isinstance(value, str) else value
 
 
 def _mask_record(record: logging.LogRecord) -> None:
@@ -150,9 +168,6 @@ def install_secret_masking() -> None:
         _factory_installed = True
 
 
-_SECRET_PARAM = re.compile(r"key|token|secret|password|passwd|signature|auth", re.IGNORECASE)
-
-
 def display_url(url: httpx.URL | str) -> str:
     """The URL as safe to show: no user info, secret-looking query values replaced, secrets masked."""
     try:
@@ -162,8 +177,6 @@ def display_url(url: httpx.URL | str) -> str:
     if parsed.userinfo:
         parsed = parsed.copy_with(username=None, password=None)
     if parsed.query:
-        params = [
-            (k, mask_secret(v) if _SECRET_PARAM.search(k) else v) for k, v in parsed.params.multi_items()
-        ]
+        params = [(k, mask_secret(v) if SECRET_NAME.search(k) else v) for k, v in parsed.params.multi_items()]
         parsed = parsed.copy_with(params=params)
     return mask_text(str(parsed))

@@ -10,6 +10,7 @@ from connectors.providers.http.masking import (
     SecretMaskingFilter,
     display_url,
     install_secret_masking,
+    mask_fields,
     mask_secret,
     mask_text,
     register_secret,
@@ -118,3 +119,22 @@ def test_one_convention_for_registered_shaped_and_url_secrets():
     # Masking twice changes nothing: a masked value is not taken for a new secret.
     once = mask_text(display_url(f"https://x/a?api_key={key}"))
     assert mask_text(once) == once
+
+
+def test_fields_and_form_bodies_follow_the_same_convention():
+    fields = {
+        "contact": {"email": "a@example.org", "fields": {"api_key": "0123456789abcdefWXYZ"}},
+        "token": "short",
+        "auth": {"user": "x", "pass": "y"},
+        "count": 3,
+        "notes": [f"see {SECRET}"],
+    }
+    register_secret(SECRET)
+    assert mask_fields(fields) == {
+        "contact": {"email": "a@example.org", "fields": {"api_key": "****WXYZ"}},
+        "token": "****",
+        "auth": "****",
+        "count": 3,
+        "notes": ["see ****EfGh"],
+    }
+    assert mask_text("api_key=0123456789abcdefWXYZ&type=update") == "api_key=****WXYZ&type=update"
