@@ -124,6 +124,31 @@ class NothingToRetry(DomainError):
         super().__init__(f"Run {run.pk} has no failed records to retry.")
 
 
+class InvalidValue(DomainError):
+    """A value the caller gave does not pass its check; `field` names where it was given."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class MissingValue(InvalidValue):
+    """A value the request needs was not given (and nothing already stored can stand in for it)."""
+
+
+class InvalidCursor(InvalidValue):
+    """A paging cursor that was not issued by Tajo."""
+
+
+class NotFound(DomainError):
+    """The object does not exist for this caller. The same whether it is absent or another tenant's,
+    so nothing leaks."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"{what} was not found.")
+
+
 class QueueUnavailable(DomainError):
     """The job queue (Redis) could not be reached, so nothing was started: no run was left queued."""
 

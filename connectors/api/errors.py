@@ -16,7 +16,11 @@ from connectors.exceptions import (
     ConnectionDisabled,
     DomainError,
     IdempotencyKeyReused,
+    InvalidCursor,
+    InvalidValue,
     MappingInvalid,
+    MissingValue,
+    NotFound,
     NothingToRetry,
     NothingToSync,
     QueueUnavailable,
@@ -57,11 +61,6 @@ def error_response(status: int, code: str, message: str, *, field: str | None = 
     return JsonResponse(body, status=status)
 
 
-def not_found(what: str) -> ApiProblem:
-    # The same answer whether the object does not exist or belongs to another tenant: nothing leaks.
-    return ApiProblem(404, "not_found", f"{what} was not found.")
-
-
 # ----------------------------------------------------------------------------- domain errors
 
 
@@ -82,6 +81,11 @@ class Answer:
 DOMAIN_ANSWERS: dict[type[DomainError], Answer] = {
     DomainError: Answer(422, "request_refused"),
     UnknownResource: Answer(400, "unknown_resource", field="resources"),
+    # The field at fault comes with the error itself (see _domain).
+    InvalidValue: Answer(400, "invalid_field"),
+    MissingValue: Answer(400, "missing_field"),
+    InvalidCursor: Answer(400, "invalid_cursor"),
+    NotFound: Answer(404, "not_found"),
     ConnectionDisabled: Answer(422, "connection_disabled"),
     NothingToSync: Answer(422, "nothing_to_sync", field="resources"),
     IdempotencyKeyReused: Answer(422, "idempotency_key_reused", field="Idempotency-Key"),
@@ -173,7 +177,8 @@ def _problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
 
 def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
     answer = domain_answer(exc)
-    response = error_response(answer.status, answer.code, answer.message.format(exc), field=answer.field)
+    field = exc.field if isinstance(exc, InvalidValue) else answer.field
+    response = error_response(answer.status, answer.code, answer.message.format(exc), field=field)
     for name, value in answer.headers:
         response[name] = value
     return response

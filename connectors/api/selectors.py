@@ -11,7 +11,7 @@ from django.db.models import F, IntegerField, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
-from connectors.api.errors import ApiProblem, not_found
+from connectors.exceptions import InvalidCursor, NotFound
 from connectors.models import (
     ACTIVE_STATUSES,
     Connection,
@@ -34,7 +34,7 @@ def connection_for(*, tenant_id: int, name: str) -> Connection:
         .first()
     )
     if connection is None:
-        raise not_found(f"Connector '{name}'")
+        raise NotFound(f"Connector '{name}'")
     return connection
 
 
@@ -49,7 +49,7 @@ def connections_for(*, tenant_id: int) -> QuerySet[Connection]:
 def run_for(*, tenant_id: int, run_id: int) -> SyncRun:
     run = SyncRun.objects.select_related("connection").filter(tenant_id=tenant_id, pk=run_id).first()
     if run is None:
-        raise not_found(f"Run {run_id}")
+        raise NotFound(f"Run {run_id}")
     return run
 
 
@@ -71,9 +71,7 @@ def decode_cursor(cursor: str | None) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         value, prefix = -1, ""
     if prefix != "id" or not 0 < value <= MAX_ID:
-        raise ApiProblem(
-            400, "invalid_cursor", "This cursor was not issued by Tajo; start without one.", field="cursor"
-        )
+        raise InvalidCursor("This cursor was not issued by Tajo; start without one.", field="cursor")
     return value
 
 

@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.conf import settings
@@ -22,14 +22,14 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from connectors import queues
-from connectors.api.errors import ApiProblem
 from connectors.api.models import ApiToken, ApiTokenRole
-from connectors.api.schemas import ConnectIn, SyncIn
 from connectors.exceptions import (
     ApiError,
     ConnectionDisabled,
     IdempotencyKeyReused,
+    InvalidValue,
     MappingInvalid,
+    MissingValue,
     RequestInProgress,
 )
 from connectors.models import (
@@ -44,6 +44,10 @@ from connectors.models import (
 from connectors.services import account_upsert, connection_save, event_forward, sync_run_start
 from connectors.validators import normalize_ac_api_url, normalize_brevo_api_url, validate_api_key
 from tenants.models import Tenant
+
+if TYPE_CHECKING:
+    # The request shapes only: the services read their fields and never build one.
+    from connectors.api.schemas import ConnectIn, SyncIn
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +117,7 @@ def _checked(field: str, check, *args: Any, **kwargs: Any) -> Any:
     try:
         return check(*args, **kwargs)
     except ValidationError as exc:
-        raise ApiProblem(400, "invalid_field", " ".join(exc.messages), field=field) from None
+        raise InvalidValue(" ".join(exc.messages), field=field) from None
 
 
 def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[Connection, bool]:
@@ -157,9 +161,7 @@ def connection_connect(*, token: ApiToken, name: str, data: ConnectIn) -> tuple[
             accounts = list(BrevoAccount.objects.filter(tenant_id=token.tenant_id)[:2])
             existing_brevo = accounts[0] if len(accounts) == 1 else None
         if created and brevo_key is None and existing_brevo is None:
-            raise ApiProblem(
-                400,
-                "missing_field",
+            raise MissingValue(
                 "'brevoApiKey' is required to create a connection (give it in the body, or as the "
                 "SDK client's brevoApiKey, or add one Brevo account to the tenant first).",
                 field="brevoApiKey",
@@ -232,9 +234,7 @@ def _country(value: str) -> str:
 
     code = value.upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise ApiProblem(
-            400,
-            "invalid_field",
+        raise InvalidValue(
             f"'{value}' is not an ISO 3166 two-letter country code.",
             field="options.defaultPhoneCountry",
         )
