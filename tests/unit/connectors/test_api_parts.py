@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from connectors.api.errors import ApiProblem, field_name
+from connectors.api.errors import domain_answer, field_name
 from connectors.api.schemas import MAX_JSON_DEPTH, SyncIn, TrackEventIn
 from connectors.api.selectors import decode_cursor, encode_cursor
+from connectors.exceptions import InvalidCursor
 
 
 @pytest.mark.parametrize(
@@ -35,9 +36,10 @@ def test_cursor_round_trip(last_id: int) -> None:
 
 @pytest.mark.parametrize("cursor", ["x", "aWQ6", "aWQ6LTE", "bm9wZTox", "aWQ6OTk5OTk5OTk5OTk5OTk5OTk5OTk5"])
 def test_foreign_cursor_is_refused(cursor: str) -> None:
-    with pytest.raises(ApiProblem) as raised:
+    with pytest.raises(InvalidCursor) as raised:
         decode_cursor(cursor)
-    assert (raised.value.status, raised.value.field) == (400, "cursor")
+    answer = domain_answer(raised.value)
+    assert (answer.status, answer.code, raised.value.field) == (400, "invalid_cursor", "cursor")
 
 
 def test_requests_accept_only_camel_case_and_exact_types() -> None:
