@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -157,13 +158,15 @@ def run_row(env: dict[str, str], run_id: int) -> dict:
 
 
 def wait_finished(
-    env: dict[str, str], run_id: int, timeout: float, *, every: float = 0.5
+    env: dict[str, str], run_id: int, timeout: float, *, every: float = 0.5, watch: ParkWatch | None = None
 ) -> tuple[dict, float]:
     """Poll the run until it ends; returns its row and the longest gap between heartbeats seen."""
     deadline = time.monotonic() + timeout
     last_beat, last_change, gap = None, time.monotonic(), 0.0
     while time.monotonic() < deadline:
         row = run_row(env, run_id)
+        if watch is not None:
+            watch.sample()
         if row["heartbeat"] != last_beat:
             if last_beat is not None:
                 gap = max(gap, time.monotonic() - last_change)
@@ -172,6 +175,38 @@ def wait_finished(
             return row, gap
         time.sleep(every)
     raise RuntimeError(f"run {run_id} did not finish in {timeout} s")
+
+
+class ParkWatch:
+    """The writes under way a run parks at each checkpoint (`connectors.sync.carry`), sampled while
+    it runs: each parked set's size, and how many were byte for byte the set parked before them.
+    A set lives one checkpoint (the next one replaces it), so sampling more often than every 5 s
+    sees every set."""
+
+    def __init__(self, env: dict[str, str], run_id: int) -> None:
+        self.env, self.run_id = env, run_id
+        self.sets: dict[int, tuple[int, str]] = {}  # token -> (bytes, digest), in the order seen
+
+    def sample(self) -> None:
+        rows = sql(
+            self.env,
+            "SELECT -contact_id, sum(length(value)), md5(string_agg(value, '' ORDER BY key)) "
+            f"FROM connectors_stagedrow WHERE run_id = {int(self.run_id)} AND kind = 'w' AND contact_id < 0 "
+            "GROUP BY contact_id",
+        )
+        for token, size, digest in rows:
+            self.sets.setdefault(int(token), (int(size), digest))
+
+    def summary(self) -> dict:
+        ordered = [self.sets[token] for token in sorted(self.sets)]
+        sizes = sorted(size for size, _ in ordered)
+        unchanged = sum(1 for before, after in itertools.pairwise(ordered) if before[1] == after[1])
+        return {
+            "parked_sets": len(ordered),
+            "parked_kb_p50": round(sizes[len(sizes) // 2] / 1024, 1) if sizes else None,
+            "parked_kb_max": round(sizes[-1] / 1024, 1) if sizes else None,
+            "parked_unchanged": unchanged,
+        }
 
 
 def slice_lengths(since: int) -> list[float]:
@@ -223,9 +258,11 @@ def scenario_slices(contacts: int) -> dict:
         mark = log_size()
         worker = start_worker(env)
         run_id = start_run(env, "bench")
-        row, gap = wait_finished(env, run_id, timeout=1800)
+        watch = ParkWatch(env, run_id)
+        row, gap = wait_finished(env, run_id, timeout=1800, every=0.25, watch=watch)
         lengths = slice_lengths(mark)
         return {
+            **watch.summary(),
             "contacts": contacts,
             "status": row["status"],
             "run_s": round(row["finished"] - row["started"], 1),
@@ -242,7 +279,20 @@ def scenario_slices(contacts: int) -> dict:
 # ----------------------------------------------------------------------------- kills
 
 
+# Seconds a worker works between its start (or a resume, or a checkpoint) and its next kill.
+KILL_AFTER = 3.0
+
+
 def _backfill(contacts: int, *, kills: int) -> dict:
+    """One backfill; with `kills`, its worker is SIGKILLed that many times, each restarted at once.
+
+    A run commits its progress every 5 s (checkpoints) and, unkilled, reads this account in about
+    20 s, so a kill that waits for each resumed slice's first checkpoint fits four kills into the
+    run. The kills therefore alternate: the odd ones 3 s into a resumed slice, before its first
+    checkpoint (the slice has committed nothing: everything it read since the last commit is read
+    again), the even ones 3 s after a resumed slice committed progress (with its writes under way
+    parked). Both land mid-interval, 3 s of reading after the last commit.
+    """
     sandbox = start_sandbox(contacts, ac_rate=5.0)
     worker = None
     try:
@@ -252,40 +302,68 @@ def _backfill(contacts: int, *, kills: int) -> dict:
         mark = log_size()
         worker = start_worker(env)
         run_id = start_run(env, "bench")
-        latencies, progress_latencies = [], []
-        for _ in range(kills):
-            # Let it work a few seconds after starting (or resuming), then kill it mid-slice.
-            until = time.monotonic() + 3
-            while time.monotonic() < until:
-                row = run_row(env, run_id)
-                if row["status"] not in ("queued", "running"):
-                    break
-                time.sleep(0.5)
-            if row["status"] not in ("queued", "running"):
+        watch = ParkWatch(env, run_id)
+        latencies: list[float] = []
+        progress_latencies: list[float | None] = []
+        killed_at, done_at_kill = None, 0
+
+        def poll() -> dict:
+            """The run's row; notes when the last kill's run committed new progress."""
+            row = run_row(env, run_id)
+            watch.sample()
+            moved = row["done"] > done_at_kill or not working(row)
+            if killed_at is not None and progress_latencies[-1] is None and moved:
+                progress_latencies[-1] = round(time.time() - killed_at, 1)
+            return row
+
+        def working(row: dict) -> bool:
+            return row["status"] in ("queued", "running")
+
+        def wait(seconds: float) -> dict:
+            until = time.monotonic() + seconds
+            row = poll()
+            while working(row) and time.monotonic() < until:
+                time.sleep(0.25)
+                row = poll()
+            return row
+
+        row = poll()
+        while working(row) and not row["heartbeat"]:  # the first slice has begun
+            time.sleep(0.25)
+            row = poll()
+        for n in range(kills):
+            if n % 2 == 1:
+                # Let the resumed slice commit progress first.
+                while working(row) and progress_latencies[-1] is None:
+                    time.sleep(0.25)
+                    row = poll()
+            row = wait(KILL_AFTER)
+            if not working(row):
                 break
-            killed_at = time.time()
-            done_at_kill = run_row(env, run_id)["done"]
+            killed_at, done_at_kill = time.time(), row["done"]
+            progress_latencies.append(None)
             kill(worker)
             worker = start_worker(env)  # restarted at once
-            resumed = progressed = None
-            while progressed is None:
-                row = run_row(env, run_id)
-                now = time.time()
-                if resumed is None and row["heartbeat"] and row["heartbeat"] > killed_at + 0.5:
-                    resumed = now - killed_at
-                if row["done"] > done_at_kill or row["status"] not in ("queued", "running"):
-                    progressed = now - killed_at
-                if now - killed_at > 600:
+            while True:
+                row = poll()
+                if (row["heartbeat"] or 0) > killed_at + 0.5 or not working(row):
+                    latencies.append(round(time.time() - killed_at, 1))
+                    break
+                if time.time() - killed_at > 600:
                     raise RuntimeError("the run did not resume within 10 minutes")
                 time.sleep(0.25)
-            latencies.append(round(resumed if resumed is not None else progressed, 1))
-            progress_latencies.append(round(progressed, 1))
-        row, _gap = wait_finished(env, run_id, timeout=3600)
+        deadline = time.monotonic() + 3600
+        while working(row):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"run {run_id} did not finish in an hour")
+            time.sleep(0.25)
+            row = poll()
         check = records_check(env, run_id)
         total = int(
             sql(env, f"SELECT state->'contacts'->>'total' FROM connectors_syncrun WHERE id = {run_id}")[0][0]
         )
         return {
+            **watch.summary(),
             "status": row["status"],
             "run_s": round(row["finished"] - row["created"], 1),
             "ac_requests": ac_requests(sandbox) - before,
@@ -294,6 +372,7 @@ def _backfill(contacts: int, *, kills: int) -> dict:
             "lost": max(0, total - check["distinct"]),
             "duplicated": check["records"] - check["distinct"],
             "resume_s": latencies,
+            # None: the next kill came before the run committed progress (an odd kill's slice).
             "progress_s": progress_latencies,
             "longest_slice_s": max(slice_lengths(mark), default=None),
         }
@@ -473,22 +552,29 @@ def write_report(results: dict[str, dict]) -> None:
             f"30 s slices): {s['slices']} slices, longest **{s['longest_slice_s']} s**; the run's heartbeat "
             f"never went silent longer than **{s['heartbeat_max_gap_s']} s** (target: slice ≤ a few s past "
             f"30 s, heartbeat ≤ 15 s; before: a 131 s first slice with no heartbeat). Run {s['run_s']} s, "
-            f"{s['status']}.",
+            f"{s['status']}. Writes under way parked at its checkpoints: {s['parked_sets']} sets, p50 "
+            f"{s['parked_kb_p50']} KB, max {s['parked_kb_max']} KB stored, {s['parked_unchanged']} "
+            "identical to the set before.",
         ]
     if k := results.get("kills"):
         c, x = k["clean"], k["killed"]
+        progress = ", ".join("—" if v is None else f"{v} s" for v in x["progress_s"])
         lines += [
             f"- **Recovery** ({k['contacts']:,}-contact backfill at 5 requests/s, worker SIGKILLed "
-            f"{k['kills']} times and restarted at once): resumed after "
+            f"{k['kills']} times and restarted at once, each kill {KILL_AFTER:g} s of work after the last "
+            f"commit: alternately before a resumed slice's first checkpoint and after it): resumed after "
             f"{', '.join(f'{v} s' for v in x['resume_s'])} (target ≤ 60 s; before: 13.5 minutes), "
-            f"new progress committed after {', '.join(f'{v} s' for v in x['progress_s'])}. AC requests "
+            f"new progress committed after {progress} "
+            f"(—: killed again first). AC requests "
             f"{x['ac_requests']:,} against {c['ac_requests']:,} unkilled: "
             f"**{k['extra_ac_requests']} extra**, "
             f"about {k['reread_s_per_kill']} s of reading per kill (target ≈ 5 s). Lost records "
             f"**{x['lost']}**, duplicated **{x['duplicated']}**; Brevo holds {x['brevo_contacts']:,} "
             f"contacts against {c['brevo_contacts']:,} after the unkilled run. Longest slice "
             f"{x['longest_slice_s']} s (unkilled: {c['longest_slice_s']} s). Run {x['run_s']} s against "
-            f"{c['run_s']} s.",
+            f"{c['run_s']} s. Writes under way parked at the unkilled run's checkpoints: "
+            f"{c['parked_sets']} sets, p50 {c['parked_kb_p50']} KB, max {c['parked_kb_max']} KB stored, "
+            f"{c['parked_unchanged']} identical to the set before.",
         ]
     if f := results.get("fairness"):
         b, a = f["b_events_during"], f["a_event_delays"]
