@@ -616,6 +616,8 @@ class ContactsResource(Resource):
         self._new_meta.update({item.source_id: meta[item.source_id] for item in pending})
         if len(self._new) >= IMPORT_FLUSH_ROWS:
             self._flush_new(ctx, final=False)
+        else:
+            self._settle_due(ctx)
 
     def _slice_writer(self, ctx: SyncContext) -> ContactWriter:
         if self._writer is None:
@@ -627,13 +629,30 @@ class ContactsResource(Resource):
         if not self._new and (self._writer is None or not self._writer.pending()):
             return
         writer = self._slice_writer(ctx)
+        # Mid-run, the earlier imports are read back before the new ones go: a read-back lists
+        # every contact modified since its oldest import, so reading after submitting would list
+        # the new rows too (and again at the next flush). At the end the new imports go first,
+        # so that Brevo applies them while the older ones are read back.
+        settled = [] if final else writer.settle(wait=False, min_age=SETTLE_AFTER)
         submitted = self._new
         # What the slice's hard stop left unsent stays here (and is parked at the slice's end).
         self._new = writer.submit(submitted)
         unsent = {item.source_id for item in self._new}
         # Contacts refused before any import (no list to import into) are settled at once.
-        settled = [i for i in submitted if i.source_id in writer.outcomes and i.source_id not in unsent]
-        settled += writer.settle(wait=final, min_age=SETTLE_AFTER)
+        settled += [i for i in submitted if i.source_id in writer.outcomes and i.source_id not in unsent]
+        if final:
+            settled += writer.settle(wait=True, min_age=SETTLE_AFTER)
+        self._record_settled(ctx, writer, settled)
+
+    def _settle_due(self, ctx: SyncContext) -> None:
+        """Read back the imports old enough while pages are still being read, so that the end
+        of the slice has only its last imports to confirm."""
+        writer = self._writer
+        if writer is None or not writer.imports:
+            return
+        self._record_settled(ctx, writer, writer.settle(wait=False, min_age=SETTLE_AFTER))
+
+    def _record_settled(self, ctx: SyncContext, writer: ContactWriter, settled: list[PendingContact]) -> None:
         self._record_written(ctx, writer, settled, self._new_meta)
         ctx.recorder.note_imports(writer.processes)
         for item in settled:

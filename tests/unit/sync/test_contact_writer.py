@@ -199,3 +199,16 @@ def test_a_writer_out_of_time_sends_nothing_more_and_hands_what_is_under_way_on(
     assert sorted(int(i.source_id) for i in settled) == list(range(8))
     assert {(o.outcome, o.confirmed) for o in second.outcomes.values()} == {("created", True)}
     assert calls.count("POST /contacts/import") == 2
+
+
+def test_awaiting_imports_of_different_ages_reads_them_back_once(setup) -> None:
+    _sim, client, calls = setup
+    w = writer(client)
+    assert w.submit([item(n) for n in range(3)]) == []
+    w.imports[0].at -= 5  # an import sent a while ago, old enough to read back on its own
+    assert w.submit([item(n) for n in range(3, 6)]) == []
+    settled = w.settle(wait=True, min_age=1.0)
+    assert sorted(int(i.source_id) for i in settled) == list(range(6))
+    assert {w.outcomes[str(n)].outcome for n in range(6)} == {"created"}
+    # The listing after the young import holds the old one's rows too: one read-back, not two.
+    assert calls.count("GET /contacts?") == 1
