@@ -200,6 +200,10 @@ class ConnectionAdmin(
     ]
     readonly_fields = ["webhook_panel"]  # from ConnectionWebhooksMixin
 
+    def get_queryset(self, request: HttpRequest):
+        # A connection's name shows its tenant's slug (page title, list, breadcrumbs).
+        return super().get_queryset(request).select_related("tenant")
+
     def save_model(self, request: HttpRequest, obj: Connection, form: Any, change: bool) -> None:
         # The form has set the fields; the save itself is the service the API and YAML import use.
         ensure_tenant_writable(request, obj)

@@ -43,7 +43,13 @@ from mappings.models import (
     StandardFieldMapping,
     TagMapping,
 )
-from mappings.selectors import catalog_index_for, events_without_mapping, mapping_history, mapping_validate
+from mappings.selectors import (
+    catalog_index_for,
+    discovered_index,
+    events_without_mapping,
+    mapping_history,
+    mapping_validate,
+)
 from mappings.services import CREATABLE_TYPES, brevo_attribute_create, catalog_discover
 from mappings.validation import MappingChecker
 from tenants.admin import TenantScopedAdmin, TenantScopedInline, WithoutAuditHistory, scope_queryset
@@ -126,7 +132,13 @@ class MappingInline(TenantScopedInline):
             return None
         cache: dict[int, CatalogIndex | None] = request.__dict__.setdefault("_tajo_catalog_indexes", {})
         if connection.pk not in cache:
-            cache[connection.pk] = catalog_index_for(connection)
+            # Through the one-to-one accessor: the page's catalog summary then reads the same
+            # cached row instead of asking for it again.
+            try:
+                catalog = connection.catalog
+            except Catalog.DoesNotExist:
+                catalog = None
+            cache[connection.pk] = discovered_index(catalog)
         self._indexes = cache
         return cache[connection.pk]
 

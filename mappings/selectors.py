@@ -75,7 +75,11 @@ def catalog_for(connection: Connection) -> Catalog | None:
 
 def catalog_index_for(connection: Connection) -> CatalogIndex | None:
     """The connection's catalog as an index, or None when discovery never ran."""
-    catalog = catalog_for(connection)
+    return discovered_index(catalog_for(connection))
+
+
+def discovered_index(catalog: Catalog | None) -> CatalogIndex | None:
+    """The catalog as an index, or None when there is none or discovery never ran."""
     if catalog is None or catalog.discovered_at is None:
         return None
     return catalog_index(catalog)

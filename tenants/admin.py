@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from tenants.models import Membership, Tenant, TenantOwned
-from tenants.selectors import tenant_ids_for_user, tenants_for_user
+from tenants.selectors import owned_tenant_ids, tenant_ids_for_user, tenants_for_user
 
 
 def _is_super(request: HttpRequest) -> bool:
@@ -293,9 +293,7 @@ class TenantAdmin(GuardedHistoryAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if _is_super(request):
             return True
-        owner_of = set(
-            Membership.objects.filter(user=request.user, role="owner").values_list("tenant_id", flat=True)
-        )
+        owner_of = owned_tenant_ids(user=request.user)
         return bool(owner_of) if obj is None else obj.pk in owner_of
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -311,9 +309,7 @@ class MembershipAdmin(TenantChoicesMixin, GuardedHistoryAdmin):
     search_fields = ["user__username", "user__email", "tenant__name"]
 
     def _owner_tenants(self, request: HttpRequest) -> set[int]:
-        return set(
-            Membership.objects.filter(user=request.user, role="owner").values_list("tenant_id", flat=True)
-        )
+        return owned_tenant_ids(user=request.user)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         qs = super().get_queryset(request)

@@ -156,8 +156,8 @@ def test_one_runs_records_come_failures_first_from_their_index(world) -> None:
 
 # The most queries a page may make. A superuser: session, user, (for a search: the tenant ids),
 # the capped count, the page's ids (when the count is below its cap, or the page is deep), the
-# page of rows with their runs. A tenant owner adds the membership
-# lookups of the tenant scoping and of the sidebar's permission checks.
+# page of rows with their runs. A tenant owner adds one membership lookup (its roles, which
+# answer the tenant scoping and every permission check of the sidebar).
 RECORD_PAGES = {
     "no filter": {},
     "failed": {"outcome__exact": "failed"},
@@ -168,7 +168,7 @@ RECORD_PAGES = {
     "ac id": {"q": "1012"},
     "page 2": {"p": "2"},
 }
-PINNED = {"owner": 13, "superuser": 6}
+PINNED = {"owner": 8, "superuser": 6}
 
 
 @pytest.mark.parametrize("who", ["owner", "superuser"])
@@ -192,9 +192,9 @@ def test_record_and_run_pages_make_a_fixed_number_of_queries(
     client = _client(world[who])
     record = SyncRecord.objects.filter(run=world["run"]).first()
     pages = [
-        (reverse("admin:connectors_syncrecord_change", args=[record.pk]), {"owner": 14, "superuser": 5}),
-        (reverse("admin:connectors_syncrun_change", args=[world["run"].pk]), {"owner": 18, "superuser": 10}),
-        (reverse("admin:connectors_syncrun_changelist"), {"owner": 15, "superuser": 7}),
+        (reverse("admin:connectors_syncrecord_change", args=[record.pk]), {"owner": 8, "superuser": 5}),
+        (reverse("admin:connectors_syncrun_change", args=[world["run"].pk]), {"owner": 13, "superuser": 10}),
+        (reverse("admin:connectors_syncrun_changelist"), {"owner": 10, "superuser": 7}),
     ]
     for url, pinned in pages:
         with django_assert_max_num_queries(pinned[who]):
@@ -229,9 +229,9 @@ def _mappings(connection, numbers: range) -> None:
 
 
 EDIT_BOTH = "?edit=customfieldmappings&edit=listmappings"
-# The connection page: session, user, tenant scoping (owner), the connection, its catalog and
-# its items, one read per mapping kind, the form's accounts and the sidebar's permissions.
-CONNECTION_PAGE_PINNED = {"owner": 27, "superuser": 20}
+# The connection page: session, user, the owner's roles, the connection with its tenant, its
+# catalog and its items, one read per mapping kind, the form's accounts and the user's permissions.
+CONNECTION_PAGE_PINNED = {"owner": 20, "superuser": 18}
 
 
 @pytest.mark.parametrize("who", ["owner", "superuser"])
