@@ -169,14 +169,11 @@ class MappingInline(TenantScopedInline):
             return rows
         checker = MappingChecker(self._index(request, connection))
         opts = self.model._meta
-        self.compact_rows = [
-            (
-                rule,
-                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[rule.pk]),
-                checks_html(rule, checker),
-            )
-            for rule in rows
-        ]
+        # One reverse() for the kind, not one per row (about 50 µs each): the rows' pages differ
+        # by their id only, and an integer id needs no quoting in a path.
+        change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[0])
+        head, _, tail = change_url.rpartition("/0/")
+        self.compact_rows = [(rule, f"{head}/{rule.pk}/{tail}", checks_html(rule, checker)) for rule in rows]
         params = request.GET.copy()
         params.appendlist(EDIT_PARAM, prefix)
         self.edit_url = f"{request.path}?{params.urlencode()}#{prefix}-group"
