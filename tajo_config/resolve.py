@@ -215,17 +215,8 @@ class _Resolver:
                 continue
             if isinstance(key, str) and key.strip().lower() in SCORE_KEYS:
                 score = self.contact_score(key.strip().lower(), path)
-                if score is None:
-                    continue
-                for attribute, transform, item_path in self.attribute_and_transform(
-                    value, path, SCORE_SOURCE_TYPE
-                ):
-                    self.plan.add(
-                        ScoreMapping(
-                            ac_score_id=int(score.external_id), attribute=attribute, transform=transform.value
-                        ),
-                        item_path,
-                    )
+                if score is not None:
+                    self.add_score(score, value, path)
                 continue
             entry = self.custom_field(key, path)
             if entry is None:
@@ -541,17 +532,19 @@ class _Resolver:
         for key, value in section.items():
             path = (*base, key)
             score = self.ac("score", key, path)
-            if score is None:
-                continue
-            for attribute, transform, item_path in self.attribute_and_transform(
-                value, path, SCORE_SOURCE_TYPE
-            ):
-                self.plan.add(
-                    ScoreMapping(
-                        ac_score_id=int(score.external_id), attribute=attribute, transform=transform.value
-                    ),
-                    item_path,
-                )
+            if score is not None:
+                self.add_score(score, value, path)
+
+    def add_score(self, score: Any, value: Any, path: tuple) -> None:
+        """One score onto its attribute(s): the same whether it is named under `field_mapping`
+        (`score: LEAD_SCORE`) or in its own `score_mapping` section."""
+        for attribute, transform, item_path in self.attribute_and_transform(value, path, SCORE_SOURCE_TYPE):
+            self.plan.add(
+                ScoreMapping(
+                    ac_score_id=int(score.external_id), attribute=attribute, transform=transform.value
+                ),
+                item_path,
+            )
 
     def custom_object_mapping(self, section: dict) -> None:
         base = self.spec.path("custom_object_mapping")

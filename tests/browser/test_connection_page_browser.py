@@ -14,7 +14,8 @@ from tests.factories import ConnectionFactory, MembershipFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_saved_row_offers_the_whole_catalog_and_saves_a_new_choice(browser, live_server) -> None:
+def _operator_with_catalog(items: int):
+    """An operator's connection whose catalog has `items` AC fields and as many Brevo attributes."""
     member = MembershipFactory(role="operator")
     connection = ConnectionFactory(tenant=member.tenant)
     catalog = Catalog.objects.create(
@@ -31,8 +32,13 @@ def test_a_saved_row_offers_the_whole_catalog_and_saves_a_new_choice(browser, li
             data_type="text",
         )
         for side, kind in (("ac", "field"), ("brevo", "attribute"))
-        for n in range(1, 31)
+        for n in range(1, items + 1)
     )
+    return member, connection
+
+
+def test_a_saved_row_offers_the_whole_catalog_and_saves_a_new_choice(browser, live_server) -> None:
+    member, connection = _operator_with_catalog(30)
     for n in (1, 2):
         CustomFieldMapping.objects.create(
             tenant=member.tenant,
@@ -62,24 +68,7 @@ def test_a_saved_row_offers_the_whole_catalog_and_saves_a_new_choice(browser, li
 def test_many_rows_are_listed_read_only_and_open_for_editing_on_request(browser, live_server) -> None:
     from mappings.admin import COMPACT_FROM
 
-    member = MembershipFactory(role="operator")
-    connection = ConnectionFactory(tenant=member.tenant)
-    catalog = Catalog.objects.create(
-        tenant=member.tenant, connection=connection, discovered_at=timezone.now()
-    )
-    CatalogItem.objects.bulk_create(
-        CatalogItem(
-            tenant=member.tenant,
-            catalog=catalog,
-            side=side,
-            kind=kind,
-            external_id=f"ATTR_{n}" if kind == "attribute" else str(n),
-            label=f"{kind} {n}",
-            data_type="text",
-        )
-        for side, kind in (("ac", "field"), ("brevo", "attribute"))
-        for n in range(1, COMPACT_FROM + 11)
-    )
+    member, connection = _operator_with_catalog(COMPACT_FROM + 10)
     CustomFieldMapping.objects.bulk_create(
         CustomFieldMapping(
             tenant=member.tenant,
