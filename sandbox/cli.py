@@ -60,7 +60,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--faults",
         default="",
-        help="injected faults, e.g. 429=0.05,500=0.02,slow=0.05:2.0,timeout=0.01,drop=0.01",
+        help=(
+            "injected faults, e.g. 429=0.05,500=0.02,slow=0.05:2.0,timeout=0.01,drop=0.01 (slow: held "
+            "before anything counts the request; think: AC answers slowly after its rate gate counted it)"
+        ),
     )
     parser.add_argument(
         "--fault-scope",

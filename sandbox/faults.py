@@ -19,18 +19,20 @@ import orjson
 Scope = dict[str, Any]
 
 # Kinds a spec may name besides HTTP status codes.
-_DELAY_KINDS = ("slow", "timeout")
+# "slow" holds a request before anything counts it (late arrival); "think" holds its answer after
+# AC's rate gate has counted it (a provider building a slow page).
+_DELAY_KINDS = ("slow", "think", "timeout")
 _OTHER_KINDS = ("drop",)
-_DEFAULT_DELAY = {"slow": 1.0, "timeout": 60.0}
+_DEFAULT_DELAY = {"slow": 1.0, "think": 1.0, "timeout": 60.0}
 
 
 @dataclass(frozen=True)
 class Fault:
     """One kind of fault and the share of requests that meet it."""
 
-    kind: str  # "429", "500".."599", "slow", "timeout" or "drop"
+    kind: str  # "429", "500".."599", "slow", "think", "timeout" or "drop"
     share: float
-    seconds: float = 0.0  # delay for slow, hang for timeout
+    seconds: float = 0.0  # delay for slow and think, hang for timeout
 
 
 @dataclass(frozen=True)
@@ -93,14 +95,15 @@ def _parse_part(part: str, seen: set[str]) -> Fault:
             raise ValueError(f"bad fault spec part {part!r}: status must be 429 or 5xx")
     elif kind not in _DELAY_KINDS + _OTHER_KINDS:
         raise ValueError(
-            f"bad fault spec part {part!r}: unknown kind {kind!r} (expected 429, 5xx, slow, timeout, drop)"
+            f"bad fault spec part {part!r}: unknown kind {kind!r} "
+            "(expected 429, 5xx, slow, think, timeout, drop)"
         )
     if kind in seen:
         raise ValueError(f"bad fault spec part {part!r}: {kind} given twice")
     seen.add(kind)
     share_text, _, seconds_text = value.partition(":")
     if seconds_text and kind not in _DELAY_KINDS:
-        raise ValueError(f"bad fault spec part {part!r}: only slow and timeout take ':seconds'")
+        raise ValueError(f"bad fault spec part {part!r}: only slow, think and timeout take ':seconds'")
     try:
         share = float(share_text)
         seconds = float(seconds_text) if seconds_text else _DEFAULT_DELAY.get(kind, 0.0)
@@ -164,6 +167,9 @@ class FaultInjector:
         scope["sandbox.fault"] = fault.kind
         if fault.kind == "slow":
             await asyncio.sleep(fault.seconds)
+            await self.app(scope, receive, send)
+        elif fault.kind == "think":
+            scope["sandbox.think"] = fault.seconds  # slept by the route's gate, once it has counted it
             await self.app(scope, receive, send)
         elif fault.kind == "timeout":
             await _hang(receive, fault.seconds)

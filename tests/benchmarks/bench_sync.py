@@ -247,6 +247,7 @@ def _minus(after: dict[str, dict[str, int]], before: dict[str, dict[str, int]]) 
 def run_floor(ac: int, ac_rate: float, brevo: dict[str, dict[str, int]], brevo_budget: str) -> dict:
     """The least time these requests allow: the slower of the AC floor and every Brevo bucket's
     floor at `brevo_budget` (Brevo adds nothing when unpaced)."""
+    _setup_django()
     from connectors.providers.brevo import ADVANCED_BUDGETS, GENERAL_BUDGETS
     from connectors.sync.cost import bucket_seconds
 
@@ -263,6 +264,19 @@ def run_floor(ac: int, ac_rate: float, brevo: dict[str, dict[str, int]], brevo_b
         "floor_s": max(ac_seconds, brevo_seconds),
         "bound_by": "ActiveCampaign" if ac_seconds >= brevo_seconds else "Brevo",
     }
+
+
+def _setup_django() -> None:
+    """The floor's arithmetic is the product's own: load it with the benchmark's settings."""
+    import django
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    for key, value in _env("postgres").items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tajo_site.settings")
+    django.setup()
 
 
 def change_every_contact(sandbox: Sandbox, n: int) -> None:
@@ -445,7 +459,7 @@ def main() -> None:
         r = results["throughput"]
         print(
             f"throughput: {r['contacts']} contacts in {r['seconds']:.1f}s = {r['per_second']:.0f}/s "
-            f"(run alone {r['run_s']:.1f}s = {r['per_second_run']:.0f}/s; target >= 3,000/s); "
+            f"(run alone {r['run_s']:.1f}s = {r['per_second_run']:.0f}/s; target >= 3,676/s); "
             f"incremental after {r['changed']} changed: "
             f"{r['incremental_requests']} AC requests in {r['incremental_s']:.1f}s "
             f"vs full backfill {r['full_requests']} requests in {r['seconds']:.1f}s",

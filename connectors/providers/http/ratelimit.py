@@ -10,13 +10,15 @@ with each process's own clock. We need a safety margin on every window and one c
 processes; a 30-line script gives both and tells the caller exactly how long to sleep.
 
 The margin: a slot is stamped when it is taken, but the provider counts the request when it
-arrives, and that can be later (a busy process, a busy server, the network). Two requests of
-one window that leave on time can then arrive less than a window apart, and ActiveCampaign
-answers such a request 429 with `Retry-After: 30`. The margin is therefore the base
-`margin` plus the slowest of the last `LATENCY_SAMPLES` requests' answer times (see
-`note_latency`; an answer cannot come back before its request arrived, so this bounds the
-lateness), capped at `MAX_MARGIN`. On a quick connection it stays a few hundredths of a second;
-after a stall it widens for the next few requests.
+arrives, and that can be later (a busy process, the network). Two requests of one window that
+leave on time can then arrive less than a window apart, and ActiveCampaign answers such a
+request 429 with `Retry-After: 30`. The margin is therefore the base `margin` plus the
+largest lateness of the last few requests (as many as the smallest window holds), capped at
+`MAX_MARGIN`. A request's lateness is measured (`retry.lateness`): from its slot to its last
+byte written, plus the connection's TCP round trip as a bound on transit; where that cannot be
+measured, the whole answer time bounds it. The time the provider takes to build an answer is
+not lateness (the request has arrived by then), so a slow page does not slow the pacing; a
+stall in this process widens the windows for the next few requests.
 
 Rates: `rate_per_second` may be fractional (0.5 = one request every 2 s); `per_hour` adds an
 hourly budget (Brevo's "100 per hour" bucket: `get_limiter(key, None, per_hour=100)`). Both may
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MARGIN = 0.01  # seconds added to every window, before the latency part
 MAX_MARGIN = 0.5  # seconds: the most a slow answer widens the windows (half a 1-second window)
 LATENCY_SAMPLES = 20  # at most this many answers the latency part looks back over
+ROUND_TRIP_SAMPLES = 5  # connection handshakes the transit estimate looks back over
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,9 @@ class RateLimiter:
         samples = min(LATENCY_SAMPLES, *(w.limit for w in self.windows)) if self.windows else 1
         self._latencies: collections.deque[float] = collections.deque(maxlen=samples)
         self._latency_lock = threading.Lock()  # threads of one process note and read them
+        self._round_trips: collections.deque[float] = collections.deque(maxlen=ROUND_TRIP_SAMPLES)
+        # Set by a 429: the provider counted a paced request later than the wire measure allows.
+        self.cautious = False
 
     @property
     def unlimited(self) -> bool:
@@ -106,10 +112,27 @@ class RateLimiter:
         return min(MAX_MARGIN, self.base_margin + slowest)
 
     def note_latency(self, seconds: float) -> None:
-        """Record how long a request paced by this limiter took, from its slot to its answer."""
+        """Record how late a request paced by this limiter may have reached the provider.
+
+        `connectors.providers.http.retry.lateness` measures it: the delay from the slot to the
+        request's last byte written plus the connection's round trip, or, without those
+        measurements, the whole time from the slot to the answer.
+        """
         if seconds >= 0 and math.isfinite(seconds):
             with self._latency_lock:
                 self._latencies.append(seconds)
+
+    @property
+    def round_trip(self) -> float | None:
+        """The slowest recent TCP handshake to the provider (None: none measured yet)."""
+        with self._latency_lock:
+            return max(self._round_trips, default=None)
+
+    def note_round_trip(self, seconds: float) -> None:
+        """Record a TCP handshake's duration: one round trip, so a bound on one-way transit."""
+        if seconds >= 0 and math.isfinite(seconds):
+            with self._latency_lock:
+                self._round_trips.append(seconds)
 
     def try_acquire(self) -> float:
         """Take a slot if one is free now: 0.0 when taken, else the seconds until one frees up."""
@@ -142,7 +165,15 @@ class RateLimiter:
             waited += wait
 
     def pause(self, seconds: float) -> None:
-        """Make every caller of this account wait `seconds` (the provider answered 429)."""
+        """Make every caller of this account wait `seconds` (the provider answered 429).
+
+        A 429 although we paced means the provider counted a request later than measured (a
+        queue before its gate, another client of the account): from then on this limiter's
+        lateness is the whole answer time, the bound that always holds (`retry.lateness`).
+        """
+        if not self.cautious:
+            self.cautious = True
+            logger.info("%s answered 429 although paced: windows now widen by whole answer times", self.key)
         if seconds > 0:
             self._pause(seconds)
 
@@ -274,6 +305,7 @@ class RedisRateLimiter(RateLimiter):
         self._fallback = MemoryRateLimiter(key, windows, margin=self.base_margin)
         # One record of answer times for both, so the fallback starts with what was learnt.
         self._fallback._latencies, self._fallback._latency_lock = self._latencies, self._latency_lock
+        self._fallback._round_trips = self._round_trips
         self._last_warning = 0.0
 
     def _args(self) -> list[int]:
@@ -410,6 +442,7 @@ class FollowingLimiter:
         self._redis_url = redis_url
         self._margin = margin
         self._lock = threading.Lock()
+        self._cautious = False
         self._current = get_limiter(key, self.configured, redis_url=redis_url, margin=margin)
 
     @property
@@ -454,10 +487,22 @@ class FollowingLimiter:
         return self._current.peek()
 
     def pause(self, seconds: float) -> None:
+        self._cautious = True  # kept when a new limit swaps the windows
         self._current.pause(seconds)
+
+    @property
+    def cautious(self) -> bool:
+        return self._cautious or self._current.cautious
 
     def note_latency(self, seconds: float) -> None:
         self._current.note_latency(seconds)
+
+    @property
+    def round_trip(self) -> float | None:
+        return self._current.round_trip
+
+    def note_round_trip(self, seconds: float) -> None:
+        self._current.note_round_trip(seconds)
 
     def __repr__(self) -> str:
         return f"FollowingLimiter({self.key!r}, rate={self.rate!r}, announced={self.announced!r})"
@@ -485,6 +530,21 @@ class CombinedLimiter:
         for limiter in self.limiters:
             if hasattr(limiter, "note_latency"):  # a plain limiter-like object need not learn
                 limiter.note_latency(seconds)
+
+    @property
+    def cautious(self) -> bool:
+        return any(getattr(limiter, "cautious", False) for limiter in self.limiters)
+
+    @property
+    def round_trip(self) -> float | None:
+        """The slowest round trip any of the budgets knows (None: none knows one)."""
+        known = [rt for limiter in self.limiters if (rt := getattr(limiter, "round_trip", None)) is not None]
+        return max(known, default=None)
+
+    def note_round_trip(self, seconds: float) -> None:
+        for limiter in self.limiters:
+            if hasattr(limiter, "note_round_trip"):
+                limiter.note_round_trip(seconds)
 
 
 _following: dict[tuple, FollowingLimiter] = {}

@@ -123,8 +123,9 @@ def send(
         if limiter is not None:
             limiter.acquire()
         sent = time.monotonic()
+        marks: dict[str, float] = {}
         try:
-            response = client.request(method, path, **kwargs)
+            response = client.request(method, path, extensions=_traced(kwargs, marks), **_untraced(kwargs))
         except httpx.TransportError as exc:
             try:
                 request = exc.request
@@ -139,7 +140,7 @@ def send(
             ) from exc
         # How late the request may have reached the provider: the limiter widens its margin.
         if limiter is not None and hasattr(limiter, "note_latency"):
-            limiter.note_latency(time.monotonic() - sent)
+            limiter.note_latency(lateness(sent, time.monotonic(), marks, limiter))
         error = classify(response)
         if error is not None:
             if isinstance(error, RateLimited) and limiter is not None:
@@ -168,6 +169,50 @@ def send(
         reraise=True,
     )
     return retryer(attempt)
+
+
+# httpcore's trace events (its "trace" request extension) that time a request on the wire.
+_TRACED = ("connect_tcp.started", "connect_tcp.complete", "send_request_body.complete")
+
+
+def _traced(kwargs: dict[str, Any], marks: dict[str, float]) -> dict[str, Any]:
+    """The request's extensions plus a trace hook noting when the wire events of `_TRACED` happen."""
+    given = kwargs.get("extensions") or {}
+    outer = given.get("trace")
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith(_TRACED):
+            marks[event.split(".", 1)[1]] = time.monotonic()
+        if outer is not None:
+            outer(event, info)
+
+    return {**given, "trace": trace}
+
+
+def _untraced(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if k != "extensions"}
+
+
+def lateness(sent: float, answered: float, marks: dict[str, float], limiter: object) -> float:
+    """How much later than its slot a request can have reached the provider, as far as we know.
+
+    The slot is taken before the request leaves, and the provider counts it when it arrives:
+    the gap is this process's delay in sending it (measured: slot to the last byte written)
+    plus the network's one-way transit, bounded by the round trip of the connection's TCP
+    handshake (measured when a connection opens, kept per account by the limiter). The time
+    the provider then spends building its answer does not delay the arrival, so a slow page
+    no longer slows the pacing. Without those measurements (a transport that emits no trace
+    events, no handshake seen yet), and once the provider has refused a paced request (the
+    limiter is `cautious`), the whole answer time is the bound, as it always holds.
+    """
+    started, connected = marks.get("connect_tcp.started"), marks.get("connect_tcp.complete")
+    if started is not None and connected is not None and hasattr(limiter, "note_round_trip"):
+        limiter.note_round_trip(connected - started)
+    written = marks.get("send_request_body.complete")
+    round_trip = getattr(limiter, "round_trip", None)
+    if written is None or round_trip is None or getattr(limiter, "cautious", False):
+        return answered - sent
+    return max(0.0, written - sent) + round_trip
 
 
 def _transport_error(

@@ -3,6 +3,7 @@ AC's `RateLimit-*` headers and its 429 + `Retry-After`."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -87,6 +88,10 @@ class ACGate:
                 send, 429, {"message": "Too Many Requests"}, [(b"retry-after", retry), *limit_headers]
             )
             return
+
+        think = scope.get("sandbox.think")
+        if think:
+            await asyncio.sleep(think)  # a slow answer to a request already counted
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":

@@ -66,6 +66,44 @@ def test_pacing_at_the_account_rate_meets_no_rate_limit():
     assert max_in_window(accepted, 1.0) <= 5
 
 
+def windows(times: list[float], limit: int = 5) -> list[float]:
+    """How long each run of `limit + 1` accepted requests took: one full window and the next slot."""
+    return sorted(times[i + limit] - times[i] for i in range(len(times) - limit))
+
+
+def test_slow_answers_of_counted_requests_do_not_slow_the_pacing():
+    """AC takes 0.15 s to build every page *after* its gate counted the request: the request had
+    arrived, so the windows must not widen by it (they did by the whole answer time before)."""
+    config = SandboxConfig(contacts=1100, ac_rate=5, ac_retry_after=1, faults=FaultSpec.parse("think=1:0.15"))
+    limiter = MemoryRateLimiter("tests:ac-resilience:think", [Window(5, 1.0)])
+    with SandboxServer(config) as server, make_client(server, limiter=limiter) as client:
+        read_all_contacts(client)
+        log = ac_log(server)
+    assert [e for e in log if e["status"] != "200"] == []
+    accepted = [e["t"] for e in log if e["status"] == "200"]
+    assert max_in_window(accepted, 1.0) <= 5
+    assert limiter.round_trip is not None  # the handshake was measured
+    # Five answers of 0.15 s take 0.75 s, so the window binds; the next slot follows it by the
+    # margin: well under the 0.15 s an answer-time margin would add.
+    assert windows(accepted)[len(accepted) // 2] < 1.1, windows(accepted)
+
+
+def test_a_refusal_although_paced_makes_the_pacing_cautious():
+    """Requests held before AC counts them arrive late by an amount the client cannot see: the
+    first 429 switches the limiter to whole answer times, and later windows widen by them."""
+    config = SandboxConfig(contacts=1100, ac_rate=5, ac_retry_after=1, faults=FaultSpec.parse("slow=0.5:0.3"))
+    limiter = MemoryRateLimiter("tests:ac-resilience:slow", [Window(5, 1.0)])
+    with SandboxServer(config) as server, make_client(server, limiter=limiter) as client:
+        ids = read_all_contacts(client)
+        log = ac_log(server)
+    assert len(ids) == len(set(ids)) >= 1100
+    refused = [i for i, e in enumerate(log) if e["status"] == "429"]
+    if refused:  # the random delays may happen to keep every window apart
+        assert limiter.cautious
+        # After the first refusal the margin covers the held requests: at most one more.
+        assert len(refused) <= 2, refused
+
+
 def test_5xx_are_retried_until_the_read_completes():
     config = SandboxConfig.fast(contacts=600, faults=FaultSpec.parse("500=0.15,502=0.1,503=0.1"))
     with SandboxServer(config) as server, make_client(server) as client:

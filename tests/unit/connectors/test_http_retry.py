@@ -18,7 +18,8 @@ from connectors.exceptions import (
 from connectors.providers.activecampaign.errors import ActiveCampaignErrors
 from connectors.providers.http.errors import ErrorClassifier
 from connectors.providers.http.factory import build_client
-from connectors.providers.http.retry import RetryPolicy, send
+from connectors.providers.http.ratelimit import MemoryRateLimiter, Window
+from connectors.providers.http.retry import RetryPolicy, lateness, send
 
 
 class Script:
@@ -214,3 +215,55 @@ def test_limiter_is_acquired_for_every_attempt():
         limiter=limiter,
     )
     assert limiter.acquired == 3 and limiter.pauses == []
+
+
+# -- lateness: what widens the limiter's margin ---------------------------------------------
+
+
+class Learner:
+    """A limiter-like object that records what `send` teaches it."""
+
+    def __init__(self, round_trip: float | None = None, cautious: bool = False) -> None:
+        self.round_trip, self.cautious = round_trip, cautious
+        self.latencies: list[float] = []
+
+    def note_latency(self, seconds: float) -> None:
+        self.latencies.append(seconds)
+
+    def note_round_trip(self, seconds: float) -> None:
+        self.round_trip = seconds
+
+
+def test_lateness_is_the_send_delay_plus_the_round_trip_not_the_answer_time():
+    marks = {"send_request_body.complete": 10.004}
+    assert lateness(10.0, 10.9, marks, Learner(round_trip=0.02)) == pytest.approx(0.024)
+
+
+def test_a_handshake_measures_the_round_trip_and_counts_as_sending_delay():
+    learner = Learner()
+    marks = {
+        "connect_tcp.started": 10.001,
+        "connect_tcp.complete": 10.031,
+        "send_request_body.complete": 10.032,
+    }
+    assert lateness(10.0, 10.5, marks, learner) == pytest.approx(0.032 + 0.030)
+    assert learner.round_trip == pytest.approx(0.030)
+
+
+@pytest.mark.parametrize(
+    ("marks", "learner"),
+    [
+        ({}, Learner(round_trip=0.02)),  # a transport that emits no trace events
+        ({"send_request_body.complete": 10.004}, Learner()),  # no handshake seen yet
+        ({"send_request_body.complete": 10.004}, Learner(round_trip=0.02, cautious=True)),  # a 429 seen
+    ],
+)
+def test_without_measures_or_after_a_refusal_the_whole_answer_time_bounds_it(marks, learner):
+    assert lateness(10.0, 10.9, marks, learner) == pytest.approx(0.9)
+
+
+def test_a_429_makes_the_limiter_cautious():
+    limiter = MemoryRateLimiter("tests:retry:cautious", [Window(5, 1.0)])
+    assert not limiter.cautious
+    limiter.pause(0.01)
+    assert limiter.cautious
