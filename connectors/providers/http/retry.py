@@ -138,6 +138,13 @@ def send(
             raise BadResponse(
                 f"{provider} sent a body that could not be decoded ({method} {url})", url=url
             ) from exc
+        if response.is_closed:
+            # httpx links a read response and its stream both ways (Response.stream is a stream
+            # bound to the Response), so every response, body included, lives until a full
+            # garbage collection runs, and with a large heap those are rare: 27 bodies of up to
+            # 650 KB were alive at once in a 100,000-contact run, 7 in a 10,000 one. The body
+            # has been read and the stream closed; cutting the link frees both when unused.
+            response.stream = httpx.ByteStream(b"")
         # How late the request may have reached the provider: the limiter widens its margin.
         if limiter is not None and hasattr(limiter, "note_latency"):
             limiter.note_latency(lateness(sent, time.monotonic(), marks, limiter))

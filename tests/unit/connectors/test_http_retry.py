@@ -267,3 +267,19 @@ def test_a_429_makes_the_limiter_cautious():
     assert not limiter.cautious
     limiter.pause(0.01)
     assert limiter.cautious
+
+
+def test_a_read_response_is_freed_as_soon_as_it_is_dropped():
+    """No reference cycle keeps a body alive until the next full garbage collection."""
+    import gc
+    import weakref
+
+    response = call(Script(httpx.Response(200, content=b"x" * 100_000)), RetryPolicy())
+    assert len(response.content) == 100_000
+    alive = weakref.ref(response)
+    gc.disable()
+    try:
+        del response
+        assert alive() is None
+    finally:
+        gc.enable()
