@@ -62,6 +62,8 @@ def same_value(name: str, sent: Any, got: Any, book: AttributeBook | None) -> bo
         return True
     if got is None:
         return False
+    if type(got) is type(sent) and got == sent:
+        return True  # most values come back as sent; the rules below read Brevo's representations
     upper = name.upper()
     if upper in PHONE_ATTRIBUTES:
         return _digits(sent) == _digits(got)

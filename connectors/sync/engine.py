@@ -15,6 +15,7 @@ worker re-reads only seconds of pages. See docs/runtime.md.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import logging
 import sys
@@ -51,6 +52,9 @@ from connectors.sync.registry import get_resource
 logger = logging.getLogger(__name__)
 
 GC_THRESHOLD = 50_000  # allocations between young-generation collections (Python's default: 700)
+# glibc: allocations from this size up get their own mapping, returned to the system when freed.
+MMAP_THRESHOLD = 128 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's <malloc.h>
 
 
 def tune_worker() -> None:
@@ -68,6 +72,27 @@ def tune_worker() -> None:
     # computes; Python's 5 ms switch interval would let a request the limiter has just timed
     # leave tens of milliseconds late, and arrive in the account's next window too early.
     sys.setswitchinterval(0.001)
+    fix_mmap_threshold()
+
+
+def fix_mmap_threshold() -> bool:
+    """Keep large buffers (response bodies, import payloads of up to a few MB) in mappings of
+    their own; True when the C library took the setting.
+
+    glibc starts by mapping allocations of 128 KB and more separately, but raises that
+    threshold each time such a block is freed (mallopt(3), "dynamic mmap threshold"). After the
+    first few pages a sync's bodies then come from the heap, whose freed holes are rarely
+    returned: a 100,000-contact run peaked 8 % higher than a 10,000 one with nothing more alive
+    (Python's own allocations peaked within 1 MB of each other). Setting the threshold turns
+    the adjustment off. Other C libraries (musl, macOS) have no such parameter: nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 OVERLAP = timedelta(minutes=5)  # incremental re-reads this much before the cursor (clock skew, late commits)
