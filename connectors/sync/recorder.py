@@ -349,12 +349,20 @@ def load_states(connection_id: int, resource: str, source_ids: list[str]) -> dic
     """RecordState rows for one page of records, in one query."""
     if not source_ids:
         return {}
-    rows = RecordState.objects.filter(
-        connection_id=connection_id, resource=resource, source_id__in=source_ids
-    )
-    return {
-        row.source_id: row for row in rows.only("source_id", "content_hash", "brevo_id", "source_modified_at")
-    }
+    if db_connection.vendor == "postgresql":
+        # One array parameter (`= ANY(%s)`) instead of an `IN` of 500 placeholders, which cost
+        # about 10 ms a page to build, bind and plan.
+        rows = RecordState.objects.raw(
+            f"SELECT id, source_id, content_hash, brevo_id, source_modified_at "  # noqa: S608
+            f"FROM {RecordState._meta.db_table} "
+            "WHERE connection_id = %s AND resource = %s AND source_id = ANY(%s)",
+            [connection_id, resource, list(source_ids)],
+        )
+    else:
+        rows = RecordState.objects.filter(
+            connection_id=connection_id, resource=resource, source_id__in=source_ids
+        ).only("source_id", "content_hash", "brevo_id", "source_modified_at")
+    return {row.source_id: row for row in rows}
 
 
 def copy_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
