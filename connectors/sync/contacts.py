@@ -659,7 +659,7 @@ class ContactsResource(Resource):
             self._new_meta.pop(item.source_id, None)
         # A settled address has landed and been read back: a later contact of it needs no
         # deferring (its merge reads what was remembered), and the set stays as small as what is
-        # in flight instead of growing with the slice (11 MB of addresses at 100,000 contacts).
+        # in flight instead of growing with the slice (every address of a 100,000-contact slice).
         self._slice_emails.difference_update(item.email for item in settled)
 
     def _record_written(

@@ -44,6 +44,7 @@ DEFAULT_MARGIN = 0.01  # seconds added to every window, before the latency part
 MAX_MARGIN = 0.5  # seconds: the most a slow answer widens the windows (half a 1-second window)
 LATENCY_SAMPLES = 20  # at most this many answers the latency part looks back over
 ROUND_TRIP_SAMPLES = 5  # connection handshakes the transit estimate looks back over
+CAUTIOUS_SECONDS = 600.0  # how long a 429 although paced keeps whole answer times as lateness
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class RateLimiter:
         self._latency_lock = threading.Lock()  # threads of one process note and read them
         self._round_trips: collections.deque[float] = collections.deque(maxlen=ROUND_TRIP_SAMPLES)
         # Set by a 429: the provider counted a paced request later than the wire measure allows.
-        self.cautious = False
+        self._cautious_until = 0.0
 
     @property
     def unlimited(self) -> bool:
@@ -110,6 +111,11 @@ class RateLimiter:
         with self._latency_lock:
             slowest = max(self._latencies, default=0.0)
         return min(MAX_MARGIN, self.base_margin + slowest)
+
+    @property
+    def cautious(self) -> bool:
+        """Whether a recent 429 (within `CAUTIOUS_SECONDS`) makes whole answer times the lateness."""
+        return time.monotonic() < self._cautious_until
 
     def note_latency(self, seconds: float) -> None:
         """Record how late a request paced by this limiter may have reached the provider.
@@ -168,12 +174,13 @@ class RateLimiter:
         """Make every caller of this account wait `seconds` (the provider answered 429).
 
         A 429 although we paced means the provider counted a request later than measured (a
-        queue before its gate, another client of the account): from then on this limiter's
-        lateness is the whole answer time, the bound that always holds (`retry.lateness`).
+        queue before its gate, another client of the account): for the next `CAUTIOUS_SECONDS`
+        this limiter's lateness is the whole answer time, the bound that always holds
+        (`retry.lateness`). A long-running worker then tries the wire measure again.
         """
         if not self.cautious:
-            self.cautious = True
-            logger.info("%s answered 429 although paced: windows now widen by whole answer times", self.key)
+            logger.info("%s answered 429 although paced: windows widen by whole answer times", self.key)
+        self._cautious_until = time.monotonic() + CAUTIOUS_SECONDS
         if seconds > 0:
             self._pause(seconds)
 
@@ -442,7 +449,7 @@ class FollowingLimiter:
         self._redis_url = redis_url
         self._margin = margin
         self._lock = threading.Lock()
-        self._cautious = False
+        self._cautious_until = 0.0
         self._current = get_limiter(key, self.configured, redis_url=redis_url, margin=margin)
 
     @property
@@ -487,12 +494,12 @@ class FollowingLimiter:
         return self._current.peek()
 
     def pause(self, seconds: float) -> None:
-        self._cautious = True  # kept when a new limit swaps the windows
+        self._cautious_until = time.monotonic() + CAUTIOUS_SECONDS  # kept when a new limit swaps windows
         self._current.pause(seconds)
 
     @property
     def cautious(self) -> bool:
-        return self._cautious or self._current.cautious
+        return time.monotonic() < self._cautious_until or self._current.cautious
 
     def note_latency(self, seconds: float) -> None:
         self._current.note_latency(seconds)

@@ -16,9 +16,10 @@ from connectors.exceptions import (
     TransportError,
 )
 from connectors.providers.activecampaign.errors import ActiveCampaignErrors
+from connectors.providers.http import ratelimit
 from connectors.providers.http.errors import ErrorClassifier
 from connectors.providers.http.factory import build_client
-from connectors.providers.http.ratelimit import MemoryRateLimiter, Window
+from connectors.providers.http.ratelimit import CAUTIOUS_SECONDS, MemoryRateLimiter, Window
 from connectors.providers.http.retry import RetryPolicy, lateness, send
 
 
@@ -262,11 +263,14 @@ def test_without_measures_or_after_a_refusal_the_whole_answer_time_bounds_it(mar
     assert lateness(10.0, 10.9, marks, learner) == pytest.approx(0.9)
 
 
-def test_a_429_makes_the_limiter_cautious():
+def test_a_429_makes_the_limiter_cautious_for_a_while(monkeypatch):
     limiter = MemoryRateLimiter("tests:retry:cautious", [Window(5, 1.0)])
     assert not limiter.cautious
     limiter.pause(0.01)
     assert limiter.cautious
+    later = time.monotonic() + CAUTIOUS_SECONDS + 1
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: later)
+    assert not limiter.cautious  # a long-running worker tries the wire measure again
 
 
 def test_a_read_response_is_freed_as_soon_as_it_is_dropped():
