@@ -475,7 +475,12 @@ class FollowingLimiter:
             self.announced = announced
             after = self.rate
             if after != before:
+                known = self._current.round_trip
                 self._current = get_limiter(self.key, after, redis_url=self._redis_url, margin=self._margin)
+                if known is not None and self._current.round_trip is None:
+                    # The connection is the same: without it, lateness would fall back to whole
+                    # answer times until a new connection's handshake is measured.
+                    self._current.note_round_trip(known)
                 logger.info(
                     "Pacing %s at %g requests/s: the provider announces %g (setting %s)",
                     self.key,

@@ -122,3 +122,11 @@ def test_a_retry_after_longer_than_a_slice_waits_ends_with_the_wait_to_honour():
     with client, pytest.raises(RateLimited) as caught:
         client.get_me()
     assert slept == [] and caught.value.retry_after == 600.0
+
+
+def test_a_new_limit_keeps_the_measured_round_trip():
+    limiter = FollowingLimiter("tests:pacing:round-trip", 10.0)
+    limiter.note_round_trip(0.02)
+    limiter.observe("5")
+    assert limiter.rate == 5
+    assert limiter.round_trip == pytest.approx(0.02)
