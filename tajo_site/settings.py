@@ -227,6 +227,8 @@ TAJO_WATCHDOG_SECONDS = env.int("TAJO_WATCHDOG_SECONDS", default=5)
 # A slice's heartbeat period, and how often it commits its progress mid-slice (docs/runtime.md).
 TAJO_HEARTBEAT_SECONDS = env.float("TAJO_HEARTBEAT_SECONDS", default=5.0)
 TAJO_CHECKPOINT_SECONDS = env.float("TAJO_CHECKPOINT_SECONDS", default=5.0)
+# A slice's commits on PostgreSQL do not wait for the WAL flush (docs/runtime.md, "Commits").
+TAJO_SYNC_ASYNC_COMMIT = env.bool("TAJO_SYNC_ASYNC_COMMIT", default=True)
 # While other jobs wait for a worker, a slice ends after this long (fairness across tenants).
 TAJO_SLICE_MIN_SECONDS = env.float("TAJO_SLICE_MIN_SECONDS", default=5.0)
 TAJO_API_RATE_LIMIT = env.int("TAJO_API_RATE_LIMIT", default=120)  # requests per token per window

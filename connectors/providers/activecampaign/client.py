@@ -28,11 +28,13 @@ from connectors.providers.activecampaign.pagination import (
     Page,
     PipelinePage,
     describe_validation_error,
+    envelope_model,
     envelope_rows,
     max_id,
     parse_rows,
     parse_total,
     sideload,
+    validate_envelope,
 )
 from connectors.providers.activecampaign.schemas import (
     AcModel,
@@ -111,6 +113,20 @@ SIDELOADS: dict[str, type[AcModel]] = {
     "contactTags": ContactTagRef,
     "contactLists": ContactListRef,
 }
+
+
+def _whole_contact_page(whole: Any, wanted: list[str]) -> ContactPage[Contact]:
+    """The page of a `/contacts` body that validated as a whole: every row is usable."""
+    items: list[Contact] = whole.contacts
+    return ContactPage(
+        items=items,
+        total=parse_total(whole.meta),
+        offset=0,
+        row_count=len(items),
+        score_values=whole.scoreValues or [],
+        last_id=max((contact.id for contact in items), default=None),
+        included={name: rows for name in wanted if (rows := getattr(whole, name)) is not None},
+    )
 
 
 # The account's UTC offset as ActiveCampaign writes its timestamps, per account URL, with when
@@ -209,7 +225,11 @@ class ActiveCampaignClient:
             return CombinedLimiter(self._event_limiter, self._limiter)
         return self._limiter
 
-    def _request(
+    def _request(self, method: str, path: str, **options: Any) -> Any:
+        """`_send`'s answer as JSON (same options)."""
+        return response_json(self._send(method, path, **options), provider=PROVIDER)
+
+    def _send(
         self,
         method: str,
         path: str,
@@ -217,8 +237,8 @@ class ActiveCampaignClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
-    ) -> Any:
-        response = send(
+    ) -> httpx.Response:
+        return send(
             self._http,
             method,
             path,
@@ -229,7 +249,6 @@ class ActiveCampaignClient:
             params=params,
             json=json,
         )
-        return response_json(response, provider=PROVIDER)
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self._request("GET", path, params=params)
@@ -380,8 +399,23 @@ class ActiveCampaignClient:
             "include": ",".join(wanted) or None,
         }
         where = f"GET {path}"
+        envelope = envelope_model(
+            (
+                ("contacts", Contact, True),
+                ("scoreValues", ScoreValue, False),
+                *((name, SIDELOADS[name], False) for name in wanted),
+            )
+        )
         while True:
-            body = self._request("GET", path, params={**_clean(filters), **paginator.params()})
+            response = self._send("GET", path, params={**_clean(filters), **paginator.params()})
+            whole = validate_envelope(response.content, envelope)
+            if whole is not None:
+                page = _whole_contact_page(whole, wanted)
+                yield page
+                if not paginator.advance(page.row_count, page.last_id):
+                    return
+                continue
+            body = response_json(response, provider=PROVIDER)
             rows = envelope_rows(body, "contacts", where=where)
             items, invalid = parse_rows(rows, Contact)
             last_id = max_id(rows)

@@ -155,7 +155,7 @@ def _stripping_include(monkeypatch, *, only_request: int | None = None) -> None:
     """Make the AC server look like one that ignores `include` (on every contacts page, or one)."""
     from connectors.providers.activecampaign.client import ActiveCampaignClient
 
-    original = ActiveCampaignClient._request
+    original = ActiveCampaignClient._send
     seen = {"pages": 0}
 
     def request(self, method, path, *, params=None, **kwargs):
@@ -167,7 +167,7 @@ def _stripping_include(monkeypatch, *, only_request: int | None = None) -> None:
             params = {k: v for k, v in params.items() if k != "include"}
         return original(self, method, path, params=params, **kwargs)
 
-    monkeypatch.setattr(ActiveCampaignClient, "_request", request)
+    monkeypatch.setattr(ActiveCampaignClient, "_send", request)
 
 
 def test_a_server_ignoring_include_gets_the_same_contacts_through_staging(

@@ -232,3 +232,85 @@ def test_offset_read_resumes_from_next_offset():
     assert (first.offset, first.next_offset) == (0, 3)
     rest = list(client.iter_contact_tag_pages(offset=first.next_offset))
     assert [t.id for page in rest for t in page.items] == [4, 5, 6, 7]
+
+
+def _quirky_page() -> dict:
+    """A `/contacts` page with AC's quirks in every row kind, each row valid."""
+    contacts = [
+        contact_row(1, links={"bounceLogs": "https://acme.api-us1.com/api/3/contacts/1/bounceLogs"}),
+        contact_row(2, email=None, phone=31612345678, cdate="0000-00-00 00:00:00", udate=""),
+        contact_row(3, created_timestamp="2023-03-14 09:21:07", bounced_hard=1, deleted="1"),
+        contact_row(4, udate="2024-01-02T03:04:05.123456789Z", firstName=None, email_empty=True),
+    ]
+    return {
+        "contacts": contacts,
+        "scoreValues": [{"id": "9", "score": "2", "contact": "1", "scoreValue": "12.5", "links": []}],
+        "fieldValues": [
+            {"id": "1", "contact": "1", "field": "4", "value": "Acme", "cdate": "x", "links": {}},
+            {"id": "2", "contact": "2", "field": "4", "value": None},
+            {"id": "3", "contact": 3, "field": 5, "value": 42},
+        ],
+        "contactTags": [{"id": "7", "contact": "1", "tag": "3", "links": {}}],
+        "contactLists": [{"id": "5", "contact": "2", "list": "1", "status": "1", "first_name": "B"}],
+        "meta": {"total": "4", "page_input": {"segmentid": None}},
+    }
+
+
+def _pages_both_ways(body: dict, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list, int]:
+    """The pages as read (and how many validated in one pass), then as read row by row."""
+    from connectors.providers.activecampaign import client as client_module
+
+    include = ("fieldValues", "contactTags", "contactLists")
+    one_pass = []
+    validate = client_module.validate_envelope
+
+    def counted(content: bytes, model: type) -> object:
+        whole = validate(content, model)
+        one_pass.append(whole is not None)
+        return whole
+
+    def read() -> list:
+        return list(
+            make_client(lambda request: httpx.Response(200, json=body)).iter_contact_pages(include=include)
+        )
+
+    monkeypatch.setattr(client_module, "validate_envelope", counted)
+    whole = read()
+    monkeypatch.setattr(client_module, "validate_envelope", lambda content, model: None)
+    return whole, read(), sum(one_pass)
+
+
+def test_a_page_read_in_one_pass_equals_the_page_read_row_by_row(monkeypatch):
+    whole, by_row, one_pass = _pages_both_ways(_quirky_page(), monkeypatch)
+    assert one_pass == 1 and whole == by_row
+    page = whole[0]
+    assert [c.id for c in page.items] == [1, 2, 3, 4] and page.invalid == []
+    assert (page.total, page.row_count, page.last_id) == (4, 4, 4)
+    assert page.items[1].email == "" and page.items[1].phone == "31612345678"
+    assert page.items[1].cdate is None and page.items[1].udate is None
+    assert page.items[3].udate is not None and page.items[3].udate.microsecond == 123456
+    assert page.items[2].bounced and page.items[2].deleted
+    assert page.score_values[0].value == 12.5
+    assert [fv.value for fv in page.included["fieldValues"]] == ["Acme", None, "42"]
+    assert page.included["contactLists"][0].status == 1
+
+
+def test_a_page_with_a_bad_row_is_read_row_by_row_and_keeps_the_good_ones(monkeypatch):
+    body = _quirky_page()
+    body["contacts"].append(contact_row(9, email={"bad": 9}))
+    body["fieldValues"].append("not a row")
+    whole, by_row, one_pass = _pages_both_ways(body, monkeypatch)
+    assert one_pass == 0 and whole == by_row
+    page = whole[0]
+    assert [c.id for c in page.items] == [1, 2, 3, 4]
+    assert [raw["id"] for raw, _reason in page.invalid] == ["9"]
+    assert page.last_id == 9  # the cursor passes the bad row
+    assert len(page.included["fieldValues"]) == 3
+
+
+def test_a_sideload_the_server_did_not_send_is_not_included(monkeypatch):
+    body = _quirky_page()
+    del body["contactTags"]
+    whole, by_row, one_pass = _pages_both_ways(body, monkeypatch)
+    assert one_pass == 1 and whole == by_row
+    assert sorted(whole[0].included) == ["contactLists", "fieldValues"]
