@@ -427,7 +427,11 @@ class SyncRecord(TenantOwned):
 class RecordState(TenantOwned):
     """What Tajo last wrote for one source record: makes re-runs idempotent and cheap."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="record_states")
+    # No one-column index on the connection: the unique (connection, resource, source_id) serves
+    # every lookup by it, and each index more slows the engine's writes of states.
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="record_states", db_index=False
+    )
     resource = models.CharField(max_length=30)
     source_id = models.CharField(max_length=100)
     content_hash = models.CharField(max_length=64, blank=True)
@@ -450,7 +454,8 @@ class ContactIdentity(TenantOwned):
     every list status, so an opt-out of one is never undone by another (docs/consent.md).
     """
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    # As on RecordState: (connection, source_id) and (connection, email) serve lookups by it.
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+", db_index=False)
     source_id = models.CharField(max_length=100)
     email = models.CharField(max_length=320)  # lowercased and trimmed
     source_modified_at = models.DateTimeField(null=True, blank=True)
