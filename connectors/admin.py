@@ -51,6 +51,7 @@ class ActiveCampaignAccountAdmin(TenantScopedAdmin):
     list_display = ["name", "tenant", "api_url", "plan", "requests_per_second", "masked_key"]
     list_filter = ["plan"]
     search_fields = ["name", "api_url"]
+    ordering = ["name", "id"]  # a stable order, so pages neither repeat nor skip an account
 
     @admin.display(description="API key")
     def masked_key(self, obj: ActiveCampaignAccount) -> str:
@@ -62,6 +63,7 @@ class BrevoAccountAdmin(TenantScopedAdmin):
     form = BrevoAccountForm
     list_display = ["name", "tenant", "api_url", "masked_key"]
     search_fields = ["name", "api_url"]
+    ordering = ["name", "id"]
 
     @admin.display(description="API key")
     def masked_key(self, obj: BrevoAccount) -> str:
