@@ -34,7 +34,6 @@ from connectors.providers.activecampaign.pagination import (
     parse_rows,
     parse_total,
     sideload,
-    validate_envelope,
 )
 from connectors.providers.activecampaign.schemas import (
     AcModel,
@@ -69,7 +68,7 @@ from connectors.providers.activecampaign.schemas import (
     User,
     Webhook,
 )
-from connectors.providers.http.errors import BadResponse, response_json
+from connectors.providers.http.errors import BadResponse, response_json, validated_body
 from connectors.providers.http.factory import build_client
 from connectors.providers.http.masking import register_secret
 from connectors.providers.http.ratelimit import (
@@ -408,7 +407,7 @@ class ActiveCampaignClient:
         )
         while True:
             response = self._send("GET", path, params={**_clean(filters), **paginator.params()})
-            whole = validate_envelope(response.content, envelope)
+            whole = validated_body(response, envelope)
             if whole is not None:
                 page = _whole_contact_page(whole, wanted)
                 yield page

@@ -127,31 +127,13 @@ class Envelope(BaseModel):
 def envelope_model(rows: tuple[tuple[str, type[BaseModel], bool], ...]) -> type[Envelope]:
     """A model of a whole collection response: each (name, row model, required) list, and `meta`.
 
-    An optional list may be absent or null (a sideload the server did not send).
+    An optional list may be absent or null (a sideload the server did not send). Validated
+    with `connectors.providers.http.errors.validated_body`.
     """
     fields: dict[str, Any] = {"meta": (dict[str, Any] | None, None)}
     for name, model, required in rows:
         fields[name] = (list[model], ...) if required else (list[model] | None, None)
     return create_model("Envelope", __base__=Envelope, **fields)
-
-
-def validate_envelope(content: bytes, model: type[Envelope]) -> Envelope | None:
-    """The whole body validated in one pass from its bytes, or None when anything in it is
-    unusable: the caller then decodes it and parses row by row, which keeps the good rows and
-    names each bad one.
-
-    One pass in pydantic's core costs about half of decoding the JSON and then validating each
-    row (a page of 100 contacts with three sideloads: 2.6 ms against 4.9 ms), mostly because
-    the fields Tajo does not model (AC's `links`, timestamps of sideloaded rows) are never
-    turned into Python objects. A page is read while the sync transforms the previous one in
-    the same process, so what it saves is the sync's time too.
-    """
-    if not content:
-        return None
-    try:
-        return model.model_validate_json(content)
-    except ValidationError:
-        return None
 
 
 def envelope_rows(body: Any, key: str, *, where: str) -> list[Any]:

@@ -262,10 +262,10 @@ def _pages_both_ways(body: dict, monkeypatch: pytest.MonkeyPatch) -> tuple[list,
 
     include = ("fieldValues", "contactTags", "contactLists")
     one_pass = []
-    validate = client_module.validate_envelope
+    validate = client_module.validated_body
 
-    def counted(content: bytes, model: type) -> object:
-        whole = validate(content, model)
+    def counted(response: httpx.Response, model: type) -> object:
+        whole = validate(response, model)
         one_pass.append(whole is not None)
         return whole
 
@@ -274,9 +274,9 @@ def _pages_both_ways(body: dict, monkeypatch: pytest.MonkeyPatch) -> tuple[list,
             make_client(lambda request: httpx.Response(200, json=body)).iter_contact_pages(include=include)
         )
 
-    monkeypatch.setattr(client_module, "validate_envelope", counted)
+    monkeypatch.setattr(client_module, "validated_body", counted)
     whole = read()
-    monkeypatch.setattr(client_module, "validate_envelope", lambda content, model: None)
+    monkeypatch.setattr(client_module, "validated_body", lambda response, model: None)
     return whole, read(), sum(one_pass)
 
 
