@@ -33,6 +33,15 @@ def _contact_pages_read(sandbox) -> dict[str, int]:
     return next((v for k, v in stats["requests"].items() if k.endswith(" /api/3/contacts")), {})
 
 
+def _contacts_run(connection) -> SyncRun:
+    return SyncRun.objects.create(
+        tenant=connection.tenant,
+        connection=connection,
+        resources=["contacts"],
+        mapping_snapshot=demo_mapping().model_dump(mode="json"),
+    )
+
+
 class _Watch:
     """Reads the run's heartbeat from another database connection while a slice works."""
 
@@ -69,12 +78,7 @@ def test_a_full_read_ahead_and_a_slow_brevo_end_the_slice_on_time(redis_conn) ->
     )
     with SandboxServer(slow_brevo) as sandbox:
         connection = connection_for_sandbox(sandbox)  # AC unpaced: the read-ahead fills at once
-        run = SyncRun.objects.create(
-            tenant=connection.tenant,
-            connection=connection,
-            resources=["contacts"],
-            mapping_snapshot=demo_mapping().model_dump(mode="json"),
-        )
+        run = _contacts_run(connection)
         lengths, parked = [], []
         with _Watch(run.pk) as watch:
             for _ in range(SLOW_SLICES):
@@ -125,12 +129,7 @@ def test_a_slice_makes_room_when_another_tenants_job_waits(redis_conn) -> None:
 
     with SandboxServer(SandboxConfig.fast(contacts=3000, seed=6)) as sandbox:
         connection = connection_for_sandbox(sandbox, ac_rate=3)  # 30 pages: about 10 s of reading
-        run = SyncRun.objects.create(
-            tenant=connection.tenant,
-            connection=connection,
-            resources=["contacts"],
-            mapping_snapshot=demo_mapping().model_dump(mode="json"),
-        )
+        run = _contacts_run(connection)
         waiting = queues.enqueue(
             "tests.integration.runtime.jobs_for_tests.note",
             "other",
@@ -145,3 +144,30 @@ def test_a_slice_makes_room_when_another_tenants_job_waits(redis_conn) -> None:
         state = SyncRun.objects.get(pk=run.pk).state["contacts"]
         assert not state.get("done")
         assert queues.queue_for(queues.SHORT_QUEUE, 999_999).job_ids == [waiting.id]
+
+
+@override_settings(TAJO_SYNC_SLICE_RECORDS=500, TAJO_CHECKPOINT_SECONDS=600.0)
+def test_slices_cut_by_records_do_not_pile_up_parked_pages(redis_conn) -> None:
+    from connectors.sync import carry
+
+    with SandboxServer(SandboxConfig.fast(contacts=3000, seed=7)) as sandbox:
+        connection = connection_for_sandbox(sandbox)  # AC unpaced: the read-ahead reads at once
+        run = _contacts_run(connection)
+        held_per_slice = []
+        while (outcome := execute_slice(run.pk, slice_seconds=60)) != "finished":
+            assert outcome == "continue"
+            ref = SyncRun.objects.get(pk=run.pk).state["contacts"].get("carry")
+            units, pages = carry.take(run.pk, ref)
+            held_per_slice.append(len(units) + sum(p.row_count for p in pages))
+        # Each slice takes what the last one parked before it reads on, and reads at most one
+        # page past its budget: what it parks stays about a page, however many slices there are
+        # (it had grown by a page each slice).
+        assert len(held_per_slice) >= 5, held_per_slice
+        assert max(held_per_slice) <= 200, held_per_slice
+        run.refresh_from_db()
+        assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL), run.error
+        read = _contact_pages_read(sandbox)
+        assert read.get("200", 0) <= math.ceil(run.state["contacts"]["total"] / 100) + 2, read
+        records = SyncRecord.objects.filter(run=run, resource="contacts")
+        ids = list(records.values_list("source_id", flat=True))
+        assert len(ids) == len(set(ids)) >= 3000
