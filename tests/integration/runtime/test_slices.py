@@ -13,6 +13,7 @@ from django.db import connections
 from django.test import override_settings
 
 from connectors.models import Outcome, RunStatus, SyncRecord, SyncRun
+from connectors.sync import carry
 from connectors.sync.engine import SLICE_GRACE, execute_slice
 from sandbox.config import SandboxConfig
 from sandbox.faults import FaultSpec
@@ -148,13 +149,13 @@ def test_a_slice_makes_room_when_another_tenants_job_waits(redis_conn) -> None:
 
 @override_settings(TAJO_SYNC_SLICE_RECORDS=500, TAJO_CHECKPOINT_SECONDS=600.0)
 def test_slices_cut_by_records_do_not_pile_up_parked_pages(redis_conn) -> None:
-    from connectors.sync import carry
-
     with SandboxServer(SandboxConfig.fast(contacts=3000, seed=7)) as sandbox:
         connection = connection_for_sandbox(sandbox)  # AC unpaced: the read-ahead reads at once
         run = _contacts_run(connection)
         held_per_slice = []
-        while (outcome := execute_slice(run.pk, slice_seconds=60)) != "finished":
+        for _ in range(30):  # 3,000 contacts in slices of 500: a run that never ends fails here
+            if (outcome := execute_slice(run.pk, slice_seconds=60)) == "finished":
+                break
             assert outcome == "continue"
             ref = SyncRun.objects.get(pk=run.pk).state["contacts"].get("carry")
             units, pages = carry.take(run.pk, ref)
