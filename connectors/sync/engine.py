@@ -54,9 +54,7 @@ logger = logging.getLogger(__name__)
 GC_THRESHOLD = 50_000  # allocations between young-generation collections (Python's default: 700)
 # glibc: allocations from this size up get their own mapping, returned to the system when freed.
 MMAP_THRESHOLD = 128 * 1024
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter numbers in glibc's <malloc.h>
-_M_ARENA_MAX = -8
-ARENA_MAX = 2
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's <malloc.h>
 
 
 def tune_worker() -> None:
@@ -79,8 +77,7 @@ def tune_worker() -> None:
 
 def fix_mmap_threshold() -> bool:
     """Keep large buffers (response bodies, import payloads of up to a few MB) in mappings of
-    their own, and the threads' small ones in one shared arena; True when the C library took
-    the threshold.
+    their own; True when the C library took the setting.
 
     glibc starts by mapping allocations of 128 KB and more separately, but raises that
     threshold each time such a block is freed (mallopt(3), "dynamic mmap threshold"). After the
@@ -95,13 +92,7 @@ def fix_mmap_threshold() -> bool:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
-    took = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    # The threads of a slice (the page reader, the read-back) would each get an arena of their
-    # own, whose holes are not returned either: a 100,000-contact run peaked 3-4 MiB higher once
-    # the read-back had a thread. Two arenas (the main thread's and one the others share) keep
-    # the ratio where it was; the threads allocate little, so sharing costs them no measured time.
-    mallopt(_M_ARENA_MAX, ARENA_MAX)
-    return took
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 OVERLAP = timedelta(minutes=5)  # incremental re-reads this much before the cursor (clock skew, late commits)
