@@ -30,12 +30,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,19 +94,6 @@ class SubmittedImport:
 
 _BOOKS: weakref.WeakKeyDictionary[Any, AttributeBook] = weakref.WeakKeyDictionary()
 
-_POOL: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _read_back_pool() -> ThreadPoolExecutor:
-    """The threads that read back while slices map their next units, made once per process.
-
-    Per process, not per import: an executor made before a fork (an RQ work horse) believes its
-    threads exist in the child and would queue work that nothing runs."""
-    global _POOL
-    if _POOL is None or _POOL[0] != os.getpid():
-        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="tajo-read-back"))
-    return _POOL[1]
-
 
 @dataclass
 class ContactWriter:
@@ -126,13 +111,6 @@ class ContactWriter:
     held: list[PendingContact] = field(default_factory=list)  # read back, waiting for their fixes
     fixes: _Fixes = field(default_factory=lambda: _Fixes())  # what the imports could not do, not done yet
     _dropped: set[int] = field(default_factory=set)  # imports whose contacts lost values
-    # `settle(wait=False)` reads back in a thread and the caller goes on: its answer is used by
-    # the next `settle()`. The listing's wait on Brevo (a page of 1,000 contacts) was a seventh of
-    # a slice's main thread in a 50,000-contact run (docs/benchmarks.md, "read back behind").
-    background: bool = False
-    _behind: tuple[list[SubmittedImport], Future[dict[str, Contact] | None]] | None = field(
-        default=None, repr=False
-    )
 
     def write(self, items: list[PendingContact]) -> dict[str, WriteOutcome]:
         """Write contacts and wait until Brevo says what it kept; outcomes by source id."""
@@ -365,24 +343,16 @@ class ContactWriter:
         awaited with growing pauses. When `until` comes first, what is left stays in `imports`,
         `held` and `fixes` (a slice parks it for the next one). What Brevo has not finished
         after the whole schedule is reported as written but not verified (and is not
-        remembered, so the next run sends and checks it again). With `background`, a read-back
-        without `wait` goes on in a thread and what it found is compared by the next call.
+        remembered, so the next run sends and checks it again).
         """
-        settled = self._collect_behind(block=wait)
-        if self._behind is not None:
-            return settled  # the read-back under way is not answered yet
         now = time.monotonic()
         due = [i for i in self.imports if now - i.at >= min_age]
         if not wait:
-            if self.background and due:
-                self._read_behind(due)
-                return settled + self._check([])  # the fixes already known go on meanwhile
-            return settled + self._check(due)
+            return self._check(due)
         # A read-back lists every contact modified since its oldest import, the younger imports'
         # rows included: when those are awaited anyway, one read-back after them covers all.
         checked = bool(due) and len(due) == len(self.imports)
-        if checked:
-            settled += self._check(due)
+        settled = self._check(due) if checked else []
         target = 0.0
         for delay in IMPORT_POLL_DELAYS:
             if not self.imports and not self.held:
@@ -431,32 +401,9 @@ class ContactWriter:
 
         Contacts found wait in `held` until the fixes they need (lists, blocklist) are made, then
         are returned settled with the others Brevo gave an answer for."""
+        settled: list[PendingContact] = []
         emails = {item.email for submitted in due for item in submitted.items}
         found = self._read_back(emails, since=min(_since(i) for i in due)) if emails else {}
-        return self._compare(due, found)
-
-    def _read_behind(self, due: list[SubmittedImport]) -> None:
-        """Start reading `due` back in a thread; `_collect_behind()` compares what it found."""
-        emails = {item.email for submitted in due for item in submitted.items}
-        since = min(_since(i) for i in due)
-        self._behind = (due, _read_back_pool().submit(self._read_back, emails, since=since))
-
-    def _collect_behind(self, *, block: bool) -> list[PendingContact]:
-        """Compare what the read-back under way found, once it has answered (`block`: wait for
-        it); what it raised is raised here."""
-        if self._behind is None:
-            return []
-        due, answer = self._behind
-        if not block and not answer.done():
-            return []
-        self._behind = None
-        found = answer.result()
-        # Imports settled or forgotten meanwhile are no longer asked about.
-        current = {id(submitted) for submitted in self.imports}
-        return self._compare([i for i in due if id(i) in current], found)
-
-    def _compare(self, due: list[SubmittedImport], found: dict[str, Contact] | None) -> list[PendingContact]:
-        settled: list[PendingContact] = []
         if found is None:
             due = []  # no time left to read them back: they wait for the next check
         for submitted in due:
@@ -832,5 +779,4 @@ def slice_writer(ctx: Any, *, parks: bool = False) -> ContactWriter:
         ctx.brevo,
         home_list=lambda: sync_list_for(ctx.connection, ctx.brevo),
         until=(lambda: ctx.hard_stop) if parks else None,
-        background=parks,
     )

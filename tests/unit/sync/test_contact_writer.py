@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import threading
 import time
 
 import httpx
@@ -33,12 +32,10 @@ class Counting(httpx.BaseTransport):
         return sum(1 for call in self.calls if call.startswith(prefix))
 
 
-def brevo(
-    transport_type: type[Counting] | None = None, **options
-) -> tuple[BrevoSimulator, BrevoClient, Counting]:
+def brevo(**options) -> tuple[BrevoSimulator, BrevoClient, Counting]:
     sim = BrevoSimulator(api_key=KEY, import_queued_seconds=0.0, import_seconds=0.0, **options)
     app = TestClient(Starlette(routes=[Mount("/v3", routes=sim.routes())]), base_url="http://127.0.0.1/v3")
-    transport = (transport_type or Counting)(app._transport)
+    transport = Counting(app._transport)
     client = BrevoClient(api_url="http://127.0.0.1/v3", api_key=KEY, transport=transport, allow_private=True)
     return sim, client, transport
 
@@ -215,56 +212,3 @@ def test_awaiting_imports_of_different_ages_reads_them_back_once(setup) -> None:
     assert {w.outcomes[str(n)].outcome for n in range(6)} == {"created"}
     # The listing after the young import holds the old one's rows too: one read-back, not two.
     assert calls.count("GET /contacts?") == 1
-
-
-class Gated(Counting):
-    """Holds every listing until `gate` opens, and notes the thread that sent it."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        super().__init__(inner)
-        self.gate, self.threads = threading.Event(), []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "GET" and request.url.path == "/v3/contacts":
-            self.threads.append(threading.current_thread().name)
-            assert self.gate.wait(10)
-        return super().handle_request(request)
-
-
-def test_a_background_read_back_lets_the_caller_go_on_and_settles_at_the_next_call() -> None:
-    sim, client, gated = brevo(Gated)
-    sim._add_list("All synced", 1)
-    w = ContactWriter(client, home_list=53, sleep=lambda s: None, background=True)
-    assert w.submit([item(n) for n in range(3)]) == []
-    w.imports[0].at -= 5
-    assert w.settle(wait=False, min_age=1.0) == []  # the listing waits at the gate: the caller goes on
-    assert w.submit([item(n) for n in range(3, 6)]) == []  # ... and sends the next import meanwhile
-    assert w.settle(wait=False, min_age=1.0) == [] and w.pending() == 6
-    gated.gate.set()
-    deadline = time.monotonic() + 10
-    settled: list[PendingContact] = []
-    while not settled and time.monotonic() < deadline:
-        settled = w.settle(wait=False, min_age=1.0)
-    assert sorted(int(i.source_id) for i in settled) == [0, 1, 2]
-    assert gated.threads[0].startswith("tajo-read-back")
-    # The last import is awaited as before; every contact is confirmed once.
-    rest = w.settle(wait=True, min_age=1.0)
-    assert sorted(int(i.source_id) for i in rest) == [3, 4, 5]
-    assert {(o.outcome, o.confirmed) for o in w.outcomes.values()} == {("created", True)}
-    assert len(w.outcomes) == 6 and w.pending() == 0
-
-
-def test_what_a_background_read_back_raised_is_raised_by_the_next_settle(setup) -> None:
-    _, client, _ = setup
-    w = ContactWriter(client, home_list=53, sleep=lambda s: None, background=True)
-    assert w.submit([item(n) for n in range(3)]) == []
-    w.imports[0].at -= 5
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("listing failed")
-
-    w.brevo.list_contacts = broken
-    w.settle(wait=False, min_age=1.0)
-    with pytest.raises(RuntimeError, match="listing failed"):
-        w.settle(wait=True)
-    assert w.pending() == 3 and w.outcomes == {}  # nothing reported written
