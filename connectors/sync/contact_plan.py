@@ -8,6 +8,7 @@ Pure of Brevo I/O: the sync (connectors/sync/contacts.py) and the preview
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.models import Outcome, RecordState
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
     from connectors.providers.activecampaign.client import ActiveCampaignClient
     from connectors.providers.activecampaign.schemas import ContactDetail
 
-STANDARD = ("orgname",)
+# Mapping sources read off the contact besides mappings.transforms.rules.CONTACT_COLUMNS.
+STANDARD = ("orgname", "cdate")
 
 
 def contact_needs(connection: Connection, mapping: MappingSet) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def build_source(contact: Any, assoc: staging.Associations | None, scores: dict[
         last_name=contact.last_name or None,
         phone=contact.phone or None,
         udate=contact.udate,
-        standard={name: (getattr(contact, name, None) or None) for name in STANDARD},
+        standard={name: _standard(contact, name) for name in STANDARD},
         field_values=assoc.field_values,
         tags=frozenset(assoc.tags),
         lists=assoc.lists,
@@ -95,6 +97,14 @@ def build_source(contact: Any, assoc: staging.Associations | None, scores: dict[
         automations={},
         custom_objects={},
     )
+
+
+def _standard(contact: Any, name: str) -> str | None:
+    """A standard column as an AC-style string (`SourceContact.standard`): dates in ISO form."""
+    value = getattr(contact, name, None)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value or None
 
 
 def detail_associations(
