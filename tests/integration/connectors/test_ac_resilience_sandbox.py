@@ -74,7 +74,7 @@ def windows(times: list[float], limit: int = 5) -> list[float]:
 def test_slow_answers_of_counted_requests_do_not_slow_the_pacing():
     """AC takes 0.15 s to build every page *after* its gate counted the request: the request had
     arrived, so the windows must not widen by it (they did by the whole answer time before)."""
-    config = SandboxConfig(contacts=1100, ac_rate=5, ac_retry_after=1, faults=FaultSpec.parse("think=1:0.15"))
+    config = SandboxConfig(contacts=1900, ac_rate=5, ac_retry_after=1, faults=FaultSpec.parse("think=1:0.15"))
     limiter = MemoryRateLimiter("tests:ac-resilience:think", [Window(5, 1.0)])
     with SandboxServer(config) as server, make_client(server, limiter=limiter) as client:
         read_all_contacts(client)
@@ -84,8 +84,11 @@ def test_slow_answers_of_counted_requests_do_not_slow_the_pacing():
     assert max_in_window(accepted, 1.0) <= 5
     assert limiter.round_trip is not None  # the handshake was measured
     # Five answers of 0.15 s take 0.75 s, so the window binds; the next slot follows it by the
-    # margin: well under the 0.15 s an answer-time margin would add.
-    assert windows(accepted)[len(accepted) // 2] < 1.1, windows(accepted)
+    # margin: well under the 0.15 s an answer-time margin would add to every window. A stall of
+    # this process (a loaded machine) widens the windows it falls in, not most of them: the
+    # lower quartile tells the two apart where the median did not (seen at 1.13 s under load).
+    spans = windows(accepted)
+    assert len(spans) >= 12 and spans[len(spans) // 4] < 1.1, spans
 
 
 def test_a_refusal_although_paced_makes_the_pacing_cautious():
