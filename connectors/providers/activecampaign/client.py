@@ -43,6 +43,7 @@ from connectors.providers.activecampaign.schemas import (
     ContactDetail,
     ContactList,
     ContactListRef,
+    ContactRef,
     ContactTag,
     ContactTagRef,
     CustomField,
@@ -114,9 +115,9 @@ SIDELOADS: dict[str, type[AcModel]] = {
 }
 
 
-def _whole_contact_page(whole: Any, wanted: list[str]) -> ContactPage[Contact]:
+def _whole_contact_page(whole: Any, wanted: list[str]) -> ContactPage[ContactRef]:
     """The page of a `/contacts` body that validated as a whole: every row is usable."""
-    items: list[Contact] = whole.contacts
+    items: list[ContactRef] = whole.contacts
     return ContactPage(
         items=items,
         total=parse_total(whole.meta),
@@ -383,7 +384,7 @@ class ActiveCampaignClient:
         id_greater: int = 0,
         include: Iterable[str] = (),
         limit: int | None = None,
-    ) -> Iterator[ContactPage[Contact]]:
+    ) -> Iterator[ContactPage[ContactRef]]:
         """All contacts (or those updated since `updated_after`) in ascending id order, by keyset.
 
         Resume a stopped read by passing the last page's `last_id` as `id_greater`. `include`
@@ -400,7 +401,7 @@ class ActiveCampaignClient:
         where = f"GET {path}"
         envelope = envelope_model(
             (
-                ("contacts", Contact, True),
+                ("contacts", ContactRef, True),
                 ("scoreValues", ScoreValue, False),
                 *((name, SIDELOADS[name], False) for name in wanted),
             )
@@ -416,7 +417,7 @@ class ActiveCampaignClient:
                 continue
             body = response_json(response, provider=PROVIDER)
             rows = envelope_rows(body, "contacts", where=where)
-            items, invalid = parse_rows(rows, Contact)
+            items, invalid = parse_rows(rows, ContactRef)
             last_id = max_id(rows)
             yield ContactPage(
                 items=items,
