@@ -43,7 +43,6 @@ from connectors.providers.activecampaign.schemas import (
     ContactDetail,
     ContactList,
     ContactListRef,
-    ContactRef,
     ContactTag,
     ContactTagRef,
     CustomField,
@@ -115,9 +114,9 @@ SIDELOADS: dict[str, type[AcModel]] = {
 }
 
 
-def _whole_contact_page(whole: Any, wanted: list[str]) -> ContactPage[ContactRef]:
+def _whole_contact_page(whole: Any, wanted: list[str]) -> ContactPage[Contact]:
     """The page of a `/contacts` body that validated as a whole: every row is usable."""
-    items: list[ContactRef] = whole.contacts
+    items: list[Contact] = whole.contacts
     return ContactPage(
         items=items,
         total=parse_total(whole.meta),
@@ -384,7 +383,7 @@ class ActiveCampaignClient:
         id_greater: int = 0,
         include: Iterable[str] = (),
         limit: int | None = None,
-    ) -> Iterator[ContactPage[ContactRef]]:
+    ) -> Iterator[ContactPage[Contact]]:
         """All contacts (or those updated since `updated_after`) in ascending id order, by keyset.
 
         Resume a stopped read by passing the last page's `last_id` as `id_greater`. `include`
@@ -401,7 +400,7 @@ class ActiveCampaignClient:
         where = f"GET {path}"
         envelope = envelope_model(
             (
-                ("contacts", ContactRef, True),
+                ("contacts", Contact, True),
                 ("scoreValues", ScoreValue, False),
                 *((name, SIDELOADS[name], False) for name in wanted),
             )
@@ -417,7 +416,7 @@ class ActiveCampaignClient:
                 continue
             body = response_json(response, provider=PROVIDER)
             rows = envelope_rows(body, "contacts", where=where)
-            items, invalid = parse_rows(rows, ContactRef)
+            items, invalid = parse_rows(rows, Contact)
             last_id = max_id(rows)
             yield ContactPage(
                 items=items,

@@ -93,23 +93,14 @@ def parse_total(meta: Any) -> int | None:
 
 def describe_validation_error(exc: ValidationError) -> str:
     """A short reason naming the offending field(s) and values."""
-    parts: list[str] = []
-    for error in exc.errors(include_url=False):
-        # A value of a union type (schemas.Text) fails once per member: one reason is enough.
-        where = ".".join(str(loc) for loc in error["loc"] if not _union_member(loc)) or "row"
+    parts = []
+    for error in exc.errors(include_url=False)[:3]:
+        where = ".".join(str(loc) for loc in error["loc"]) or "row"
         if error["type"] == "missing":
-            part = f"{where} is missing"
+            parts.append(f"{where} is missing")
         else:
-            part = f"{where}: {error['msg']} (got {error.get('input')!r:.60})"
-        if part not in parts:
-            parts.append(part)
-    return "; ".join(parts[:3])
-
-
-def _union_member(loc: int | str) -> bool:
-    """Whether a location step names a member of a union (pydantic's tags: `str`, `none`,
-    `function-before[_text(), str]`) rather than a field or a list index."""
-    return isinstance(loc, str) and ("[" in loc or loc in ("str", "none", "int", "float", "bool"))
+            parts.append(f"{where}: {error['msg']} (got {error.get('input')!r:.60})")
+    return "; ".join(parts)
 
 
 def parse_rows(rows: Iterable[Any], model: type[T]) -> tuple[list[T], list[tuple[Any, str]]]:

@@ -112,13 +112,8 @@ def _dict_list(value: Any) -> Any:
 OptDatetime = Annotated[datetime | None, BeforeValidator(_datetime)]
 OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
 OptFloat = Annotated[float | None, BeforeValidator(_blank_to_none)]
-# Most of AC's texts arrive as strings: pydantic reads those itself, and only the others (null, a
-# number) reach the Python validator, with the same result (a third of a page's time spent on
-# sideload rows went to calling it for every value).
-Text = Annotated[str | Annotated[str, BeforeValidator(_text)], Field(union_mode="left_to_right")]
-OptText = Annotated[
-    str | Annotated[str, BeforeValidator(_optional_text)] | None, Field(union_mode="left_to_right")
-]
+Text = Annotated[str, BeforeValidator(_text)]
+OptText = Annotated[str | None, BeforeValidator(_optional_text)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 LowerText = Annotated[str, BeforeValidator(_text), BeforeValidator(_lower)]
 UpperText = Annotated[str, BeforeValidator(_text), BeforeValidator(_upper)]
@@ -133,12 +128,7 @@ class AcModel(BaseModel):
 # --- contacts --------------------------------------------------------------------------------
 
 
-class ContactRef(AcModel):
-    """A contact as a page of `/contacts` gives it to a sync: the columns a mapping can name and
-    the cursor's `udate` (connectors.sync.contact_plan.build_source reads no other). AC sends
-    some 40 columns a contact; parsing the flags and timestamps `Contact` adds took 40 % of the
-    time of a page's contact rows too (100 to a page, thousands of pages in a backfill)."""
-
+class Contact(AcModel):
     id: int
     email: Text = ""
     first_name: Text = Field("", alias="firstName")
@@ -147,9 +137,6 @@ class ContactRef(AcModel):
     orgname: Text = ""
     cdate: OptDatetime = None
     udate: OptDatetime = None
-
-
-class Contact(ContactRef):
     created_timestamp: OptDatetime = None
     updated_timestamp: OptDatetime = None
     deleted: Flag = False

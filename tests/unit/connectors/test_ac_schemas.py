@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from json import dumps
-from typing import Annotated
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic import ValidationError
 
-from connectors.providers.activecampaign import schemas
 from connectors.providers.activecampaign.schemas import (
     Contact,
     ContactList,
@@ -209,37 +204,3 @@ def test_get_contact_reads_the_default_sideloads():
     assert [m.list_id for m in detail.contact_lists] == [2]
     assert [d.value_cents for d in detail.deals] == [1000]
     assert [a.automation_id for a in detail.contact_automations] == [4]
-
-
-# The text types let pydantic read strings itself and call their validator for the rest: the
-# same values and the same refusals as the validator alone, in Python and from JSON.
-_json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
-    max_leaves=4,
-)
-
-
-class _ByValidatorOnly(BaseModel):
-    text: Annotated[str, BeforeValidator(schemas._text)] = ""
-    optional: Annotated[str | None, BeforeValidator(schemas._optional_text)] = None
-
-
-class _AsDeclared(BaseModel):
-    text: schemas.Text = ""
-    optional: schemas.OptText = None
-
-
-def _read(model: type[BaseModel], data: dict, *, json: bool) -> object:
-    try:
-        row = model.model_validate_json(dumps(data)) if json else model.model_validate(data)
-    except ValidationError:
-        return "refused"
-    return (row.text, row.optional)
-
-
-@given(text=_json_values, optional=_json_values)
-def test_the_text_types_read_every_value_as_their_validator_does(text, optional):
-    data = {"text": text, "optional": optional}
-    for json in (False, True):
-        assert _read(_AsDeclared, data, json=json) == _read(_ByValidatorOnly, data, json=json)
