@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.models import ContactIdentity
-from connectors.sync.recorder import copy_rows
+from connectors.sync.recorder import copy_rows, probe_each_key
 from mappings.consent import merge_memberships
 from mappings.records import SourceContact
 
@@ -155,9 +155,23 @@ def known_members(connection_id: int, emails: Iterable[str]) -> dict[str, list[M
     wanted = sorted({e for e in emails if e})
     if not wanted:
         return {}
-    rows = ContactIdentity.objects.filter(connection_id=connection_id, email__in=wanted).values_list(
-        "email", "source_id", "source_modified_at", "lists", "deal_id"
-    )
+    if db_connection.vendor == "postgresql":
+        found_rows = ContactIdentity.objects.raw(
+            probe_each_key(
+                "found.id, found.email, found.source_id, found.source_modified_at, found.lists, "
+                "found.deal_id",
+                ContactIdentity._meta.db_table,
+                "connection_id = %s AND email = wanted.key",
+            ),
+            [wanted, connection_id],
+        )
+        rows: Iterable[tuple] = (
+            (r.email, r.source_id, r.source_modified_at, r.lists, r.deal_id) for r in found_rows
+        )
+    else:
+        rows = ContactIdentity.objects.filter(connection_id=connection_id, email__in=wanted).values_list(
+            "email", "source_id", "source_modified_at", "lists", "deal_id"
+        )
     found: dict[str, list[Member]] = {}
     for email, source_id, modified_at, lists, deal_id in rows:
         statuses = {int(k): int(v) for k, v in (lists or {}).items()}

@@ -350,19 +350,39 @@ def load_states(connection_id: int, resource: str, source_ids: list[str]) -> dic
     if not source_ids:
         return {}
     if db_connection.vendor == "postgresql":
-        # One array parameter (`= ANY(%s)`) instead of an `IN` of 500 placeholders, which cost
-        # about 10 ms a page to build, bind and plan.
+        # One array parameter instead of an `IN` of 500 placeholders, which cost about 10 ms a
+        # page to build, bind and plan; one index probe per id.
         rows = RecordState.objects.raw(
-            f"SELECT id, source_id, content_hash, brevo_id, source_modified_at "  # noqa: S608
-            f"FROM {RecordState._meta.db_table} "
-            "WHERE connection_id = %s AND resource = %s AND source_id = ANY(%s)",
-            [connection_id, resource, list(source_ids)],
+            probe_each_key(
+                "found.id, found.source_id, found.content_hash, found.brevo_id, found.source_modified_at",
+                RecordState._meta.db_table,
+                "connection_id = %s AND resource = %s AND source_id = wanted.key",
+            ),
+            [list(source_ids), connection_id, resource],
         )
     else:
         rows = RecordState.objects.filter(
             connection_id=connection_id, resource=resource, source_id__in=source_ids
         ).only("source_id", "content_hash", "brevo_id", "source_modified_at")
     return {row.source_id: row for row in rows}
+
+
+def probe_each_key(columns: str, table: str, condition: str) -> str:
+    """SQL reading `columns` of the `table` rows that match `condition` for each key of an array
+    parameter (`wanted.key` in `condition`; the array is the first parameter), one index probe
+    per key.
+
+    For `column = ANY(%s)` PostgreSQL weighs 500 probes of an index against one pass over the
+    table and takes the pass: 6-9 ms a page of 500 on a 50,000-row table, whether its statistics
+    are fresh or (as in a table the running backfill fills) missing, and longer as the table
+    grows, against about 1 ms for the probes. A LATERAL subquery that `OFFSET 0` keeps from being
+    merged into a join runs once per key, so each key costs one probe whatever the table's size
+    and statistics.
+    """
+    return (
+        f"SELECT {columns} FROM unnest(%s::text[]) AS wanted (key) CROSS JOIN LATERAL "  # noqa: S608
+        f"(SELECT * FROM {table} WHERE {condition} OFFSET 0) AS found"
+    )
 
 
 def copy_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
