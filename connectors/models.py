@@ -378,14 +378,14 @@ def failures_first() -> Case:
 
 
 # The three tables the engine writes a row of per record (SyncRecord, RecordState,
-# ContactIdentity) keep no database constraint on their tenant: PostgreSQL checks a foreign key
-# row by row when the transaction commits (about 3 microseconds each; 0.3 s of a 50,000-contact
-# backfill for the tenant keys alone), and this one guards nothing the other key does not. Each
-# row also references its run or connection, whose constraint stays, and a run or connection
-# cannot outlive its tenant (their own constraint); deleting a tenant still deletes these rows,
-# since Django applies `on_delete` itself whatever the database declares. What no constraint
-# checked before and none checks now is that the two keys name the same tenant: the engine
-# writes both from the run.
+# ContactIdentity) keep no database constraint on their tenant (on PostgreSQL, migration 0014):
+# PostgreSQL checks a foreign key row by row when the transaction commits (about 3 microseconds
+# each; 0.3 s of a 50,000-contact backfill for the tenant keys alone), and this one guards nothing
+# the other key does not. Each row also references its run or connection, whose constraint stays,
+# and a run or connection cannot outlive its tenant (their own constraint); deleting a tenant
+# still deletes these rows, since Django applies `on_delete` itself whatever the database
+# declares. What no constraint checked before and none checks now is that the two keys name the
+# same tenant: the engine writes both from the run.
 
 
 class SyncRecord(TenantOwned):
