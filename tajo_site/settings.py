@@ -219,6 +219,9 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Tajo's own knobs.
 TAJO_SYNC_SLICE_RECORDS = env.int("TAJO_SYNC_SLICE_RECORDS", default=10_000)
+# Helper processes a contact sync may start to map contacts on another core (0: map in the worker;
+# connectors/sync/transform_pool.py, docs/runtime.md).
+TAJO_TRANSFORM_PROCESSES = env.int("TAJO_TRANSFORM_PROCESSES", default=1)
 # A slice works this long before committing and handing over to the next job.
 TAJO_SLICE_SECONDS = env.float("TAJO_SLICE_SECONDS", default=30.0)
 # A running run whose heartbeat is older than this lost its worker; the watchdog resumes it.

@@ -50,6 +50,8 @@ class SyncContext:
     checkpoint_every: float = 5.0
     # When the slice must be over whatever it still holds (its deadline plus a short grace).
     hard_stop: float = float("inf")
+    # Helper processes a resource may start for its pure per-record work (TAJO_TRANSFORM_PROCESSES).
+    transform_processes: int = 0
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline or self.recorder.records_in_slice >= self.max_records
@@ -63,8 +65,6 @@ class SliceResult:
     done: bool
     total: int | None = None  # best known number of records this resource will read, for progress
     next_cursor: datetime | None = None  # the incremental cursor to store when the run ends
-
-
 
 
 def not_configured(state: dict[str, Any], reason: str) -> SliceResult:

@@ -168,14 +168,18 @@ def plan_contact(
     seen_emails: dict[str, str],
     seen_phones: dict[str, str] | None = None,
     force: bool = False,
+    result: ContactResult | None = None,
 ) -> ContactPlan:
     """Map one contact and decide create/update/unchanged/skip against its RecordState.
 
     `seen_emails` (email -> source id) spans the contacts written together, so a second
-    contact with the same email fails instead of overwriting the first.
+    contact with the same email fails instead of overwriting the first. `result` is
+    `transform_contact(source, compiled)` when a helper process has already computed it
+    (connectors/sync/transform_pool.py).
     """
     source_id = str(source.ac_id)
-    result = transform_contact(source, compiled)
+    if result is None:
+        result = transform_contact(source, compiled)
     key = (source.email or "").strip().lower()
     if result.payload is None:
         outcome = not_sent_outcome(result.skip_code)

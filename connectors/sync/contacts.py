@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.models import Outcome, RunMode
-from connectors.sync import carry, contact_merge, staging
+from connectors.sync import carry, contact_merge, staging, transform_pool
 from connectors.sync.base import RequestEstimate, Resource, SliceResult, SyncContext, Volumes
 from connectors.sync.brevo_contacts import IMPORT_FLUSH_ROWS, ContactWriter, PendingContact, slice_writer
 from connectors.sync.contact_plan import (
@@ -33,8 +33,9 @@ from connectors.sync.cost import contact_writes, import_lists, pages
 from connectors.sync.readahead import ReadAhead
 from connectors.sync.recorder import load_states, warnings_text
 from connectors.sync.registry import register
+from connectors.sync.transform_pool import PageTransform, TransformPool
 from mappings.records import SourceContact
-from mappings.transforms import consent_payload, content_hash
+from mappings.transforms import ContactResult, consent_payload, content_hash
 
 UNIT = 500  # contacts transformed and written together
 READ_AHEAD = 20  # pages (about 12 MB): reading goes on while Brevo writes catch up
@@ -68,6 +69,10 @@ class ContactsResource(Resource):
         self._slice_emails: set[str] = set()
         self._deferred: list[tuple[SourceContact, bool]] = []
         self._merge_into: dict[str, str] = {}
+        # Pages handed to a transform helper as they are read (connectors/sync/transform_pool.py):
+        # AC contact id -> (its source, the page, its place in the page), until the contact is planned.
+        self._pool: TransformPool | None = None
+        self._ahead: dict[int, tuple[SourceContact, PageTransform, int]] = {}
 
     def estimate_requests(self, counts: Volumes) -> RequestEstimate:
         """Contact pages with their sideloads plus staged deals, then batch updates and imports
@@ -80,7 +85,14 @@ class ContactsResource(Resource):
 
     def run_slice(self, ctx: SyncContext, state: dict[str, Any]) -> SliceResult:
         self._resume_writes(ctx, state)
-        result = self._run_slice(ctx, state)
+        try:
+            result = self._run_slice(ctx, state)
+        finally:
+            # What the helper holds is only a head start: parked contacts are transformed again.
+            self._ahead.clear()
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
         # The slice's position is committed after this returns: settle what it wrote first, as far
         # as its hard stop allows. What is still under way is parked with that position, and the
         # resource is not done before the next slice has settled it.
@@ -337,6 +349,7 @@ class ContactsResource(Resource):
             ctx.recorder.record_invalid(self.name, page.invalid)
             included = included_associations(page, needs) if sideload else None
             done_before = self._recorded_in_run(ctx, [c.id for c in page.items if c.id <= recorded_to])
+            taken = len(unit)
             for contact in page.items:
                 extra.discard(contact.id)
                 if str(contact.id) in done_before:
@@ -344,6 +357,10 @@ class ContactsResource(Resource):
                 # A page whose sideloads did not come back is read contact by contact.
                 assoc = included.get(contact.id) if included is not None else None
                 unit.append((contact, scores.get(contact.id, {}), assoc))
+            if included is not None and not needs["deals"]:
+                # Everything these contacts' transforms read is on the page: a helper can start on
+                # them now, while the units before them are written.
+                self._transform_ahead(ctx, state, unit[taken:])
             if page.last_id is not None:
                 read_to = max(read_to, page.last_id)
                 if not unit:
@@ -461,6 +478,23 @@ class ContactsResource(Resource):
                 scores[contact.id] = contact_scores
         return found, scores
 
+    def _transform_ahead(self, ctx: SyncContext, state: dict[str, Any], units: list[Unit]) -> None:
+        """Hand these units' transforms to a helper process, when the run is large enough to
+        pay for one and the deployment allows one (`TAJO_TRANSFORM_PROCESSES`)."""
+        small = int(state.get("total") or 0) < transform_pool.MIN_CONTACTS
+        if not units or ctx.transform_processes <= 0 or small:
+            return
+        if self._pool is None:
+            self._pool = TransformPool(ctx.mapping, ctx.transform_processes)
+        if not self._pool.working:
+            return
+        # Built as _process would build them: sideloaded associations, the page's scores.
+        sources = [build_source(contact, assoc, scores) for contact, scores, assoc in units]
+        page = self._pool.submit(sources)
+        if page is not None:
+            for index, source in enumerate(sources):
+                self._ahead[source.ac_id] = (source, page, index)
+
     def _process(
         self,
         ctx: SyncContext,
@@ -478,16 +512,40 @@ class ContactsResource(Resource):
         )
         max_udate = state.get("max_udate")
         sources = []
+        ahead: dict[int, tuple[SourceContact, PageTransform, int]] = {}
         for contact, page_scores, _ in unit:
             if contact.udate and (max_udate is None or contact.udate.isoformat() > max_udate):
                 max_udate = contact.udate.isoformat()
+            early = self._ahead.pop(contact.id, None) if not detail else None
+            if early is not None:
+                ahead[contact.id] = early
+                sources.append(early[0])
+                continue
             sources.append(
                 build_source(contact, assocs.get(contact.id), detail_scores.get(contact.id) or page_scores)
             )
         state["max_udate"] = max_udate
-        self._write_sources(ctx, sources, force=force)
+        self._write_sources(ctx, sources, force=force, ahead=ahead)
 
-    def _write_sources(self, ctx: SyncContext, sources: list[SourceContact], *, force: bool) -> None:
+    def _early_result(
+        self, source: SourceContact, ahead: dict[int, tuple[SourceContact, PageTransform, int]]
+    ) -> ContactResult | None:
+        """The helper's transform of `source`, if it was handed over as it is (a contact merged
+        with another of its address is a new source, transformed here)."""
+        early = ahead.get(source.ac_id)
+        if early is None or early[0] is not source or self._pool is None:
+            return None
+        results = self._pool.results(early[1])
+        return results[early[2]] if results is not None else None
+
+    def _write_sources(
+        self,
+        ctx: SyncContext,
+        sources: list[SourceContact],
+        *,
+        force: bool,
+        ahead: dict[int, tuple[SourceContact, PageTransform, int]] | None = None,
+    ) -> None:
         """Merge duplicate addresses, plan each contact, record what is not sent, write the rest."""
         known = contact_merge.known_members(
             ctx.connection.pk, (contact_merge.email_key(s.email) for s in sources)
@@ -564,6 +622,7 @@ class ContactsResource(Resource):
                 seen_emails=seen_emails,
                 seen_phones=self._seen_phones,
                 force=force,
+                result=self._early_result(source, ahead) if ahead else None,
             )
             if plan.writes:
                 pending.append(

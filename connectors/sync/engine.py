@@ -44,7 +44,7 @@ from connectors.models import (
     Trigger,
 )
 from connectors.providers.http.factory import requests_sent
-from connectors.sync import staging
+from connectors.sync import staging, transform_pool
 from connectors.sync.base import SyncContext
 from connectors.sync.recorder import Recorder
 from connectors.sync.registry import get_resource
@@ -261,10 +261,11 @@ def run_inline(run_id: int) -> None:
     a read-back at each end), and be taken later by a worker for nothing.
     """
     tune_worker()
-    while True:
-        _withdraw_queued_slice(run_id)
-        if execute_slice(run_id) in ("finished", "noop"):
-            return
+    with transform_pool.kept_between_slices():
+        while True:
+            _withdraw_queued_slice(run_id)
+            if execute_slice(run_id) in ("finished", "noop"):
+                return
 
 
 def _withdraw_queued_slice(run_id: int) -> None:
@@ -385,6 +386,7 @@ def _context(run: SyncRun, seconds: float) -> SyncContext:
         mode=run.mode,
         deadline=time.monotonic() + seconds,
         max_records=settings.TAJO_SYNC_SLICE_RECORDS,
+        transform_processes=settings.TAJO_TRANSFORM_PROCESSES,
         since=since,
         only_ids=only_ids,
         trigger=run.trigger,
