@@ -60,11 +60,16 @@ class TransformPool:
     def __init__(self, mapping: MappingSet, processes: int) -> None:
         self._mapping = pickle.dumps(mapping, protocol=pickle.HIGHEST_PROTOCOL)
         self._key = hashlib.sha256(self._mapping).hexdigest()
-        self._executor: ProcessPoolExecutor | None = _executor(processes)
-        # Done once a helper is up (at once for helpers kept from an earlier slice).
-        self._started: Future = self._executor.submit(started)
         self.pages = 0  # pages the helper transformed
         self.fallbacks = 0  # pages the worker transformed itself after handing them over
+        self._executor: ProcessPoolExecutor | None = None
+        # Done once a helper is up (at once for helpers kept from an earlier slice).
+        self._started: Future | None = None
+        try:
+            self._executor = _executor(processes)
+            self._started = self._executor.submit(started)
+        except Exception as exc:  # no process could be started: the worker maps every page
+            self._give_up(exc)
 
     @property
     def working(self) -> bool:
@@ -85,7 +90,7 @@ class TransformPool:
         """The helper's results for `page`, or None: then the worker transforms it itself."""
         if page.results is not None or page.declined:
             return page.results
-        if self._executor is None or not (self._started.done() or page.future.done()):
+        if self._executor is None or not (page.future.done() or (self._started and self._started.done())):
             # No helper, or one still starting: the worker does not wait for it.
             return self._decline(page)
         try:

@@ -104,3 +104,16 @@ def test_a_starting_helper_is_not_waited_for_and_a_dead_one_is_given_up(caplog) 
         assert pool.submit(sources) is None
     finally:
         pool.close()
+
+
+def test_a_helper_that_cannot_start_leaves_every_page_to_the_worker(monkeypatch, caplog) -> None:
+    def no_processes(processes: int):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(transform_pool, "_executor", no_processes)
+    with caplog.at_level(logging.WARNING, logger="connectors.sync.transform_pool"):
+        pool = transform_pool.TransformPool(_mapping(), 1)
+    assert not pool.working
+    assert pool.submit([SourceContact(ac_id=1, email="a@example.org")]) is None
+    assert "Resource temporarily unavailable" in caplog.text
+    pool.close()
