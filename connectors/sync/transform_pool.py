@@ -111,6 +111,7 @@ class TransformPool:
         self.fallbacks += 1
 
     def close(self) -> None:
+        logger.debug("Transform helper: %d pages mapped there, %d by the worker", self.pages, self.fallbacks)
         executor, self._executor = self._executor, None
         if executor is not None:
             _release(executor, broken=False)
@@ -146,7 +147,7 @@ def kept_between_slices() -> Iterator[None]:
 
 def _executor(processes: int) -> ProcessPoolExecutor:
     executor = _shared.get(processes)
-    if executor is None or getattr(executor, "_broken", False):
+    if executor is None:  # a broken one was dropped by the pool that found it broken
         executor = _shared[processes] = ProcessPoolExecutor(
             max_workers=processes, mp_context=multiprocessing.get_context("spawn")
         )
