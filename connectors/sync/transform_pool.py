@@ -43,12 +43,13 @@ WAIT_SECONDS = 10.0
 
 
 class PageTransform:
-    """One page handed to the helper: its sources (by identity) and, once taken, the results."""
+    """One page handed to the helper: how many contacts it holds and, once taken, the results
+    (the caller keeps each source with its place in the page)."""
 
-    __slots__ = ("declined", "future", "results", "sources")
+    __slots__ = ("declined", "future", "results", "size")
 
-    def __init__(self, sources: list[SourceContact], future: Future) -> None:
-        self.sources = sources
+    def __init__(self, size: int, future: Future) -> None:
+        self.size = size
         self.future = future
         self.results: list[ContactResult] | None = None
         self.declined = False  # the worker transforms this page itself
@@ -84,7 +85,7 @@ class TransformPool:
         except Exception as exc:  # a broken or shut-down pool: the worker does the pages itself
             self._give_up(exc)
             return None
-        return PageTransform(sources, future)
+        return PageTransform(len(sources), future)
 
     def results(self, page: PageTransform) -> list[ContactResult] | None:
         """The helper's results for `page`, or None: then the worker transforms it itself."""
@@ -98,8 +99,8 @@ class TransformPool:
         except Exception as exc:  # gone, failed or late: the same work is done here instead
             self._give_up(exc)
             return self._decline(page)
-        if len(results) != len(page.sources):
-            self._give_up(RuntimeError(f"{len(results)} results for {len(page.sources)} contacts"))
+        if len(results) != page.size:
+            self._give_up(RuntimeError(f"{len(results)} results for {page.size} contacts"))
             return self._decline(page)
         self.pages += 1
         page.results = results
